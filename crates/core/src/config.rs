@@ -1,0 +1,566 @@
+//! `tasks.toml`: which events start a run, which tasks run, and each task's settings.
+//!
+//! Parsing is strict (`deny_unknown_fields` everywhere) and every error names the file, the line
+//! and column, and the key. A task's own `settings` table is handed, still carrying its source
+//! positions, to that task's [`TaskFactory`], so its errors are located just as precisely.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use crate::repo::RepoId;
+use crate::request::{Environment, Triggers, is_task_name};
+use crate::task::{DeliverySpec, Settings, Target, Task, TaskFactory};
+use crate::template::Template;
+
+/// A loaded and checked configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Which events start a run.
+    pub triggers: Triggers,
+    /// Run-wide settings.
+    pub run: RunSettings,
+    /// Where downloads may come from, and their limits.
+    pub downloads: DownloadSettings,
+    /// Per-environment switches.
+    pub environments: BTreeMap<Environment, EnvironmentSettings>,
+    /// The tasks, in dependency order (every task after the tasks it needs).
+    pub tasks: Vec<TaskConfig>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("triggers", &self.triggers)
+            .field("run", &self.run)
+            .field(
+                "tasks",
+                &self.tasks.iter().map(|t| &t.name).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Run-wide settings (`[run]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSettings {
+    /// Timeout of a task that sets none.
+    pub timeout: Duration,
+    /// Plan-and-write attempts when a branch moved under a task, for a task that sets none.
+    pub attempts: u32,
+    /// `Name <email>` for `Signed-off-by:` trailers, for tasks with `signoff = true`.
+    pub signoff: Option<String>,
+}
+
+/// Download limits (`[downloads]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadSettings {
+    /// Hosts downloads may come from, besides the GitHub server itself.
+    pub allowed_hosts: Vec<String>,
+    /// Largest file accepted, in bytes.
+    pub max_bytes: u64,
+}
+
+/// Per-environment settings (`[environments.dev]`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnvironmentSettings {
+    /// Every run in this environment is a dry run.
+    pub dry_run: bool,
+}
+
+/// GitHub App permissions a task's token may be given.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Repository contents, commits, branches.
+    Contents,
+    /// Pull requests.
+    PullRequests,
+    /// Issues and their comments.
+    Issues,
+    /// Workflow files.
+    Workflows,
+    /// Actions runs.
+    Actions,
+}
+
+/// Read or write access.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Read only.
+    Read,
+    /// Read and write.
+    Write,
+}
+
+/// One task's configuration.
+#[derive(Clone)]
+pub struct TaskConfig {
+    /// Its name (the `[tasks.NAME]` key).
+    pub name: String,
+    /// The tasks whose outputs it needs.
+    pub needs: Vec<String>,
+    /// How long it may take, plan and writes together.
+    pub timeout: Duration,
+    /// Plan-and-write attempts when a branch moved under it.
+    pub attempts: u32,
+    /// Whether its commits carry a `Signed-off-by:` trailer (repositories that require DCO).
+    pub signoff: bool,
+    /// The token permissions it needs on its repository.
+    pub permissions: BTreeMap<Permission, Access>,
+    /// Where it writes, per environment (`None`: the task writes nothing).
+    pub targets: BTreeMap<Environment, Target>,
+    /// Whether it runs, per environment.
+    pub enabled: BTreeMap<Environment, bool>,
+    /// The task itself, built from its settings.
+    pub task: Arc<dyn Task>,
+}
+
+impl TaskConfig {
+    /// Where it writes in `environment`.
+    pub fn target(&self, environment: Environment) -> Option<&Target> {
+        self.targets.get(&environment)
+    }
+
+    /// Whether it runs in `environment`.
+    pub fn is_enabled(&self, environment: Environment) -> bool {
+        self.enabled.get(&environment).copied().unwrap_or(true)
+    }
+}
+
+/// A configuration error, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {key}{message}")]
+pub struct ConfigError {
+    /// The file as named by the caller.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The key, when known, formatted as "`key`: ".
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    trigger: RawTrigger,
+    #[serde(default)]
+    run: RawRun,
+    downloads: RawDownloads,
+    #[serde(default)]
+    environments: BTreeMap<Environment, RawEnvironment>,
+    tasks: BTreeMap<Spanned<String>, RawTask>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrigger {
+    repository_dispatch: Vec<Spanned<String>>,
+    workflow_dispatch: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    #[serde(with = "humantime_serde", default = "default_timeout")]
+    timeout: Duration,
+    #[serde(default = "default_attempts")]
+    attempts: Spanned<u32>,
+    signoff: Option<Spanned<String>>,
+}
+
+impl Default for RawRun {
+    fn default() -> Self {
+        Self {
+            timeout: default_timeout(),
+            attempts: default_attempts(),
+            signoff: None,
+        }
+    }
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(600)
+}
+
+fn default_attempts() -> Spanned<u32> {
+    Spanned::new(0..0, 3)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDownloads {
+    allowed_hosts: Vec<Spanned<String>>,
+    max_bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTask {
+    #[serde(default)]
+    needs: Vec<Spanned<String>>,
+    #[serde(default, with = "humantime_serde")]
+    timeout: Option<Duration>,
+    attempts: Option<Spanned<u32>>,
+    #[serde(default)]
+    signoff: bool,
+    #[serde(default)]
+    permissions: BTreeMap<Permission, Access>,
+    repository: Option<RepoId>,
+    branch: Option<String>,
+    delivery: Option<RawDelivery>,
+    #[serde(default)]
+    env: BTreeMap<Environment, RawOverride>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+enum RawDelivery {
+    Commit,
+    PullRequest { branch: Template, title: Template },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverride {
+    repository: Option<RepoId>,
+    branch: Option<String>,
+    enabled: Option<bool>,
+}
+
+/// Loads a configuration from `source`; `file` names it in errors. Every task named must be one
+/// of `factories`.
+pub fn load(
+    file: &str,
+    source: &str,
+    factories: &[&dyn TaskFactory],
+) -> Result<Config, ConfigError> {
+    let locate = Locator { file, source };
+    let mut document = DeTable::parse(source).map_err(|e| locate.toml(&e))?;
+    let settings = take_settings(document.get_mut());
+    let root_span = document.span();
+    let raw = RawConfig::deserialize(ValueDeserializer::from(Spanned::new(
+        root_span,
+        DeValue::Table(document.into_inner()),
+    )))
+    .map_err(|e| locate.toml(&e))?;
+
+    let run = RunSettings {
+        timeout: raw.run.timeout,
+        attempts: positive(&locate, "run.attempts", &raw.run.attempts)?,
+        signoff: raw.run.signoff.map(|s| s.into_inner()),
+    };
+    let triggers = Triggers {
+        repository_dispatch: raw
+            .trigger
+            .repository_dispatch
+            .into_iter()
+            .map(|t| {
+                if t.get_ref().is_empty() || t.get_ref().len() > 100 {
+                    Err(locate.at(
+                        t.span(),
+                        "trigger.repository_dispatch",
+                        "event types are 1 to 100 characters",
+                    ))
+                } else {
+                    Ok(t.into_inner())
+                }
+            })
+            .collect::<Result<_, _>>()?,
+        workflow_dispatch: raw.trigger.workflow_dispatch,
+    };
+    let downloads = DownloadSettings {
+        allowed_hosts: raw
+            .downloads
+            .allowed_hosts
+            .into_iter()
+            .map(|h| {
+                let host = h.get_ref();
+                if host.is_empty()
+                    || !host
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                {
+                    Err(locate.at(
+                        h.span(),
+                        "downloads.allowed_hosts",
+                        "a host name, without scheme, port or path",
+                    ))
+                } else {
+                    Ok(host.to_ascii_lowercase())
+                }
+            })
+            .collect::<Result<_, _>>()?,
+        max_bytes: raw.downloads.max_bytes,
+    };
+    let environments = raw
+        .environments
+        .into_iter()
+        .map(|(env, settings)| {
+            (
+                env,
+                EnvironmentSettings {
+                    dry_run: settings.dry_run,
+                },
+            )
+        })
+        .collect();
+
+    let known: BTreeSet<&str> = raw.tasks.keys().map(|k| k.get_ref().as_str()).collect();
+    let mut tasks = Vec::new();
+    for (name, raw_task) in &raw.tasks {
+        let key = format!("tasks.{}", name.get_ref());
+        if !is_task_name(name.get_ref()) {
+            return Err(locate.at(
+                name.span(),
+                &key,
+                "task names are lowercase letters, digits and `-`",
+            ));
+        }
+        let factory = factories
+            .iter()
+            .find(|f| f.name() == name.get_ref())
+            .ok_or_else(|| {
+                let names: Vec<&str> = factories.iter().map(|f| f.name()).collect();
+                locate.at(
+                    name.span(),
+                    &key,
+                    &format!(
+                        "unknown task `{}` (known tasks: {})",
+                        name.get_ref(),
+                        names.join(", ")
+                    ),
+                )
+            })?;
+        for need in &raw_task.needs {
+            if !known.contains(need.get_ref().as_str()) {
+                return Err(locate.at(
+                    need.span(),
+                    &format!("{key}.needs"),
+                    &format!("`{}` is not a task in this file", need.get_ref()),
+                ));
+            }
+        }
+        let task = factory
+            .build(Settings::new(
+                settings
+                    .get(name.get_ref())
+                    .cloned()
+                    .map(ValueDeserializer::from),
+            ))
+            .map_err(|e| locate.toml(&e))?;
+        tasks.push(TaskConfig {
+            name: name.get_ref().clone(),
+            needs: raw_task.needs.iter().map(|n| n.get_ref().clone()).collect(),
+            timeout: raw_task.timeout.unwrap_or(run.timeout),
+            attempts: match &raw_task.attempts {
+                Some(a) => positive(&locate, &format!("{key}.attempts"), a)?,
+                None => run.attempts,
+            },
+            signoff: raw_task.signoff,
+            permissions: raw_task.permissions.clone(),
+            targets: targets(raw_task).map_err(|message| locate.at(name.span(), &key, &message))?,
+            enabled: raw_task
+                .env
+                .iter()
+                .filter_map(|(env, o)| o.enabled.map(|enabled| (*env, enabled)))
+                .collect(),
+            task,
+        });
+        if raw_task.signoff && run.signoff.is_none() {
+            return Err(locate.at(
+                name.span(),
+                &format!("{key}.signoff"),
+                "needs `signoff = \"Name <email>\"` in [run]",
+            ));
+        }
+    }
+    let tasks = dependency_order(tasks, &raw.tasks, &locate)?;
+    Ok(Config {
+        triggers,
+        run,
+        downloads,
+        environments,
+        tasks,
+    })
+}
+
+/// Removes every `tasks.NAME.settings` table from the document, keeping its source positions.
+fn take_settings<'i>(document: &mut DeTable<'i>) -> BTreeMap<String, Spanned<DeValue<'i>>> {
+    let mut taken = BTreeMap::new();
+    let Some(tasks) = document
+        .iter_mut()
+        .find(|(k, _)| k.get_ref() == "tasks")
+        .map(|(_, v)| v)
+    else {
+        return taken;
+    };
+    let DeValue::Table(tasks) = tasks.get_mut() else {
+        return taken;
+    };
+    for (name, task) in tasks.iter_mut() {
+        if let DeValue::Table(task) = task.get_mut() {
+            let key = task.keys().find(|k| k.get_ref() == "settings").cloned();
+            if let Some(value) = key.and_then(|k| task.remove(&k)) {
+                taken.insert(name.get_ref().to_string(), value);
+            }
+        }
+    }
+    taken
+}
+
+fn positive(locate: &Locator<'_>, key: &str, value: &Spanned<u32>) -> Result<u32, ConfigError> {
+    match *value.get_ref() {
+        0 => Err(locate.at(value.span(), key, "must be at least 1")),
+        n => Ok(n),
+    }
+}
+
+/// The task's target in each environment: the base settings, with the environment's overrides.
+fn targets(raw: &RawTask) -> Result<BTreeMap<Environment, Target>, String> {
+    let delivery = match &raw.delivery {
+        None | Some(RawDelivery::Commit) => DeliverySpec::Commit,
+        Some(RawDelivery::PullRequest { branch, title }) => DeliverySpec::PullRequest {
+            branch: branch.clone(),
+            title: title.clone(),
+        },
+    };
+    let mut targets = BTreeMap::new();
+    for environment in [Environment::Prod, Environment::Dev] {
+        let overrides = raw.env.get(&environment);
+        let repo = overrides
+            .and_then(|o| o.repository.clone())
+            .or_else(|| raw.repository.clone());
+        let branch = overrides
+            .and_then(|o| o.branch.clone())
+            .or_else(|| raw.branch.clone());
+        match (repo, branch) {
+            (Some(repo), Some(branch)) => {
+                if !is_branch_name(&branch) {
+                    return Err(format!(
+                        "`{}` is not a valid branch name",
+                        branch.escape_default()
+                    ));
+                }
+                targets.insert(
+                    environment,
+                    Target {
+                        repo,
+                        branch,
+                        delivery: delivery.clone(),
+                    },
+                );
+            }
+            (None, None) if raw.delivery.is_none() => {}
+            _ => {
+                return Err(format!(
+                    "a task that writes needs `repository`, `branch` and `delivery` (environment {environment})"
+                ));
+            }
+        }
+    }
+    if !targets.is_empty() && raw.delivery.is_none() {
+        return Err("a task with a `repository` needs a `delivery`".into());
+    }
+    Ok(targets)
+}
+
+fn is_branch_name(branch: &str) -> bool {
+    (1..=200).contains(&branch.len())
+        && !branch.starts_with(['-', '/', '.'])
+        && !branch.ends_with(['/', '.'])
+        && !branch.contains("..")
+        && !branch.contains("//")
+        && branch
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+}
+
+/// Orders tasks so that each comes after what it needs; a cycle is an error at one of its `needs`.
+fn dependency_order(
+    mut tasks: Vec<TaskConfig>,
+    raw: &BTreeMap<Spanned<String>, RawTask>,
+    locate: &Locator<'_>,
+) -> Result<Vec<TaskConfig>, ConfigError> {
+    let mut ordered: Vec<TaskConfig> = Vec::with_capacity(tasks.len());
+    while !tasks.is_empty() {
+        let ready = tasks
+            .iter()
+            .position(|t| t.needs.iter().all(|n| ordered.iter().any(|o| &o.name == n)));
+        match ready {
+            Some(index) => ordered.push(tasks.remove(index)),
+            None => {
+                // Every remaining task waits on another remaining one: report the first such `needs`.
+                let stuck = &tasks[0].name;
+                let (_, raw_task) = raw
+                    .iter()
+                    .find(|(k, _)| k.get_ref() == stuck)
+                    .ok_or_else(|| locate.at(0..0, "tasks", "internal error: task vanished"))?;
+                let need = raw_task
+                    .needs
+                    .iter()
+                    .find(|n| tasks.iter().any(|t| t.name == *n.get_ref()))
+                    .ok_or_else(|| locate.at(0..0, "tasks", "internal error: no blocking need"))?;
+                let cycle: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+                return Err(locate.at(
+                    need.span(),
+                    &format!("tasks.{stuck}.needs"),
+                    &format!("dependency cycle among tasks: {}", cycle.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(ordered)
+}
+
+/// Turns byte offsets into `file:line:column` errors.
+struct Locator<'a> {
+    file: &'a str,
+    source: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, span: Range<usize>, key: &str, message: &str) -> ConfigError {
+        let offset = span.start.min(self.source.len());
+        let before = self.source.get(..offset).unwrap_or(self.source);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ConfigError {
+            file: self.file.to_owned(),
+            line,
+            column,
+            key: if key.is_empty() {
+                String::new()
+            } else {
+                format!("`{key}`: ")
+            },
+            message: message.to_owned(),
+        }
+    }
+
+    fn toml(&self, error: &toml::de::Error) -> ConfigError {
+        self.at(error.span().unwrap_or(0..0), "", error.message().trim())
+    }
+}

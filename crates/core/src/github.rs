@@ -1,0 +1,245 @@
+//! The narrow GitHub interfaces. Tasks only ever see [`RepoRead`]; the runner alone writes, through
+//! [`RepoWrite`], [`PullRequests`], [`Issues`] and [`Dispatches`]. Each trait holds just the few
+//! operations its users call, so a fake is a few lines and tests stay small.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::repo::RepoId;
+
+/// A git commit id (40 hexadecimal characters), as GitHub returns it.
+pub type CommitId = String;
+
+/// Why a GitHub operation failed, sorted by what the caller can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GitHubError {
+    /// The repository, branch, file or object does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The write lost a race: the branch moved, the ref exists, the blob is stale (409 / 422 not a fast forward).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// GitHub refused the request as invalid (422).
+    #[error("rejected by GitHub: {0}")]
+    Rejected(String),
+    /// The credentials are missing, wrong, or do not cover this request (401 / 403).
+    #[error("not permitted: {0}")]
+    Forbidden(String),
+    /// The request did not succeed after the retry policy gave up (5xx, rate limits, network).
+    #[error("GitHub unavailable: {0}")]
+    Unavailable(String),
+    /// Writes are refused by this client (dry run).
+    #[error("write refused in dry run: {0}")]
+    ReadOnly(String),
+    /// Anything else: an unexpected answer.
+    #[error("unexpected GitHub answer: {0}")]
+    Other(String),
+}
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The entry's name (last path component).
+    pub name: String,
+    /// Whether it is a directory.
+    pub is_dir: bool,
+}
+
+/// Reading repository contents: all a task needs from GitHub.
+#[async_trait]
+pub trait RepoRead: Send + Sync {
+    /// The commit `branch` points at, or `None` if there is no such branch.
+    async fn branch_head(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+    ) -> Result<Option<CommitId>, GitHubError>;
+    /// A file's bytes at `reference` (a commit id, branch or tag), or `None` if it does not exist.
+    async fn read_file(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Bytes>, GitHubError>;
+    /// A directory's entries at `reference`, or `None` if it does not exist.
+    async fn list_dir(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Vec<DirEntry>>, GitHubError>;
+}
+
+/// One file's new state in a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileWrite {
+    /// Path inside the repository.
+    pub path: String,
+    /// The new bytes, or `None` to delete the file.
+    pub content: Option<Bytes>,
+    /// Whether the file is executable (`100755`).
+    pub executable: bool,
+}
+
+/// A commit on a branch, as listed by a comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitSummary {
+    /// Its id.
+    pub id: CommitId,
+    /// The GitHub login of its author, if GitHub links one.
+    pub author_login: Option<String>,
+    /// The first line of its message.
+    pub subject: String,
+}
+
+/// Writing git data: commits GitHub signs, and compare-and-swap branch moves.
+#[async_trait]
+pub trait RepoWrite: Send + Sync {
+    /// The login commits made by this client are attributed to (e.g. `valkey-bot[bot]`).
+    async fn own_login(&self) -> Result<String, GitHubError>;
+    /// Creates (without moving any branch) a commit of `files` on top of `parent`. No author is
+    /// given, so GitHub signs it.
+    async fn create_commit(
+        &self,
+        repo: &RepoId,
+        parent: &str,
+        files: &[FileWrite],
+        message: &str,
+    ) -> Result<CommitId, GitHubError>;
+    /// Moves `branch` to `commit`. Without `force`, only a fast-forward is accepted, otherwise
+    /// [`GitHubError::Conflict`].
+    async fn move_branch(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+        force: bool,
+    ) -> Result<(), GitHubError>;
+    /// Creates `branch` at `commit`; [`GitHubError::Conflict`] if it exists.
+    async fn create_branch(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+    ) -> Result<(), GitHubError>;
+    /// The commits on `head` that are not on `base`, oldest first.
+    async fn commits_between(
+        &self,
+        repo: &RepoId,
+        base: &str,
+        head: &str,
+    ) -> Result<Vec<CommitSummary>, GitHubError>;
+}
+
+/// A pull request, as far as the bot cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// Its number.
+    pub number: u64,
+    /// Its web address.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+    /// Its body.
+    pub body: String,
+    /// The head branch.
+    pub head_branch: String,
+    /// The head commit.
+    pub head_commit: CommitId,
+}
+
+/// What a pull request should say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestSpec {
+    /// The branch with the changes.
+    pub head_branch: String,
+    /// The branch to merge into.
+    pub base_branch: String,
+    /// The title.
+    pub title: String,
+    /// The body (Markdown).
+    pub body: String,
+}
+
+/// Opening and updating pull requests.
+#[async_trait]
+pub trait PullRequests: Send + Sync {
+    /// The open pull request whose head is `head_branch` in `repo` itself, if any.
+    async fn find_open(
+        &self,
+        repo: &RepoId,
+        head_branch: &str,
+    ) -> Result<Option<PullRequest>, GitHubError>;
+    /// Opens a pull request.
+    async fn open(&self, repo: &RepoId, spec: &PullRequestSpec)
+    -> Result<PullRequest, GitHubError>;
+    /// Sets the title and body of pull request `number`.
+    async fn edit(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, GitHubError>;
+    /// Adds labels to pull request or issue `number`.
+    async fn add_labels(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        labels: &[String],
+    ) -> Result<(), GitHubError>;
+}
+
+/// An issue, as far as the bot cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// Its number.
+    pub number: u64,
+    /// Its web address.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+    /// Its body.
+    pub body: String,
+}
+
+/// Finding, writing and commenting on issues (the release tracking issue).
+#[async_trait]
+pub trait Issues: Send + Sync {
+    /// The open issue with exactly this title and label, if any.
+    async fn find_issue(
+        &self,
+        repo: &RepoId,
+        title: &str,
+        label: &str,
+    ) -> Result<Option<Issue>, GitHubError>;
+    /// Opens an issue with a label.
+    async fn create_issue(
+        &self,
+        repo: &RepoId,
+        title: &str,
+        body: &str,
+        label: &str,
+    ) -> Result<Issue, GitHubError>;
+    /// Replaces an issue's body.
+    async fn edit_issue(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        body: &str,
+    ) -> Result<Issue, GitHubError>;
+    /// Adds a comment.
+    async fn comment(&self, repo: &RepoId, number: u64, body: &str) -> Result<(), GitHubError>;
+}
+
+/// Sending `repository_dispatch` events.
+#[async_trait]
+pub trait Dispatches: Send + Sync {
+    /// Sends event `event_type` with `payload` to `repo`.
+    async fn dispatch(
+        &self,
+        repo: &RepoId,
+        event_type: &str,
+        payload: &serde_json::Value,
+    ) -> Result<(), GitHubError>;
+}

@@ -1,0 +1,182 @@
+//! The `Task` trait every task crate implements, what a task is given to decide with, and how a
+//! task crate registers itself.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::download::{DownloadError, Downloads};
+use crate::github::{CommitId, GitHubError, RepoRead};
+use crate::outputs::{Output, Outputs};
+use crate::plan::{Delivery, PlannedCommit, PullRequestDelivery, RepoChange};
+use crate::repo::RepoId;
+use crate::request::ReleaseRequest;
+use crate::template::Template;
+
+/// A post-release chore. It reads the world and returns a [`crate::Plan`]; it never writes.
+#[async_trait]
+pub trait Task: Send + Sync + 'static {
+    /// Decides what should change for this release.
+    async fn plan(&self, ctx: &TaskContext<'_>) -> Result<crate::Plan, TaskError>;
+}
+
+/// Why a task could not produce a plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskError {
+    /// A safety check failed: a digest differs from the recorded or the build's one, a tag moved.
+    /// Always raises an alert, never retried.
+    #[error("security check failed: {0}")]
+    Security(String),
+    /// Something this task needs from its inputs, its settings or the repository is missing or wrong.
+    #[error("{0}")]
+    Invalid(String),
+    /// Reading GitHub failed.
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    /// A download failed.
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+}
+
+impl TaskError {
+    /// Whether people must be alerted even if a rerun might pass.
+    pub fn is_security(&self) -> bool {
+        matches!(self, Self::Security(_))
+    }
+}
+
+/// Where a task writes, from its `tasks.toml` entry (with the run's environment applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The repository.
+    pub repo: RepoId,
+    /// The branch to read and to commit to (or to merge into).
+    pub branch: String,
+    /// How changes are delivered.
+    pub delivery: DeliverySpec,
+}
+
+/// A delivery as configured, before the version is filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliverySpec {
+    /// Direct commits on the branch.
+    Commit,
+    /// A pull request from a branch of its own.
+    PullRequest {
+        /// Head branch name template (`update-{version}`).
+        branch: Template,
+        /// Title template (`Update to version {version}`).
+        title: Template,
+    },
+}
+
+/// Everything a task is given to decide with.
+pub struct TaskContext<'a> {
+    /// The validated request.
+    pub request: &'a ReleaseRequest,
+    /// Where this task writes, if it writes.
+    pub target: Option<&'a Target>,
+    /// Outputs of the tasks this one needs.
+    pub inputs: &'a Outputs,
+    /// Read access to repositories.
+    pub repos: &'a dyn RepoRead,
+    /// The shared downloader.
+    pub downloads: &'a dyn Downloads,
+    /// The web address of the GitHub server (`https://github.com`), without a trailing slash.
+    pub server_url: &'a str,
+    /// The run's date, UTC, `YYYY-MM-DD`.
+    pub run_date: &'a str,
+}
+
+impl TaskContext<'_> {
+    /// The output of type `T` from a needed task, or an error naming what is missing.
+    pub fn input<T: Output>(&self) -> Result<&T, TaskError> {
+        self.inputs.get::<T>().ok_or_else(|| {
+            TaskError::Invalid(format!(
+                "missing input `{}`: add the task that produces it to `needs`",
+                T::NAME
+            ))
+        })
+    }
+
+    /// This task's target, or an error if `tasks.toml` gives it no `repository`.
+    pub fn target(&self) -> Result<&Target, TaskError> {
+        self.target.ok_or_else(|| {
+            TaskError::Invalid("this task needs `repository` and `branch` in tasks.toml".into())
+        })
+    }
+
+    /// Reads the head of the target branch, failing if the branch does not exist.
+    pub async fn target_head(&self) -> Result<CommitId, TaskError> {
+        let target = self.target()?;
+        self.repos
+            .branch_head(&target.repo, &target.branch)
+            .await?
+            .ok_or_else(|| {
+                TaskError::Invalid(format!(
+                    "branch `{}` does not exist in {}",
+                    target.branch, target.repo
+                ))
+            })
+    }
+
+    /// A change of the target repository computed from `base_commit`, delivered as configured.
+    /// `pr_body` is used when the delivery is a pull request.
+    pub fn change(
+        &self,
+        base_commit: CommitId,
+        commits: Vec<PlannedCommit>,
+        pr_body: String,
+    ) -> Result<RepoChange, TaskError> {
+        let target = self.target()?;
+        let version = &self.request.version;
+        let delivery = match &target.delivery {
+            DeliverySpec::Commit => Delivery::Commit,
+            DeliverySpec::PullRequest { branch, title } => {
+                Delivery::PullRequest(PullRequestDelivery {
+                    branch: branch.render(version),
+                    title: title.render(version),
+                    body: pr_body,
+                })
+            }
+        };
+        Ok(RepoChange {
+            repo: target.repo.clone(),
+            base_branch: target.branch.clone(),
+            base_commit,
+            commits,
+            delivery,
+        })
+    }
+}
+
+/// A task's own `settings` table from `tasks.toml`, deserialized with exact error positions.
+pub struct Settings<'a> {
+    value: Option<toml::de::ValueDeserializer<'a>>,
+}
+
+impl<'a> Settings<'a> {
+    /// Wraps the settings table, or `None` when the task has none.
+    pub fn new(value: Option<toml::de::ValueDeserializer<'a>>) -> Self {
+        Self { value }
+    }
+
+    /// Deserializes the settings; a missing table reads as an empty one. Use
+    /// `#[serde(deny_unknown_fields)]` on `T`.
+    pub fn parse<T: serde::Deserialize<'a>>(self) -> Result<T, toml::de::Error> {
+        match self.value {
+            Some(value) => T::deserialize(value),
+            None => T::deserialize(toml::de::ValueDeserializer::parse("{}")?),
+        }
+    }
+}
+
+/// A task crate's entry point: its name and how to build it from its settings.
+pub trait TaskFactory: Send + Sync {
+    /// The name used in `tasks.toml` and events (`checksums`).
+    fn name(&self) -> &'static str;
+    /// One line saying what the task does.
+    fn description(&self) -> &'static str;
+    /// Builds the task from its `settings` table.
+    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error>;
+}
