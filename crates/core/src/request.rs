@@ -194,18 +194,14 @@ pub fn parse_event(
                 Some(_) => return Err(invalid("action", "must be a string")),
                 None => return Err(EventError::Missing("action".into())),
             };
-            if !triggers
-                .repository_dispatch
-                .iter()
-                .any(|t| *t == event_type)
-            {
+            if !triggers.repository_dispatch.contains(&event_type) {
                 return Err(EventError::NotTriggered {
                     what: format!("repository_dispatch of type {}", quote(&event_type)),
                 });
             }
             let payload = object(&event, "client_payload")?;
             let mut fields = Fields::new("client_payload", payload, FieldStyle::Json)?;
-            fields.into_request(Origin::RepositoryDispatch { event_type })
+            fields.take_request(Origin::RepositoryDispatch { event_type })
         }
         "workflow_dispatch" => {
             if !triggers.workflow_dispatch {
@@ -215,7 +211,7 @@ pub fn parse_event(
             }
             let inputs = object(&event, "inputs")?;
             let mut fields = Fields::new("inputs", inputs, FieldStyle::Strings)?;
-            fields.into_request(Origin::WorkflowDispatch)
+            fields.take_request(Origin::WorkflowDispatch)
         }
         other => Err(EventError::UnsupportedEvent { name: quote(other) }),
     }
@@ -411,7 +407,7 @@ impl<'a> Fields<'a> {
             .collect()
     }
 
-    fn into_request(&mut self, origin: Origin) -> Result<ReleaseRequest, EventError> {
+    fn take_request(&mut self, origin: Origin) -> Result<ReleaseRequest, EventError> {
         let version_text = self.required_string("version")?;
         let version = Version::parse(version_text)
             .map_err(|e| invalid(self.path("version"), e.to_string()))?;
