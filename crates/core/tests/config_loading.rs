@@ -1,0 +1,252 @@
+//! `tasks.toml` loading: a good file, and every error located by line, column and key.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use valkey_bot_core::config::{Access, Permission, load};
+use valkey_bot_core::task::{DeliverySpec, Settings};
+use valkey_bot_core::{Environment, Plan, Task, TaskContext, TaskError, TaskFactory};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EchoSettings {
+    #[serde(default)]
+    word: String,
+}
+
+struct Echo(#[allow(dead_code)] String);
+
+#[async_trait]
+impl Task for Echo {
+    async fn plan(&self, _ctx: &TaskContext<'_>) -> Result<Plan, TaskError> {
+        Ok(Plan::default())
+    }
+}
+
+struct EchoFactory(&'static str);
+
+impl TaskFactory for EchoFactory {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+    fn description(&self) -> &'static str {
+        "test task"
+    }
+    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
+        let settings: EchoSettings = settings.parse()?;
+        Ok(Arc::new(Echo(settings.word)))
+    }
+}
+
+const FACTORIES: [&dyn TaskFactory; 3] = [
+    &EchoFactory("alpha"),
+    &EchoFactory("beta"),
+    &EchoFactory("gamma"),
+];
+
+const GOOD: &str = r#"
+[trigger]
+repository_dispatch = ["valkey-release"]
+workflow_dispatch = true
+
+[run]
+timeout = "2m"
+attempts = 4
+signoff = "valkey-bot <bot@example.com>"
+
+[environments.dev]
+dry_run = true
+
+[downloads]
+allowed_hosts = ["download.valkey.io"]
+max_bytes = 1000
+
+[tasks.gamma]
+needs = ["beta", "alpha"]
+repository = "valkey-io/valkey-container"
+branch = "mainline"
+delivery.pull-request = { branch = "update-{version}", title = "Update to version {version}" }
+signoff = true
+permissions = { contents = "write", pull_requests = "write" }
+env.dev = { repository = "valkey-bot-dev/valkey-container" }
+
+[tasks.beta]
+needs = ["alpha"]
+timeout = "30s"
+attempts = 2
+
+[tasks.alpha]
+repository = "valkey-io/valkey-hashes"
+branch = "main"
+delivery = "commit"
+permissions = { contents = "write" }
+
+[tasks.alpha.settings]
+word = "hello"
+"#;
+
+fn error(source: &str) -> String {
+    load("tasks.toml", source, &FACTORIES)
+        .unwrap_err()
+        .to_string()
+}
+
+/// `GOOD` with `from` replaced by `to` (which must occur exactly once).
+fn edited(from: &str, to: &str) -> String {
+    assert_eq!(GOOD.matches(from).count(), 1, "{from:?} must occur once");
+    GOOD.replace(from, to)
+}
+
+#[test]
+fn a_good_file_loads_in_dependency_order() {
+    let config = load("tasks.toml", GOOD, &FACTORIES).unwrap();
+    let names: Vec<&str> = config.tasks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+    assert_eq!(config.triggers.repository_dispatch, ["valkey-release"]);
+    assert!(config.environments[&Environment::Dev].dry_run);
+    assert_eq!(config.downloads.allowed_hosts, ["download.valkey.io"]);
+
+    let beta = &config.tasks[1];
+    assert_eq!(beta.timeout, Duration::from_secs(30));
+    assert_eq!(beta.attempts, 2);
+    assert!(beta.targets.is_empty());
+
+    let gamma = &config.tasks[2];
+    assert_eq!(
+        gamma.timeout,
+        Duration::from_secs(120),
+        "the run's default timeout"
+    );
+    assert_eq!(gamma.attempts, 4);
+    assert_eq!(gamma.permissions[&Permission::PullRequests], Access::Write);
+    assert_eq!(
+        gamma.target(Environment::Prod).unwrap().repo.to_string(),
+        "valkey-io/valkey-container"
+    );
+    assert_eq!(
+        gamma.target(Environment::Dev).unwrap().repo.to_string(),
+        "valkey-bot-dev/valkey-container"
+    );
+    assert_eq!(gamma.target(Environment::Dev).unwrap().branch, "mainline");
+    assert!(matches!(
+        gamma.target(Environment::Prod).unwrap().delivery,
+        DeliverySpec::PullRequest { .. }
+    ));
+}
+
+#[test]
+fn syntax_errors_are_located() {
+    let message = error(&edited("max_bytes = 1000", "max_bytes = = 1000"));
+    assert!(message.starts_with("tasks.toml:16:13: "), "{message}");
+}
+
+#[test]
+fn unknown_keys_are_located() {
+    let message = error(&edited("[run]\n", "[run]\ncolour = 1\n"));
+    assert!(
+        message.starts_with("tasks.toml:7:1: unknown field `colour`"),
+        "{message}"
+    );
+    let message = error(&edited("attempts = 2\n", "attempts = 2\nretries = 2\n"));
+    assert!(
+        message.starts_with("tasks.toml:31:1: unknown field `retries`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn task_settings_errors_are_located_inside_the_settings_table() {
+    let message = error(&edited("word = \"hello\"", "word = \"hello\"\nwrod = 1"));
+    assert!(
+        message.starts_with("tasks.toml:40:1: unknown field `wrod`"),
+        "{message}"
+    );
+    let message = error(&edited("word = \"hello\"", "word = 5"));
+    assert!(
+        message.starts_with("tasks.toml:39:8: invalid type: integer `5`, expected a string"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_task_names_are_refused() {
+    let message = error(&edited("[tasks.beta]", "[tasks.betta]").replace("\"beta\"", "\"betta\""));
+    assert_eq!(
+        message,
+        "tasks.toml:27:8: `tasks.betta`: unknown task `betta` (known tasks: alpha, beta, gamma)"
+    );
+}
+
+#[test]
+fn dangling_needs_are_refused() {
+    let message = error(&edited("needs = [\"alpha\"]", "needs = [\"alhpa\"]"));
+    assert_eq!(
+        message,
+        "tasks.toml:28:10: `tasks.beta.needs`: `alhpa` is not a task in this file"
+    );
+}
+
+#[test]
+fn dependency_cycles_are_refused() {
+    let message = error(&edited(
+        "[tasks.alpha]\n",
+        "[tasks.alpha]\nneeds = [\"gamma\"]\n",
+    ));
+    assert!(
+        message
+            .starts_with("tasks.toml:33:10: `tasks.alpha.needs`: dependency cycle among tasks: "),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_values_are_refused_where_they_stand() {
+    let message = error(&edited(
+        "\"valkey-io/valkey-hashes\"",
+        "\"valkey-io/../hashes\"",
+    ));
+    assert!(
+        message.starts_with("tasks.toml:33:14: invalid repository \"valkey-io/../hashes\""),
+        "{message}"
+    );
+    let message = error(&edited("update-{version}", "update-{tag}"));
+    assert!(message.contains("unknown placeholder `{tag}`"), "{message}");
+    assert!(message.starts_with("tasks.toml:22:"), "{message}");
+    let message = error(&edited("attempts = 2", "attempts = 0"));
+    assert_eq!(
+        message,
+        "tasks.toml:30:12: `tasks.beta.attempts`: must be at least 1"
+    );
+    let message = error(&edited("timeout = \"30s\"", "timeout = \"soon\""));
+    assert!(message.starts_with("tasks.toml:29:"), "{message}");
+    let message = error(&edited(
+        "permissions = { contents = \"write\" }",
+        "permissions = { contents = \"admin\" }",
+    ));
+    assert!(message.starts_with("tasks.toml:36:"), "{message}");
+    let message = error(&edited("signoff = \"valkey-bot <bot@example.com>\"\n", ""));
+    assert!(
+        message.contains("`tasks.gamma.signoff`: needs `signoff = \"Name <email>\"` in [run]"),
+        "{message}"
+    );
+    let message = error(&edited("delivery = \"commit\"\n", ""));
+    assert!(
+        message.contains("`tasks.alpha`: a task with a `repository` needs a `delivery`"),
+        "{message}"
+    );
+    let message = error(&edited("branch = \"main\"", "branch = \"main..x\""));
+    assert!(
+        message.contains("`main..x` is not a valid branch name"),
+        "{message}"
+    );
+    let message = error(&edited(
+        "[\"download.valkey.io\"]",
+        "[\"https://download.valkey.io\"]",
+    ));
+    assert!(
+        message.starts_with("tasks.toml:15:18: `downloads.allowed_hosts`"),
+        "{message}"
+    );
+}
