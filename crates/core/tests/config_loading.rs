@@ -1,4 +1,5 @@
 //! `tasks.toml` loading: a good file, and every error located by line, column and key.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,5 @@
 //! Event intake: both webhook shapes become one request; every refusal names its field.
+#![allow(clippy::unwrap_used)]
 
 use valkey_bot_core::request::{EventError, Origin, Triggers, parse_event};
 use valkey_bot_core::{Environment, Sha256Digest};
