@@ -1,0 +1,630 @@
+//! A GitHub kept in memory: branches point at commits, each commit holds a full snapshot of its
+//! files. Every write is recorded, so tests assert on the exact list of mutations.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use valkey_bot_core::RepoId;
+use valkey_bot_core::github::{
+    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Issue, Issues,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+};
+
+use crate::downloads::lock;
+
+/// A write the fake GitHub received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// A commit was created.
+    Commit {
+        /// Repository.
+        repo: String,
+        /// Its message.
+        message: String,
+    },
+    /// A branch was moved (`force` as asked).
+    MoveBranch {
+        /// Repository.
+        repo: String,
+        /// Branch.
+        branch: String,
+        /// Whether it was a forced move.
+        force: bool,
+    },
+    /// A branch was created.
+    CreateBranch {
+        /// Repository.
+        repo: String,
+        /// Branch.
+        branch: String,
+    },
+    /// A pull request was opened.
+    OpenPullRequest {
+        /// Repository.
+        repo: String,
+        /// Head branch.
+        branch: String,
+    },
+    /// A pull request was edited.
+    EditPullRequest {
+        /// Repository.
+        repo: String,
+        /// Number.
+        number: u64,
+    },
+    /// Labels were added.
+    Label {
+        /// Repository.
+        repo: String,
+        /// Number.
+        number: u64,
+    },
+    /// An issue was opened.
+    CreateIssue {
+        /// Repository.
+        repo: String,
+        /// Title.
+        title: String,
+    },
+    /// An issue body was replaced.
+    EditIssue {
+        /// Repository.
+        repo: String,
+        /// Number.
+        number: u64,
+    },
+    /// A comment was added.
+    Comment {
+        /// Repository.
+        repo: String,
+        /// Number.
+        number: u64,
+    },
+    /// A `repository_dispatch` was sent.
+    Dispatch {
+        /// Repository.
+        repo: String,
+        /// Event type.
+        event_type: String,
+    },
+}
+
+#[derive(Clone)]
+struct Commit {
+    parent: Option<CommitId>,
+    files: BTreeMap<String, Bytes>,
+    subject: String,
+    author: String,
+}
+
+#[derive(Default)]
+struct State {
+    commits: BTreeMap<CommitId, Commit>,
+    branches: BTreeMap<(RepoId, String), CommitId>,
+    pulls: Vec<(RepoId, PullRequest)>,
+    issues: Vec<(RepoId, Issue, String)>,
+    comments: Vec<(RepoId, u64, String)>,
+    labels: Vec<(RepoId, u64, String)>,
+    writes: Vec<Write>,
+    fail_next_move: Option<GitHubError>,
+}
+
+/// An in-memory GitHub implementing every narrow interface.
+pub struct MemoryGitHub {
+    login: String,
+    state: Mutex<State>,
+}
+
+impl Default for MemoryGitHub {
+    fn default() -> Self {
+        Self::new("valkey-bot[bot]")
+    }
+}
+
+impl MemoryGitHub {
+    /// A GitHub where this client's commits are attributed to `login`.
+    pub fn new(login: &str) -> Self {
+        Self {
+            login: login.to_owned(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Creates (or moves) `branch` to a new commit by `author` holding exactly `files`.
+    pub fn seed(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        author: &str,
+        files: &[(&str, &[u8])],
+    ) -> CommitId {
+        let mut state = lock(&self.state);
+        let parent = state
+            .branches
+            .get(&(repo.clone(), branch.to_owned()))
+            .cloned();
+        let commit = Commit {
+            parent,
+            files: files
+                .iter()
+                .map(|(p, b)| ((*p).to_owned(), Bytes::copy_from_slice(b)))
+                .collect(),
+            subject: "seed".into(),
+            author: author.to_owned(),
+        };
+        let id = commit_id(&commit);
+        state.commits.insert(id.clone(), commit);
+        state
+            .branches
+            .insert((repo.clone(), branch.to_owned()), id.clone());
+        id
+    }
+
+    /// The file at the head of `branch`.
+    pub fn file(&self, repo: &RepoId, branch: &str, path: &str) -> Option<Bytes> {
+        let state = lock(&self.state);
+        let head = state.branches.get(&(repo.clone(), branch.to_owned()))?;
+        state.commits.get(head)?.files.get(path).cloned()
+    }
+
+    /// The subjects of the commits on `branch`, newest first.
+    pub fn log(&self, repo: &RepoId, branch: &str) -> Vec<String> {
+        let state = lock(&self.state);
+        let mut next = state
+            .branches
+            .get(&(repo.clone(), branch.to_owned()))
+            .cloned();
+        let mut subjects = Vec::new();
+        while let Some(commit) = next.and_then(|id| state.commits.get(&id)) {
+            subjects.push(commit.subject.clone());
+            next = commit.parent.clone();
+        }
+        subjects
+    }
+
+    /// Every write received, in order.
+    pub fn writes(&self) -> Vec<Write> {
+        lock(&self.state).writes.clone()
+    }
+
+    /// Open pull requests of `repo`.
+    pub fn pull_requests(&self, repo: &RepoId) -> Vec<PullRequest> {
+        lock(&self.state)
+            .pulls
+            .iter()
+            .filter(|(r, _)| r == repo)
+            .map(|(_, pr)| pr.clone())
+            .collect()
+    }
+
+    /// Issues of `repo`, with their label.
+    pub fn issues(&self, repo: &RepoId) -> Vec<Issue> {
+        lock(&self.state)
+            .issues
+            .iter()
+            .filter(|(r, ..)| r == repo)
+            .map(|(_, issue, _)| issue.clone())
+            .collect()
+    }
+
+    /// Comments on issue or pull request `number` of `repo`.
+    pub fn comments(&self, repo: &RepoId, number: u64) -> Vec<String> {
+        lock(&self.state)
+            .comments
+            .iter()
+            .filter(|(r, n, _)| r == repo && *n == number)
+            .map(|(.., body)| body.clone())
+            .collect()
+    }
+
+    /// Labels on issue or pull request `number` of `repo`.
+    pub fn labels(&self, repo: &RepoId, number: u64) -> Vec<String> {
+        lock(&self.state)
+            .labels
+            .iter()
+            .filter(|(r, n, _)| r == repo && *n == number)
+            .map(|(.., label)| label.clone())
+            .collect()
+    }
+
+    /// Makes the next branch move fail with `error` (e.g. a conflict).
+    pub fn fail_next_move(&self, error: GitHubError) {
+        lock(&self.state).fail_next_move = Some(error);
+    }
+
+    fn snapshot(&self, repo: &RepoId, reference: &str) -> Option<BTreeMap<String, Bytes>> {
+        let state = lock(&self.state);
+        let id = state
+            .branches
+            .get(&(repo.clone(), reference.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| reference.to_owned());
+        state.commits.get(&id).map(|c| c.files.clone())
+    }
+}
+
+fn commit_id(commit: &Commit) -> CommitId {
+    let mut hasher = Sha256::new();
+    hasher.update(commit.parent.as_deref().unwrap_or("root"));
+    hasher.update(&commit.subject);
+    for (path, bytes) in &commit.files {
+        hasher.update(path);
+        hasher.update(bytes);
+    }
+    let digest = hasher.finalize();
+    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
+}
+
+fn missing(what: String) -> GitHubError {
+    GitHubError::NotFound(what)
+}
+
+#[async_trait]
+impl RepoRead for MemoryGitHub {
+    async fn branch_head(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+    ) -> Result<Option<CommitId>, GitHubError> {
+        Ok(lock(&self.state)
+            .branches
+            .get(&(repo.clone(), branch.to_owned()))
+            .cloned())
+    }
+
+    async fn read_file(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Bytes>, GitHubError> {
+        let files = self
+            .snapshot(repo, reference)
+            .ok_or_else(|| missing(format!("{repo}@{reference}")))?;
+        Ok(files.get(path).cloned())
+    }
+
+    async fn list_dir(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
+        let files = self
+            .snapshot(repo, reference)
+            .ok_or_else(|| missing(format!("{repo}@{reference}")))?;
+        let prefix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", path.trim_end_matches('/'))
+        };
+        let mut entries: BTreeMap<String, bool> = BTreeMap::new();
+        for file in files.keys().filter_map(|f| f.strip_prefix(&prefix)) {
+            match file.split_once('/') {
+                Some((dir, _)) => entries.insert(dir.to_owned(), true),
+                None => entries.insert(file.to_owned(), false),
+            };
+        }
+        Ok((!entries.is_empty()).then(|| {
+            entries
+                .into_iter()
+                .map(|(name, is_dir)| DirEntry { name, is_dir })
+                .collect()
+        }))
+    }
+}
+
+#[async_trait]
+impl RepoWrite for MemoryGitHub {
+    async fn own_login(&self) -> Result<String, GitHubError> {
+        Ok(self.login.clone())
+    }
+
+    async fn create_commit(
+        &self,
+        repo: &RepoId,
+        parent: &str,
+        files: &[FileWrite],
+        message: &str,
+    ) -> Result<CommitId, GitHubError> {
+        let mut state = lock(&self.state);
+        let base = state
+            .commits
+            .get(parent)
+            .ok_or_else(|| missing(format!("commit {parent}")))?;
+        let mut snapshot = base.files.clone();
+        for write in files {
+            match &write.content {
+                Some(bytes) => snapshot.insert(write.path.clone(), bytes.clone()),
+                None => snapshot.remove(&write.path),
+            };
+        }
+        let commit = Commit {
+            parent: Some(parent.to_owned()),
+            files: snapshot,
+            subject: message.lines().next().unwrap_or_default().to_owned(),
+            author: self.login.clone(),
+        };
+        let id = commit_id(&commit);
+        state.commits.insert(id.clone(), commit);
+        state.writes.push(Write::Commit {
+            repo: repo.to_string(),
+            message: message.to_owned(),
+        });
+        Ok(id)
+    }
+
+    async fn move_branch(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+        force: bool,
+    ) -> Result<(), GitHubError> {
+        let mut state = lock(&self.state);
+        if let Some(error) = state.fail_next_move.take() {
+            return Err(error);
+        }
+        let key = (repo.clone(), branch.to_owned());
+        let current = state
+            .branches
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| missing(format!("branch {branch}")))?;
+        if !force && !descends(&state, commit, &current) {
+            return Err(GitHubError::Conflict("Update is not a fast forward".into()));
+        }
+        state.branches.insert(key, commit.to_owned());
+        state.writes.push(Write::MoveBranch {
+            repo: repo.to_string(),
+            branch: branch.to_owned(),
+            force,
+        });
+        Ok(())
+    }
+
+    async fn create_branch(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+    ) -> Result<(), GitHubError> {
+        let mut state = lock(&self.state);
+        let key = (repo.clone(), branch.to_owned());
+        if state.branches.contains_key(&key) {
+            return Err(GitHubError::Conflict("Reference already exists".into()));
+        }
+        state.branches.insert(key, commit.to_owned());
+        state.writes.push(Write::CreateBranch {
+            repo: repo.to_string(),
+            branch: branch.to_owned(),
+        });
+        Ok(())
+    }
+
+    async fn commits_between(
+        &self,
+        repo: &RepoId,
+        base: &str,
+        head: &str,
+    ) -> Result<Vec<CommitSummary>, GitHubError> {
+        let state = lock(&self.state);
+        let resolve = |reference: &str| {
+            state
+                .branches
+                .get(&(repo.clone(), reference.to_owned()))
+                .cloned()
+                .unwrap_or_else(|| reference.to_owned())
+        };
+        let base = resolve(base);
+        let mut next = Some(resolve(head));
+        let mut commits = Vec::new();
+        while let Some(id) = next.filter(|id| *id != base && !descends(&state, &base, id)) {
+            let Some(commit) = state.commits.get(&id) else {
+                break;
+            };
+            commits.push(CommitSummary {
+                id: id.clone(),
+                author_login: Some(commit.author.clone()),
+                subject: commit.subject.clone(),
+            });
+            next = commit.parent.clone();
+        }
+        commits.reverse();
+        Ok(commits)
+    }
+}
+
+/// Whether `descendant` is `ancestor` or has it in its history.
+fn descends(state: &State, descendant: &str, ancestor: &str) -> bool {
+    let mut next = Some(descendant.to_owned());
+    while let Some(id) = next {
+        if id == ancestor {
+            return true;
+        }
+        next = state.commits.get(&id).and_then(|c| c.parent.clone());
+    }
+    false
+}
+
+#[async_trait]
+impl PullRequests for MemoryGitHub {
+    async fn find_open(
+        &self,
+        repo: &RepoId,
+        head_branch: &str,
+    ) -> Result<Option<PullRequest>, GitHubError> {
+        let state = lock(&self.state);
+        let head = state
+            .branches
+            .get(&(repo.clone(), head_branch.to_owned()))
+            .cloned();
+        Ok(state
+            .pulls
+            .iter()
+            .find(|(r, pr)| r == repo && pr.head_branch == head_branch)
+            .map(|(_, pr)| PullRequest {
+                head_commit: head.clone().unwrap_or_default(),
+                ..pr.clone()
+            }))
+    }
+
+    async fn open(
+        &self,
+        repo: &RepoId,
+        spec: &PullRequestSpec,
+    ) -> Result<PullRequest, GitHubError> {
+        let mut state = lock(&self.state);
+        let head = state
+            .branches
+            .get(&(repo.clone(), spec.head_branch.clone()))
+            .cloned()
+            .ok_or_else(|| GitHubError::Rejected(format!("no branch {}", spec.head_branch)))?;
+        let number = (state.pulls.len() + state.issues.len() + 1) as u64;
+        let pr = PullRequest {
+            number,
+            url: format!("https://github.com/{repo}/pull/{number}"),
+            title: spec.title.clone(),
+            body: spec.body.clone(),
+            head_branch: spec.head_branch.clone(),
+            head_commit: head,
+        };
+        state.pulls.push((repo.clone(), pr.clone()));
+        state.writes.push(Write::OpenPullRequest {
+            repo: repo.to_string(),
+            branch: spec.head_branch.clone(),
+        });
+        Ok(pr)
+    }
+
+    async fn edit(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, GitHubError> {
+        let mut state = lock(&self.state);
+        let (_, pr) = state
+            .pulls
+            .iter_mut()
+            .find(|(r, pr)| r == repo && pr.number == number)
+            .ok_or_else(|| missing(format!("pull request {number}")))?;
+        pr.title = title.to_owned();
+        pr.body = body.to_owned();
+        let pr = pr.clone();
+        state.writes.push(Write::EditPullRequest {
+            repo: repo.to_string(),
+            number,
+        });
+        Ok(pr)
+    }
+
+    async fn add_labels(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        labels: &[String],
+    ) -> Result<(), GitHubError> {
+        let mut state = lock(&self.state);
+        for label in labels {
+            state.labels.push((repo.clone(), number, label.clone()));
+        }
+        state.writes.push(Write::Label {
+            repo: repo.to_string(),
+            number,
+        });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Issues for MemoryGitHub {
+    async fn find_issue(
+        &self,
+        repo: &RepoId,
+        title: &str,
+        label: &str,
+    ) -> Result<Option<Issue>, GitHubError> {
+        Ok(lock(&self.state)
+            .issues
+            .iter()
+            .find(|(r, issue, l)| r == repo && issue.title == title && l == label)
+            .map(|(_, issue, _)| issue.clone()))
+    }
+
+    async fn create_issue(
+        &self,
+        repo: &RepoId,
+        title: &str,
+        body: &str,
+        label: &str,
+    ) -> Result<Issue, GitHubError> {
+        let mut state = lock(&self.state);
+        let number = (state.pulls.len() + state.issues.len() + 1) as u64;
+        let issue = Issue {
+            number,
+            url: format!("https://github.com/{repo}/issues/{number}"),
+            title: title.to_owned(),
+            body: body.to_owned(),
+        };
+        state
+            .issues
+            .push((repo.clone(), issue.clone(), label.to_owned()));
+        state.writes.push(Write::CreateIssue {
+            repo: repo.to_string(),
+            title: title.to_owned(),
+        });
+        Ok(issue)
+    }
+
+    async fn edit_issue(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        body: &str,
+    ) -> Result<Issue, GitHubError> {
+        let mut state = lock(&self.state);
+        let (_, issue, _) = state
+            .issues
+            .iter_mut()
+            .find(|(r, issue, _)| r == repo && issue.number == number)
+            .ok_or_else(|| missing(format!("issue {number}")))?;
+        issue.body = body.to_owned();
+        let issue = issue.clone();
+        state.writes.push(Write::EditIssue {
+            repo: repo.to_string(),
+            number,
+        });
+        Ok(issue)
+    }
+
+    async fn comment(&self, repo: &RepoId, number: u64, body: &str) -> Result<(), GitHubError> {
+        let mut state = lock(&self.state);
+        state.comments.push((repo.clone(), number, body.to_owned()));
+        state.writes.push(Write::Comment {
+            repo: repo.to_string(),
+            number,
+        });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Dispatches for MemoryGitHub {
+    async fn dispatch(
+        &self,
+        repo: &RepoId,
+        event_type: &str,
+        _payload: &serde_json::Value,
+    ) -> Result<(), GitHubError> {
+        lock(&self.state).writes.push(Write::Dispatch {
+            repo: repo.to_string(),
+            event_type: event_type.to_owned(),
+        });
+        Ok(())
+    }
+}

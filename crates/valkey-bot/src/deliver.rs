@@ -1,0 +1,440 @@
+//! Carrying out a plan: the only code that writes. Direct commits are compare-and-swap on the
+//! branch the plan was computed from; pull requests are idempotent and never overwrite commits the
+//! bot did not make; everything written is read back and compared with the plan.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use valkey_bot_core::github::{CommitId, FileWrite, GitHubError, PullRequestSpec};
+use valkey_bot_core::plan::{Delivery, Effect, PlannedCommit, PullRequestDelivery, RepoChange};
+
+use crate::forge::Forge;
+
+/// What delivering one change or effect did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Delivered {
+    /// Commits were added to a branch.
+    Committed {
+        /// Repository.
+        repo: String,
+        /// Branch.
+        branch: String,
+        /// The new head.
+        commit: CommitId,
+        /// How many commits.
+        commits: usize,
+    },
+    /// The change was already there.
+    UpToDate {
+        /// Repository.
+        repo: String,
+    },
+    /// A pull request carries the change.
+    PullRequest {
+        /// Repository.
+        repo: String,
+        /// Its number.
+        number: u64,
+        /// Its address.
+        url: String,
+        /// Whether it was created, updated or already right.
+        state: PullRequestState,
+    },
+    /// An event was sent.
+    Dispatched {
+        /// Repository.
+        repo: String,
+        /// Event type.
+        event_type: String,
+    },
+}
+
+impl Delivered {
+    /// Whether this changed anything on GitHub.
+    pub fn changed(&self) -> bool {
+        match self {
+            Self::Committed { .. } | Self::Dispatched { .. } => true,
+            Self::UpToDate { .. } => false,
+            Self::PullRequest { state, .. } => *state != PullRequestState::Unchanged,
+        }
+    }
+}
+
+/// What happened to a pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PullRequestState {
+    /// Opened by this run.
+    Created,
+    /// Its branch, title or body changed.
+    Updated,
+    /// Already exactly as planned.
+    Unchanged,
+}
+
+/// Why delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliverError {
+    /// The branch moved after the plan was computed: re-plan and try again.
+    #[error("{repo}: branch `{branch}` moved while planning; the plan must be recomputed")]
+    Moved {
+        /// Repository.
+        repo: String,
+        /// Branch.
+        branch: String,
+    },
+    /// The pull request branch holds commits the bot did not make.
+    #[error(
+        "{repo}: branch `{branch}` has commits the bot did not make ({commits}); refusing to overwrite them"
+    )]
+    ForeignCommits {
+        /// Repository.
+        repo: String,
+        /// Branch.
+        branch: String,
+        /// The commits, `id (author)`.
+        commits: String,
+    },
+    /// What was read back differs from the plan.
+    #[error("{repo}: verification failed after writing commit {commit} to `{branch}`: {problem}")]
+    Verification {
+        /// Repository.
+        repo: String,
+        /// Branch.
+        branch: String,
+        /// The commit written.
+        commit: CommitId,
+        /// What differs.
+        problem: String,
+    },
+    /// GitHub refused or failed.
+    #[error("{repo}: {source}")]
+    GitHub {
+        /// Repository.
+        repo: String,
+        /// The error.
+        source: GitHubError,
+    },
+}
+
+/// Appends a `Signed-off-by:` trailer to `message` when `signoff` is set.
+pub fn with_signoff(message: &str, signoff: Option<&str>) -> String {
+    match signoff {
+        None => message.to_owned(),
+        Some(identity) => format!("{}\n\nSigned-off-by: {identity}", message.trim_end()),
+    }
+}
+
+/// Delivers one repository change.
+pub async fn deliver_change(
+    change: &RepoChange,
+    forge: &Forge,
+    signoff: Option<&str>,
+) -> Result<Delivered, DeliverError> {
+    let repo = change.repo.to_string();
+    let github = |source| DeliverError::GitHub {
+        repo: repo.clone(),
+        source,
+    };
+    let commits: Vec<&PlannedCommit> = change
+        .commits
+        .iter()
+        .filter(|c| c.edits.iter().any(|e| !e.is_noop()))
+        .collect();
+    match &change.delivery {
+        Delivery::Commit => {
+            if commits.is_empty() {
+                return Ok(Delivered::UpToDate { repo });
+            }
+            let head = create_commits(change, &commits, &change.base_commit, forge, signoff)
+                .await
+                .map_err(github)?;
+            match forge
+                .write
+                .move_branch(&change.repo, &change.base_branch, &head, false)
+                .await
+            {
+                Ok(()) => {}
+                Err(GitHubError::Conflict(_)) => {
+                    return Err(DeliverError::Moved {
+                        repo,
+                        branch: change.base_branch.clone(),
+                    });
+                }
+                Err(e) => return Err(github(e)),
+            }
+            verify(change, forge, &change.base_branch, &head).await?;
+            Ok(Delivered::Committed {
+                repo,
+                branch: change.base_branch.clone(),
+                commit: head,
+                commits: commits.len(),
+            })
+        }
+        Delivery::PullRequest(pr) => {
+            if commits.is_empty() {
+                return Ok(Delivered::UpToDate { repo });
+            }
+            deliver_pull_request(change, pr, &commits, forge, signoff).await
+        }
+    }
+}
+
+async fn deliver_pull_request(
+    change: &RepoChange,
+    pr: &PullRequestDelivery,
+    commits: &[&PlannedCommit],
+    forge: &Forge,
+    signoff: Option<&str>,
+) -> Result<Delivered, DeliverError> {
+    let repo = change.repo.to_string();
+    let github = |source| DeliverError::GitHub {
+        repo: repo.clone(),
+        source,
+    };
+    let existing = forge
+        .read
+        .branch_head(&change.repo, &pr.branch)
+        .await
+        .map_err(github)?;
+    let mut branch_changed = false;
+    let head = match existing {
+        Some(head) => {
+            refuse_foreign_commits(change, pr, &head, forge).await?;
+            if holds_final_state(change, forge, &head)
+                .await
+                .map_err(github)?
+            {
+                head
+            } else {
+                let new_head = create_commits(change, commits, &change.base_commit, forge, signoff)
+                    .await
+                    .map_err(github)?;
+                // Safe to force: every commit on the branch is the bot's own (checked just above).
+                forge
+                    .write
+                    .move_branch(&change.repo, &pr.branch, &new_head, true)
+                    .await
+                    .map_err(github)?;
+                branch_changed = true;
+                new_head
+            }
+        }
+        None => {
+            let new_head = create_commits(change, commits, &change.base_commit, forge, signoff)
+                .await
+                .map_err(github)?;
+            match forge
+                .write
+                .create_branch(&change.repo, &pr.branch, &new_head)
+                .await
+            {
+                Ok(()) => {}
+                Err(GitHubError::Conflict(_)) => {
+                    return Err(DeliverError::Moved {
+                        repo,
+                        branch: pr.branch.clone(),
+                    });
+                }
+                Err(e) => return Err(github(e)),
+            }
+            branch_changed = true;
+            new_head
+        }
+    };
+    verify(change, forge, &pr.branch, &head).await?;
+
+    let (pull, state) = match forge
+        .pulls
+        .find_open(&change.repo, &pr.branch)
+        .await
+        .map_err(github)?
+    {
+        Some(open) if open.title == pr.title && open.body == pr.body => {
+            let state = if branch_changed {
+                PullRequestState::Updated
+            } else {
+                PullRequestState::Unchanged
+            };
+            (open, state)
+        }
+        Some(open) => {
+            let edited = forge
+                .pulls
+                .edit(&change.repo, open.number, &pr.title, &pr.body)
+                .await
+                .map_err(github)?;
+            (edited, PullRequestState::Updated)
+        }
+        None => {
+            let spec = PullRequestSpec {
+                head_branch: pr.branch.clone(),
+                base_branch: change.base_branch.clone(),
+                title: pr.title.clone(),
+                body: pr.body.clone(),
+            };
+            (
+                forge
+                    .pulls
+                    .open(&change.repo, &spec)
+                    .await
+                    .map_err(github)?,
+                PullRequestState::Created,
+            )
+        }
+    };
+    Ok(Delivered::PullRequest {
+        repo,
+        number: pull.number,
+        url: pull.url,
+        state,
+    })
+}
+
+/// Refuses a pull request branch that holds a commit by anyone but the bot.
+async fn refuse_foreign_commits(
+    change: &RepoChange,
+    pr: &PullRequestDelivery,
+    head: &str,
+    forge: &Forge,
+) -> Result<(), DeliverError> {
+    let repo = change.repo.to_string();
+    let github = |source| DeliverError::GitHub {
+        repo: repo.clone(),
+        source,
+    };
+    let own = forge.write.own_login().await.map_err(github)?;
+    let foreign: Vec<String> = forge
+        .write
+        .commits_between(&change.repo, &change.base_branch, head)
+        .await
+        .map_err(github)?
+        .into_iter()
+        .filter(|c| c.author_login.as_deref() != Some(own.as_str()))
+        .map(|c| {
+            format!(
+                "{} by {}",
+                short(&c.id),
+                c.author_login.as_deref().unwrap_or("an unknown author")
+            )
+        })
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(DeliverError::ForeignCommits {
+            repo,
+            branch: pr.branch.clone(),
+            commits: foreign.join(", "),
+        })
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+/// The state every planned file must have after all commits: path → bytes (or absence).
+fn final_state(change: &RepoChange) -> BTreeMap<&str, Option<&Bytes>> {
+    change
+        .commits
+        .iter()
+        .flat_map(|c| &c.edits)
+        .map(|e| (e.path.as_str(), e.after.as_ref()))
+        .collect()
+}
+
+/// Whether `commit` already holds every planned file as planned.
+async fn holds_final_state(
+    change: &RepoChange,
+    forge: &Forge,
+    commit: &str,
+) -> Result<bool, GitHubError> {
+    for (path, expected) in final_state(change) {
+        let actual = forge.read.read_file(&change.repo, commit, path).await?;
+        if actual.as_ref() != expected {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+async fn create_commits(
+    change: &RepoChange,
+    commits: &[&PlannedCommit],
+    base: &str,
+    forge: &Forge,
+    signoff: Option<&str>,
+) -> Result<CommitId, GitHubError> {
+    let mut parent = base.to_owned();
+    for commit in commits {
+        let writes: Vec<FileWrite> = commit
+            .edits
+            .iter()
+            .filter(|e| !e.is_noop())
+            .map(|e| e.to_write())
+            .collect();
+        parent = forge
+            .write
+            .create_commit(
+                &change.repo,
+                &parent,
+                &writes,
+                &with_signoff(&commit.message, signoff),
+            )
+            .await?;
+    }
+    Ok(parent)
+}
+
+/// Reads every planned file back from `commit` and compares it with the plan.
+async fn verify(
+    change: &RepoChange,
+    forge: &Forge,
+    branch: &str,
+    commit: &str,
+) -> Result<(), DeliverError> {
+    let failure = |problem: String| DeliverError::Verification {
+        repo: change.repo.to_string(),
+        branch: branch.to_owned(),
+        commit: commit.to_owned(),
+        problem,
+    };
+    for (path, expected) in final_state(change) {
+        match forge.read.read_file(&change.repo, commit, path).await {
+            Ok(actual) if actual.as_ref() == expected => {}
+            Ok(_) => {
+                return Err(failure(format!(
+                    "`{path}` does not have the planned content"
+                )));
+            }
+            Err(e) => return Err(failure(format!("`{path}` could not be read back: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Carries out one non-file effect.
+pub async fn deliver_effect(effect: &Effect, forge: &Forge) -> Result<Delivered, DeliverError> {
+    match effect {
+        Effect::Dispatch {
+            repo,
+            event_type,
+            payload,
+        } => {
+            forge
+                .dispatches
+                .dispatch(repo, event_type, payload)
+                .await
+                .map_err(|source| DeliverError::GitHub {
+                    repo: repo.to_string(),
+                    source,
+                })?;
+            Ok(Delivered::Dispatched {
+                repo: repo.to_string(),
+                event_type: event_type.clone(),
+            })
+        }
+    }
+}

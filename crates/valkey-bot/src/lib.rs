@@ -1,0 +1,9 @@
+//! valkey-bot: receives a release event, runs the post-release tasks of `tasks.toml` as a
+//! dependency graph, and carries out their plans on GitHub. See `docs/architecture.md`.
+
+pub mod deliver;
+pub mod dry_run;
+pub mod forge;
+pub mod registry;
+pub mod report;
+pub mod runner;

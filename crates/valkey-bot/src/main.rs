@@ -1,0 +1,3 @@
+//! The `valkey-bot` command line.
+
+fn main() {}

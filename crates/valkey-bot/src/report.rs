@@ -1,0 +1,103 @@
+//! The table printed at the end of a run: task, outcome, duration, and what it changed or why it failed.
+
+use std::fmt::Write as _;
+
+use crate::deliver::{Delivered, PullRequestState};
+use crate::runner::{Outcome, RunReport, TaskReport, humanize};
+
+/// One line saying what a task changed, or why it failed or was skipped.
+pub fn detail(task: &TaskReport) -> String {
+    match &task.outcome {
+        Outcome::Failed { error, .. } => error.clone(),
+        Outcome::Skipped { reason } => reason.clone(),
+        Outcome::Planned if task.diff.as_deref().is_some_and(|d| !d.is_empty()) => {
+            "changes planned (see diff)".into()
+        }
+        Outcome::Planned => "no change needed".into(),
+        _ if task.delivered.is_empty() => task
+            .notes
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "nothing to write".into()),
+        _ => task
+            .delivered
+            .iter()
+            .map(describe)
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// Says what one delivery did.
+pub fn describe(delivered: &Delivered) -> String {
+    match delivered {
+        Delivered::Committed {
+            repo,
+            branch,
+            commit,
+            commits,
+        } => format!(
+            "{commits} commit(s) to {repo}@{branch} ({})",
+            commit.get(..12).unwrap_or(commit)
+        ),
+        Delivered::UpToDate { repo } => format!("{repo} already up to date"),
+        Delivered::PullRequest { url, state, .. } => {
+            let state = match state {
+                PullRequestState::Created => "opened",
+                PullRequestState::Updated => "updated",
+                PullRequestState::Unchanged => "unchanged",
+            };
+            format!("pull request {state}: {url}")
+        }
+        Delivered::Dispatched { repo, event_type } => format!("sent `{event_type}` to {repo}"),
+    }
+}
+
+/// The run as an aligned plain-text table.
+pub fn table(report: &RunReport) -> String {
+    let rows: Vec<[String; 4]> = report
+        .tasks
+        .iter()
+        .map(|t| {
+            [
+                t.name.clone(),
+                t.outcome.label().to_owned(),
+                humanize_precise(t),
+                detail(t),
+            ]
+        })
+        .collect();
+    let header = ["task", "outcome", "duration", "details"].map(str::to_owned);
+    let widths: Vec<usize> = (0..3)
+        .map(|i| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in [&header].into_iter().chain(&rows) {
+        let _ = writeln!(
+            out,
+            "{:w0$}  {:w1$}  {:>w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+    }
+    out
+}
+
+fn humanize_precise(task: &TaskReport) -> String {
+    if task.duration.as_secs() == 0 {
+        format!("{:.1}s", task.duration.as_secs_f64())
+    } else {
+        humanize(task.duration)
+    }
+}
