@@ -21,6 +21,25 @@ pub const PATH: &str = "generate-stackbrew-library.sh";
 const OPEN: &str = "declare -A aliases=(";
 const CLOSE: &str = ")";
 
+/// What releasing a version does to the script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasUpdate {
+    /// The new script bytes, or `None` when the block does not change.
+    pub script: Option<Vec<u8>>,
+    /// The aliases of the release's minor line after the update, e.g. `["9", "latest"]`.
+    pub aliases: Vec<String>,
+}
+
+/// Applies the module's rules for releasing `version` to the script `bytes`.
+pub fn update_aliases(bytes: &[u8], version: &Version) -> Result<AliasUpdate, ContainerError> {
+    let mut script = AliasesScript::parse(bytes)?;
+    let changed = script.apply(version);
+    Ok(AliasUpdate {
+        script: changed.then(|| script.to_bytes()),
+        aliases: script.aliases_of(&version.minor_line()),
+    })
+}
+
 /// The script split around its aliases block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasesScript {
@@ -181,6 +200,20 @@ mod tests {
 
     fn with_block(lines: &str) -> String {
         SCRIPT.replace("\t[8.1]='8'\n\t[9.0]='9 latest'\n", lines)
+    }
+
+    #[test]
+    fn update_returns_the_new_script_and_the_line_aliases() {
+        let moved = update_aliases(SCRIPT.as_bytes(), &v("9.1.0")).unwrap();
+        assert_eq!(
+            moved.script,
+            Some(with_block("\t[8.1]='8'\n\t[9.1]='9 latest'\n").into_bytes())
+        );
+        assert_eq!(moved.aliases, ["9", "latest"]);
+        let patch = update_aliases(SCRIPT.as_bytes(), &v("8.1.5")).unwrap();
+        assert_eq!((patch.script, patch.aliases), (None, vec!["8".to_owned()]));
+        let candidate = update_aliases(SCRIPT.as_bytes(), &v("9.1.0-rc1")).unwrap();
+        assert_eq!((candidate.script, candidate.aliases), (None, Vec::new()));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! directories to read; the caller puts them into a [`RepoSnapshot`] and calls [`plan`].
 
 use crate::ContainerError;
-use crate::aliases::{self, AliasesScript};
+use crate::aliases::{self, update_aliases};
 use crate::dockerfile;
 use crate::tags::{ImageTags, image_tags};
 use crate::unstable::refuse_unstable;
@@ -162,10 +162,10 @@ pub fn plan(snapshot: &RepoSnapshot, release: &Release) -> Result<ContainerUpdat
         }
     }
 
-    let mut script = AliasesScript::parse(&snapshot.require(aliases::PATH)?.bytes)?;
+    let alias_update = update_aliases(&snapshot.require(aliases::PATH)?.bytes, &release.version)?;
     let mut alias_files = Changes::default();
-    if script.apply(&release.version) {
-        alias_files.put(snapshot, aliases::PATH, script.to_bytes(), false);
+    if let Some(script) = alias_update.script {
+        alias_files.put(snapshot, aliases::PATH, script, false);
     }
 
     let entry = versions
@@ -177,7 +177,7 @@ pub fn plan(snapshot: &RepoSnapshot, release: &Release) -> Result<ContainerUpdat
     let tags = image_tags(
         version,
         &line,
-        &script.aliases_of(&line),
+        &alias_update.aliases,
         &entry.debian_suite,
         &entry.alpine_version,
     );

@@ -205,3 +205,71 @@ fn malformed(reason: String) -> ContainerError {
         reason,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "{\n  \"9.0\": {\n    \"version\": \"9.0.1\",\n    \"url\": \"https://u/9.0.1\",\n    \"sha256\": \"s1\",\n    \"debian\": {\n      \"version\": \"trixie\"\n    },\n    \"alpine\": {\n      \"version\": \"3.23\"\n    },\n    \"extra\": []\n  },\n  \"unstable\": {\n    \"version\": \"unstable\"\n  }\n}\n";
+
+    fn release(version: &str, url: &str, sha256: &str) -> Release {
+        Release {
+            version: Version::parse(version).unwrap(),
+            url: url.to_owned(),
+            sha256: sha256.to_owned(),
+        }
+    }
+
+    #[test]
+    fn updates_in_place_keeping_other_fields_and_order() {
+        let mut file = VersionsJson::parse(FILE.as_bytes()).unwrap();
+        assert_eq!(file.to_bytes().unwrap(), FILE.as_bytes());
+        let applied = file
+            .apply(&release("9.0.2", "https://u/9.0.2", "s2"))
+            .unwrap();
+        assert_eq!(applied, Applied::Updated);
+        let expected = FILE.replace("9.0.1", "9.0.2").replace("\"s1\"", "\"s2\"");
+        assert_eq!(
+            String::from_utf8(file.to_bytes().unwrap()).unwrap(),
+            expected
+        );
+        let again = file
+            .apply(&release("9.0.2", "https://u/9.0.2", "s2"))
+            .unwrap();
+        assert_eq!(again, Applied::Unchanged);
+    }
+
+    #[test]
+    fn appends_a_new_line_after_unstable_copying_the_newest_numeric_line() {
+        let mut file = VersionsJson::parse(FILE.as_bytes()).unwrap();
+        let applied = file
+            .apply(&release("9.1.0-rc1", "https://u/r", "s3"))
+            .unwrap();
+        assert_eq!(
+            applied,
+            Applied::Added {
+                copied_from: "9.0".to_owned()
+            }
+        );
+        assert_eq!(file.lines(), ["9.0", "unstable", "9.1"]);
+        let text = String::from_utf8(file.to_bytes().unwrap()).unwrap();
+        assert!(text.ends_with("  },\n  \"9.1\": {\n    \"version\": \"9.1.0-rc1\",\n    \"url\": \"https://u/r\",\n    \"sha256\": \"s3\",\n    \"debian\": {\n      \"version\": \"trixie\"\n    },\n    \"alpine\": {\n      \"version\": \"3.23\"\n    }\n  }\n}\n"), "{text}");
+    }
+
+    #[test]
+    fn refuses_files_that_are_not_an_object_of_lines() {
+        for bad in ["[]", "", "{\"9.0\": {\"version\": 9}}"] {
+            let result = VersionsJson::parse(bad.as_bytes())
+                .and_then(|mut f| f.apply(&release("9.0.2", "https://u", "s")));
+            assert!(
+                matches!(result, Err(ContainerError::MalformedVersionsJson { .. })),
+                "{bad}: {result:?}"
+            );
+        }
+        let mut only_unstable = VersionsJson::parse(b"{\"unstable\": {}}").unwrap();
+        assert!(matches!(
+            only_unstable.apply(&release("9.0.0", "https://u", "s")),
+            Err(ContainerError::NoLineToCopy { .. })
+        ));
+    }
+}

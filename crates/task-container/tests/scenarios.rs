@@ -236,6 +236,17 @@ fn rerun_plans_no_commits() {
     assert!(update.commits.is_empty(), "{:?}", update.commits);
     assert_eq!(update.tags.debian[..4], ["9.0.2", "9.0", "9", "latest"]);
 
+    // An unchanged versions.json is never rewritten, even when it is not in jq's layout.
+    let mut compact = repository(&[]);
+    let value: serde_json::Value = serde_json::from_slice(&compact["versions.json"].0).unwrap();
+    compact.insert(
+        "versions.json".into(),
+        (serde_json::to_vec(&value).unwrap(), false),
+    );
+    let rerun = release("9.0.2", SHA_9_0_2);
+    let update = plan(&snapshot(&compact, &rerun), &rerun).unwrap();
+    assert!(update.commits.is_empty(), "{:?}", update.commits);
+
     let overlays = ["rc-9.1.0-rc1/1", "final-9.1.0/1", "final-9.1.0/2"];
     let update = run(&overlays, &release("9.1.0", SHA_9_1_0));
     assert!(update.commits.is_empty(), "{:?}", update.commits);
