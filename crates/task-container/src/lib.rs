@@ -4,7 +4,7 @@
 //! and the image tags the release ships under.
 //!
 //! Usage: read `versions.json`, call [`paths_to_read`], read what it names into a
-//! [`RepoSnapshot`], call [`plan`]. Nothing here does I/O.
+//! [`RepoSnapshot`], call [`plan()`]. Nothing here does I/O.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
