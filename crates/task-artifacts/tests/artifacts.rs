@@ -346,3 +346,21 @@ fn refuses_a_digest_mismatch_and_a_bad_checksum_file() {
         other => panic!("expected a checksum file error, got {other:?}"),
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsing_any_checksum_file_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_sha256_file(&bytes, NAME);
+        }
+
+        #[test]
+        fn accepts_exactly_the_canonical_line(hex in "[0-9a-f]{64}") {
+            let file = format!("{hex}  {NAME}\n");
+            prop_assert_eq!(parse_sha256_file(file.as_bytes(), NAME).map(String::from), Ok(hex));
+        }
+    }
+}

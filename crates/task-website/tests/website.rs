@@ -620,3 +620,63 @@ fn reports_each_link_without_a_verified_artifact() {
         ]
     );
 }
+
+// ---- inputs from elsewhere ----
+
+#[test]
+fn container_tags_deserialize_from_the_container_tasks_json() {
+    let tags: ContainerTags = serde_json::from_str(
+        r#"{"debian": ["9.1.1", "9.1.1-trixie"], "alpine": ["9.1.1-alpine", "9.1.1-alpine3.24"]}"#,
+    )
+    .expect("deserializes");
+    assert_eq!(
+        select_tags(&version("9.1.1"), &tags),
+        Ok(strings(&[
+            "9.1.1",
+            "9.1.1-trixie",
+            "9.1.1-alpine",
+            "9.1.1-alpine3.24"
+        ]))
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsing_any_template_never_panics(text in "[{}a-z_ \n\r%#é]{0,80}") {
+            let _ = Template::parse(text.as_bytes());
+        }
+
+        #[test]
+        fn reading_links_of_any_page_never_panics(text in "(---\n)?[-{}\\[\\]:a-z_ \n\"'/.]{0,120}(\n---\n)?") {
+            let _ = page_links(&text);
+        }
+
+        #[test]
+        fn rendering_copies_every_byte_that_is_not_a_placeholder(
+            pieces in proptest::collection::vec("[a-z :{}%#\n\"-]{0,12}", 4),
+        ) {
+            // Text without `{name}` patterns around the three placeholders comes out unchanged.
+            let clean: Vec<String> = pieces
+                .iter()
+                .map(|p| p.replace('{', "{ ").replace('}', " }"))
+                .collect();
+            let text = format!(
+                "{}{{version}}{}{{date}}{}\n{{tags}}\n{}",
+                clean[0], clean[1], clean[2], clean[3]
+            );
+            let template = Template::parse(text.as_bytes()).expect("valid template");
+            let page = template
+                .render(&version("9.1.1"), date("2026-07-21"), &strings(&["9.1.1", "9.1.1-alpine"]))
+                .expect("renders");
+            let expected = format!(
+                "{}9.1.1{}2026-07-21{}\n                - \"9.1.1\"\n                - \"9.1.1-alpine\"\n{}",
+                clean[0], clean[1], clean[2], clean[3]
+            );
+            prop_assert_eq!(page, expected);
+        }
+    }
+}
