@@ -6,5 +6,5 @@
 mod downloads;
 mod github;
 
-pub use downloads::MemoryDownloads;
+pub use downloads::{MemoryDownloads, sha256};
 pub use github::{MemoryGitHub, Write};
