@@ -84,10 +84,18 @@ impl DiskCache {
         })
     }
 
-    /// Writes (or replaces) `url`'s entry atomically; entries without a validator are not
-    /// written. Failures are warned about: the cache only saves work, it is never needed.
+    /// Writes (or replaces) `url`'s entry atomically. An answer without a validator removes
+    /// any older entry instead, as it could never be revalidated. Failures are warned about:
+    /// the cache only saves work, it is never needed.
     pub(crate) async fn store(&self, url: &Url, cached: &Cached) {
+        let path = Self::path_for(&self.dir, url);
         if cached.etag.is_none() && cached.last_modified.is_none() {
+            match tokio::fs::remove_file(&path).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot remove stale cache entry");
+                }
+                _ => {}
+            }
             return;
         }
         let entry = CacheEntry {
@@ -97,7 +105,6 @@ impl DiskCache {
             etag: cached.etag.clone(),
             last_modified: cached.last_modified.clone(),
         };
-        let path = Self::path_for(&self.dir, url);
         if let Err(e) = self.write_atomically(&path, &entry).await {
             tracing::warn!(path = %path.display(), error = %e, "cannot write cache entry");
         }
