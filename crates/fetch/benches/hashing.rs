@@ -11,7 +11,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
 use valkey_bot_fetch::{FetchPolicy, Fetcher, ProgressMode, StreamHasher, Url, digest_reader};
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -150,21 +149,22 @@ fn sync_file(path: &Path) -> Res<String> {
     }
 }
 
-/// Serves the file once on 127.0.0.1 and digests it with a fresh `Fetcher`.
+/// Serves the file once on 127.0.0.1 from a plain thread (`std::io::copy`, which uses
+/// `sendfile` on Linux, so the server costs little) and digests it with a fresh `Fetcher`.
 async fn over_http(path: &Path, bytes: u64) -> Res<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     let path = path.to_owned();
-    let server = tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await?;
+    let server = std::thread::spawn(move || -> std::io::Result<()> {
+        let (mut socket, _) = listener.accept()?;
         let mut request = [0u8; 4096];
-        let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut request).await?;
+        let _ = socket.read(&mut request)?;
         let head =
             format!("HTTP/1.1 200 OK\r\nContent-Length: {bytes}\r\nConnection: close\r\n\r\n");
-        socket.write_all(head.as_bytes()).await?;
-        let mut file = tokio::fs::File::open(&path).await?;
-        tokio::io::copy(&mut file, &mut socket).await?;
-        socket.shutdown().await
+        socket.write_all(head.as_bytes())?;
+        let mut file = std::fs::File::open(&path)?;
+        std::io::copy(&mut file, &mut socket)?;
+        Ok(())
     });
     let mut policy = FetchPolicy::new(["127.0.0.1"]);
     policy.max_bytes = bytes;
@@ -174,6 +174,6 @@ async fn over_http(path: &Path, bytes: u64) -> Res<String> {
         .build()?;
     let url = Url::parse(&format!("http://127.0.0.1:{port}/bench.bin"))?;
     let digested = fetcher.digest(&url).await?;
-    server.await??;
+    server.join().map_err(|_| "server thread panicked")??;
     Ok(digested.sha256.to_hex())
 }
