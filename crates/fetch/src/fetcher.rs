@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::header::{
-    CONTENT_LENGTH, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    ACCEPT_ENCODING, CONTENT_LENGTH, ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
 };
 use reqwest::{StatusCode, redirect};
 use url::Url;
@@ -101,7 +102,11 @@ impl FetcherBuilder {
 
     /// Builds the HTTP client and the fetcher.
     pub fn build(self) -> Result<Fetcher, FetchError> {
+        // Bodies are hashed exactly as stored: ask servers not to compress them on the fly.
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         let client = reqwest::Client::builder()
+            .default_headers(headers)
             .redirect(redirect::Policy::none())
             .connect_timeout(self.policy.connect_timeout)
             .read_timeout(self.policy.read_timeout)
@@ -116,6 +121,7 @@ impl FetcherBuilder {
                 policy: self.policy,
                 cache: self.cache_dir.map(DiskCache::new),
                 progress: self.progress.resolve(),
+                bars: indicatif::MultiProgress::new(),
                 digests: Memo::new(),
                 bodies: Memo::new(),
                 counters: Counters::default(),
@@ -136,6 +142,7 @@ struct Inner {
     policy: FetchPolicy,
     cache: Option<DiskCache>,
     progress: ProgressMode,
+    bars: indicatif::MultiProgress,
     digests: Memo<Url, Result<Digested, FetchError>>,
     bodies: Memo<(Url, u64), Result<Bytes, FetchError>>,
     counters: Counters,
@@ -375,7 +382,12 @@ impl Fetcher {
         }
         let counters = &self.inner.counters;
         Counters::bump(&counters.downloads_started, 1);
-        let transfer = Transfer::start(self.inner.progress, redact(&url), declared);
+        let transfer = Transfer::start(
+            self.inner.progress,
+            &self.inner.bars,
+            redact(&url),
+            declared,
+        );
         let mut got = 0u64;
         let truncated = |got| {
             declared

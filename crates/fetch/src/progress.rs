@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 /// How downloads report progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,10 +41,19 @@ pub(crate) struct Transfer {
 }
 
 impl Transfer {
-    /// Starts reporting a download of `url` (already redacted), `len` bytes if known.
-    pub(crate) fn start(mode: ProgressMode, url: String, len: Option<u64>) -> Self {
+    /// Starts reporting a download of `url` (already redacted), `len` bytes if known. In
+    /// [`ProgressMode::Bar`] the bar joins `bars`, so concurrent downloads stack cleanly.
+    pub(crate) fn start(
+        mode: ProgressMode,
+        bars: &MultiProgress,
+        url: String,
+        len: Option<u64>,
+    ) -> Self {
         let bar = (mode == ProgressMode::Bar).then(|| {
-            let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+            let bar = bars.add(ProgressBar::new(len.unwrap_or(0)));
+            if len.is_none() {
+                bar.unset_length();
+            }
             let template = "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}";
             if let Ok(style) = ProgressStyle::with_template(template) {
                 bar.set_style(style.progress_chars("=> "));

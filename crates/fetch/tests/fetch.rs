@@ -32,6 +32,11 @@ async fn digest_is_sha256_of_the_served_bytes() {
     assert_eq!(d.final_url, server.url("/valkey-9.1.1.tar.gz"));
     assert_eq!(f.stats().downloads_started, 1);
     assert_eq!(f.stats().bytes_downloaded, 300_000);
+    let seen = server.requests();
+    assert_eq!(
+        seen[0].headers.get("accept-encoding").map(String::as_str),
+        Some("identity")
+    );
 }
 
 #[tokio::test]
