@@ -2,10 +2,18 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use anyhow::Context as _;
 use valkey_bot_core::config::{self, Config, ConfigError};
+use valkey_bot_core::request::parse_event;
+use valkey_bot_core::{Environment, ReleaseRequest, Version};
+use valkey_bot_fetch::{FetchPolicy, Fetcher, Url};
+use valkey_bot_github::{Credentials, GitHub, GitHubConfig};
 
+use crate::connect::AppConnector;
 use crate::registry;
+use crate::runner::{RunReport, Runner};
 
 /// How a command ended, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,4 +71,122 @@ pub fn list_tasks() {
     for factory in registry::factories() {
         println!("{:12} {}", factory.name(), factory.description());
     }
+}
+
+/// Where the request of a `run` comes from, and what to do with it.
+#[derive(Debug, Clone, Default)]
+pub struct RunArgs {
+    /// `tasks.toml`.
+    pub config: std::path::PathBuf,
+    /// A webhook payload file (with `event_name`).
+    pub event: Option<std::path::PathBuf>,
+    /// `repository_dispatch` or `workflow_dispatch`.
+    pub event_name: Option<String>,
+    /// A version, for local runs without an event.
+    pub version: Option<String>,
+    /// The environment of a local run.
+    pub environment: Option<Environment>,
+    /// Only these tasks (and what they need).
+    pub only: Option<Vec<String>>,
+    /// Plan and print; write nothing.
+    pub dry_run: bool,
+    /// Write the run report as JSON here.
+    pub report: Option<std::path::PathBuf>,
+    /// Revalidated download cache.
+    pub cache_dir: Option<std::path::PathBuf>,
+}
+
+/// The request of a run: an explicit event file, the GitHub Actions event, or `--version`.
+pub fn request_for(args: &RunArgs, config: &Config, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ReleaseRequest> {
+    let from_file = |path: &Path, name: &str| -> anyhow::Result<ReleaseRequest> {
+        let payload = std::fs::read(path).with_context(|| format!("cannot read event file {}", path.display()))?;
+        parse_event(name, &payload, &config.triggers).with_context(|| format!("refused event {}", path.display()))
+    };
+    let mut request = match (&args.event, &args.event_name, &args.version) {
+        (Some(path), Some(name), None) => from_file(path, name)?,
+        (Some(_), None, _) | (None, Some(_), _) => anyhow::bail!("--event and --event-name go together"),
+        (Some(_), Some(_), Some(_)) => anyhow::bail!("give either an event or --version, not both"),
+        (None, None, Some(version)) => {
+            let version = Version::parse(version)?;
+            ReleaseRequest::local(version, args.environment.unwrap_or(Environment::Prod))
+        }
+        (None, None, None) => match (env("GITHUB_EVENT_NAME"), env("GITHUB_EVENT_PATH")) {
+            (Some(name), Some(path)) => from_file(Path::new(&path), &name)?,
+            _ => anyhow::bail!("no event: give --version, or --event with --event-name, or run inside GitHub Actions"),
+        },
+    };
+    if let Some(only) = &args.only {
+        request.tasks = Some(only.clone());
+    }
+    Ok(request)
+}
+
+/// A runner over `config` with App (or token) access through `github` and downloads through `fetcher`.
+pub fn runner(config: Config, github: GitHub, fetcher: Fetcher) -> Runner {
+    let server_url = github.config().server_url.clone();
+    Runner {
+        config: Arc::new(config),
+        connector: Arc::new(AppConnector::new(github)),
+        downloads: Arc::new(fetcher),
+        server_url,
+        run_date: today_utc(),
+    }
+}
+
+/// A fetcher allowed to download from `config`'s hosts and from the GitHub server.
+pub fn fetcher(config: &Config, server_url: &str, cache_dir: Option<&Path>) -> anyhow::Result<Fetcher> {
+    let mut hosts = config.downloads.allowed_hosts.clone();
+    let server = Url::parse(server_url).with_context(|| format!("GITHUB_SERVER_URL {server_url:?} is not a URL"))?;
+    hosts.extend(server.host_str().map(str::to_owned));
+    let mut policy = FetchPolicy::new(hosts);
+    policy.max_bytes = config.downloads.max_bytes;
+    let mut builder = Fetcher::builder(policy);
+    if let Some(dir) = cache_dir {
+        builder = builder.cache_dir(dir);
+    }
+    Ok(builder.build()?)
+}
+
+/// Today's date, UTC, `YYYY-MM-DD`.
+pub fn today_utc() -> String {
+    humantime::format_rfc3339(std::time::SystemTime::now()).to_string()[..10].to_owned()
+}
+
+/// Prints the dry-run diffs and the table, and writes the JSON report if asked.
+pub fn publish(report: &RunReport, report_path: Option<&Path>) -> anyhow::Result<Status> {
+    for task in &report.tasks {
+        if let Some(diff) = task.diff.as_deref().filter(|d| !d.is_empty()) {
+            println!("# {} (dry run)\n{diff}", task.name);
+        }
+    }
+    print!("{}", crate::report::table(report));
+    if let Some(path) = report_path {
+        let json = serde_json::to_vec_pretty(report)?;
+        std::fs::write(path, json).with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    Ok(if report.failed() { Status::TaskFailed } else { Status::Success })
+}
+
+/// `valkey-bot run`.
+pub async fn run(args: RunArgs) -> anyhow::Result<Status> {
+    let config = load_config(&args.config)?;
+    let request = request_for(&args, &config, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))?;
+    let github_config = GitHubConfig::from_env();
+    let credentials = Credentials::from_env()?;
+    let fetcher = fetcher(&config, &github_config.server_url, args.cache_dir.as_deref())?;
+    let github = GitHub::new(github_config, &credentials)?;
+    let runner = runner(config, github, fetcher);
+    let report = runner.run(&request, args.dry_run).await?;
+    publish(&report, args.report.as_deref())
+}
+
+/// `valkey-bot sandbox`: serves until interrupted; the first line on stdout is the base URL.
+pub async fn sandbox(root: std::path::PathBuf, listen: std::net::SocketAddr) -> anyhow::Result<Status> {
+    let mut config = valkey_bot_sandbox::SandboxConfig::new(root);
+    config.listen = listen;
+    let sandbox = valkey_bot_sandbox::Sandbox::start(config).await?;
+    println!("{}", sandbox.base_url());
+    tokio::signal::ctrl_c().await?;
+    sandbox.shutdown().await;
+    Ok(Status::Success)
 }

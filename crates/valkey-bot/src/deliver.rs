@@ -38,6 +38,10 @@ pub enum Delivered {
         number: u64,
         /// Its address.
         url: String,
+        /// Its head branch.
+        branch: String,
+        /// The branch it merges into.
+        base: String,
         /// Whether it was created, updated or already right.
         state: PullRequestState,
     },
@@ -288,6 +292,8 @@ async fn deliver_pull_request(
         repo,
         number: pull.number,
         url: pull.url,
+        branch: pr.branch.clone(),
+        base: change.base_branch.clone(),
         state,
     })
 }

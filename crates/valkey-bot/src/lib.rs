@@ -2,9 +2,11 @@
 //! dependency graph, and carries out their plans on GitHub. See `docs/architecture.md`.
 
 pub mod commands;
+pub mod connect;
 pub mod deliver;
 pub mod dry_run;
 pub mod forge;
 pub mod registry;
+pub mod rehearse;
 pub mod report;
 pub mod runner;

@@ -1,22 +1,89 @@
 //! The `valkey-bot` command line. Exit codes: 0 every task done or up to date; 1 a task failed;
 //! 2 bad usage, configuration or event (nothing ran).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use valkey_bot::commands;
+use clap::{Parser, Subcommand, ValueEnum};
+use valkey_bot::commands::{self, RunArgs, Status};
+use valkey_bot::rehearse::{self, RehearseArgs};
+use valkey_bot_core::Environment;
 
 /// Runs what must happen after a Valkey release.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EnvironmentArg {
+    Prod,
+    Dev,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Run the release tasks for an event (or a version).
+    Run {
+        /// The configuration.
+        #[arg(long, default_value = "tasks.toml")]
+        config: PathBuf,
+        /// A GitHub webhook payload file; defaults to GITHUB_EVENT_PATH inside GitHub Actions.
+        #[arg(long, requires = "event_name")]
+        event: Option<PathBuf>,
+        /// The event's name: repository_dispatch or workflow_dispatch.
+        #[arg(long, requires = "event")]
+        event_name: Option<String>,
+        /// Run for this version without an event (local use).
+        #[arg(long, conflicts_with = "event")]
+        version: Option<String>,
+        /// Environment of a run started with --version.
+        #[arg(long, value_enum, requires = "version")]
+        environment: Option<EnvironmentArg>,
+        /// Only these tasks (comma-separated), and what they need.
+        #[arg(long, value_delimiter = ',')]
+        only: Option<Vec<String>>,
+        /// Plan and print the changes as diffs; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the run report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Keep download digests here between runs (always revalidated with the server).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Rehearse a whole release against a local GitHub: no network, no account.
+    Rehearse {
+        /// The version to release (default: a demo version).
+        version: Option<String>,
+        /// Keep the repositories in this (new or empty) directory for inspection.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+    /// Serve a local GitHub over the git repositories under a directory, until interrupted.
+    Sandbox {
+        /// Holds <owner>/<repo>(.git) repositories and _downloads/.
+        #[arg(long)]
+        root: PathBuf,
+        /// Address to listen on (loopback).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
     /// Validate a tasks.toml and exit.
     CheckConfig {
         /// The file to check.
@@ -27,20 +94,70 @@ enum Command {
     ListTasks,
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::CheckConfig { path } => commands::check_config(&path).map_err(anyhow::Error::from),
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VALKEY_BOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,valkey_bot=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<Status> {
+    match command {
+        Command::Run {
+            config,
+            event,
+            event_name,
+            version,
+            environment,
+            only,
+            dry_run,
+            report,
+            cache_dir,
+        } => {
+            commands::run(RunArgs {
+                config,
+                event,
+                event_name,
+                version,
+                environment: environment.map(|e| match e {
+                    EnvironmentArg::Prod => Environment::Prod,
+                    EnvironmentArg::Dev => Environment::Dev,
+                }),
+                only,
+                dry_run,
+                report,
+                cache_dir,
+            })
+            .await
+        }
+        Command::Rehearse { version, keep } => rehearse::rehearse(RehearseArgs { version, keep }).await,
+        Command::Sandbox { root, listen } => commands::sandbox(root, listen).await,
+        Command::CheckConfig { path } => Ok(commands::check_config(&path)?),
         Command::ListTasks => {
             commands::list_tasks();
-            Ok(commands::Status::Success)
+            Ok(Status::Success)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return Status::Usage.into();
         }
     };
-    match result {
+    match runtime.block_on(dispatch(cli.command)) {
         Ok(status) => status.into(),
         Err(error) => {
             eprintln!("error: {error:#}");
-            commands::Status::Usage.into()
+            Status::Usage.into()
         }
     }
 }

@@ -1,0 +1,135 @@
+//! `valkey-bot rehearse`: a whole release against a local GitHub, with no network and no account.
+//!
+//! It seeds realistic repositories in a temporary directory, starts the sandbox on loopback with
+//! a freshly generated GitHub App key, and runs the shipped `tasks.toml` through the real GitHub
+//! client and App authentication (every task with its own narrowed token), then prints what each
+//! task did.
+
+pub mod seed;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context as _;
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs8::{EncodePublicKey, LineEnding};
+use valkey_bot_core::config;
+use valkey_bot_core::{Environment, ReleaseRequest, Version};
+use valkey_bot_github::{Credentials, GitHub, GitHubConfig};
+use valkey_bot_sandbox::{AppConfig, Sandbox, SandboxConfig};
+
+use crate::commands::{Status, fetcher, publish, runner};
+use crate::deliver::Delivered;
+use crate::registry;
+use crate::runner::RunReport;
+
+/// The version rehearsed when none is given: the first release of a new minor line, which
+/// exercises every task (a new container directory and aliases, a new download page).
+pub const DEMO_VERSION: &str = "9.1.0";
+
+/// The shipped configuration, as rehearsals use it.
+pub const SHIPPED_CONFIG: &str = include_str!("../../../../tasks.toml");
+
+/// The GitHub App the sandbox and the bot share during a rehearsal.
+const APP_ID: u64 = 1;
+const APP_SLUG: &str = "valkey-automation-bot";
+
+/// What to rehearse.
+#[derive(Debug, Clone, Default)]
+pub struct RehearseArgs {
+    /// The version (default [`DEMO_VERSION`]).
+    pub version: Option<String>,
+    /// Keep the repositories here instead of a temporary directory.
+    pub keep: Option<PathBuf>,
+}
+
+/// The shipped `tasks.toml` with the binary download site pointed at the sandbox.
+pub fn rehearsal_config(base_url: &str) -> anyhow::Result<config::Config> {
+    let source = SHIPPED_CONFIG.replace("https://download.valkey.io/", &format!("{base_url}/_downloads/"));
+    Ok(config::load("tasks.toml (rehearsal)", &source, &registry::factories())?)
+}
+
+/// A fresh RSA key pair: the App's private key (PKCS#1 PEM) and its public key (SPKI PEM).
+fn app_key() -> anyhow::Result<(String, String)> {
+    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).context("cannot generate the App key")?;
+    let private_pem = private.to_pkcs1_pem(LineEnding::LF)?.to_string();
+    let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF)?;
+    Ok((private_pem, public_pem))
+}
+
+/// Runs the rehearsal and prints what happened.
+pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
+    let version = Version::parse(args.version.as_deref().unwrap_or(DEMO_VERSION))?;
+    let temp;
+    let root: PathBuf = match &args.keep {
+        Some(dir) => {
+            if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+                anyhow::bail!("--keep {}: the directory is not empty", dir.display());
+            }
+            std::fs::create_dir_all(dir)?;
+            dir.canonicalize()?
+        }
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_owned()
+        }
+    };
+    seed::seed(&root, &version)?;
+    let (private_pem, public_pem) = app_key()?;
+    let mut sandbox_config = SandboxConfig::new(&root);
+    sandbox_config.app = Some(AppConfig {
+        app_id: APP_ID,
+        slug: APP_SLUG.to_owned(),
+        public_key_pem: public_pem,
+    });
+    let sandbox = Sandbox::start(sandbox_config).await?;
+    let base_url = sandbox.base_url().to_owned();
+    println!("Rehearsing the release of Valkey {version} against a local GitHub at {base_url}");
+    println!("Repositories: {}\n", root.display());
+
+    let config = rehearsal_config(&base_url)?;
+    let github_config = GitHubConfig::for_api(sandbox.api_url());
+    let credentials = Credentials::App {
+        app_id: APP_ID,
+        private_key: private_pem.into(),
+    };
+    let fetcher = fetcher(&config, &base_url, None)?;
+    let runner = runner(config, GitHub::new(github_config, &credentials)?, fetcher);
+    let report = runner.run(&ReleaseRequest::local(version, Environment::Prod), false).await?;
+    print!("{}", changes(&root, &report));
+    let status = publish(&report, None)?;
+    sandbox.shutdown().await;
+    if args.keep.is_some() {
+        println!("\nThe repositories are kept in {}; inspect them with git.", root.display());
+    }
+    Ok(status)
+}
+
+/// For every commit and pull request of the run, its subjects and a diff summary, read with git.
+pub fn changes(root: &Path, report: &RunReport) -> String {
+    let mut out = String::new();
+    for task in &report.tasks {
+        for delivered in &task.delivered {
+            let (repo, range, title) = match delivered {
+                Delivered::Committed { repo, commit, commits, .. } => {
+                    (repo, format!("{commit}~{commits}..{commit}"), crate::report::describe(delivered))
+                }
+                Delivered::PullRequest { repo, branch, base, .. } => {
+                    (repo, format!("{base}..{branch}"), crate::report::describe(delivered))
+                }
+                _ => continue,
+            };
+            out.push_str(&format!("{}: {title}\n", task.name));
+            let log = Command::new("git")
+                .args(["log", "--reverse", "--format=  %h %s", "--stat=100", &range])
+                .current_dir(root.join(repo))
+                .output();
+            match log {
+                Ok(output) if output.status.success() => out.push_str(&String::from_utf8_lossy(&output.stdout)),
+                _ => out.push_str("  (could not read the commits with git)\n"),
+            }
+            out.push('\n');
+        }
+    }
+    out
+}

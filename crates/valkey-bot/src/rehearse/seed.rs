@@ -1,0 +1,211 @@
+//! Realistic repositories for a rehearsal, generated with the `git` command line: the Valkey
+//! source with release tags, the hashes file with the digests of those tags' archives, the
+//! container and website repositories (from the task crates' own fixtures), the automation
+//! repository, and binary artifacts with their `.sha256` files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use include_dir::{Dir, include_dir};
+use sha2::{Digest, Sha256};
+use valkey_bot_core::Version;
+
+static CONTAINER: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../task-container/tests/fixtures/repo");
+static WEBSITE_TEMPLATE: &[u8] = include_bytes!("../../../task-website/tests/fixtures/valkey-website-template.md");
+
+/// Releases the seeded Valkey repository has already published (tagged and recorded).
+pub const PUBLISHED: [&str; 4] = ["8.0.6", "8.1.4", "9.0.1", "9.0.2"];
+
+/// The platforms binary artifacts are built for.
+pub const PLATFORMS: [(&str, &str); 4] = [("jammy", "x86_64"), ("jammy", "arm64"), ("noble", "x86_64"), ("noble", "arm64")];
+
+/// Why seeding failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// `git` failed.
+    #[error("`git {args}` failed in {dir}: {stderr}")]
+    Git {
+        /// The arguments.
+        args: String,
+        /// Where it ran.
+        dir: PathBuf,
+        /// What it said.
+        stderr: String,
+    },
+}
+
+/// A repository being written: a work tree with a `.git`.
+struct Repo {
+    dir: PathBuf,
+}
+
+impl Repo {
+    fn init(root: &Path, full_name: &str, branch: &str) -> Result<Self, SeedError> {
+        let dir = root.join(full_name);
+        create_dir(&dir)?;
+        let repo = Self { dir };
+        repo.git(&["init", "--quiet", "--initial-branch", branch])?;
+        Ok(repo)
+    }
+
+    fn write(&self, path: &str, bytes: &[u8], executable: bool) -> Result<(), SeedError> {
+        let file = self.dir.join(path);
+        if let Some(parent) = file.parent() {
+            create_dir(parent)?;
+        }
+        std::fs::write(&file, bytes).map_err(|source| SeedError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        #[cfg(unix)]
+        if executable {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).map_err(|source| SeedError::Io {
+                path: file.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn write_dir(&self, dir: &Dir<'_>) -> Result<(), SeedError> {
+        for file in dir.files() {
+            let path = file.path().to_string_lossy();
+            self.write(&path, file.contents(), path.ends_with(".sh"))?;
+        }
+        for sub in dir.dirs() {
+            self.write_dir(sub)?;
+        }
+        Ok(())
+    }
+
+    fn commit(&self, message: &str) -> Result<(), SeedError> {
+        self.git(&["add", "--all"])?;
+        self.git(&["commit", "--quiet", "--allow-empty", "-m", message])
+    }
+
+    fn git(&self, args: &[&str]) -> Result<(), SeedError> {
+        git_output(&self.dir, args).map(drop)
+    }
+}
+
+fn git_output(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SeedError> {
+    let failed = |stderr: String| SeedError::Git {
+        args: args.join(" "),
+        dir: dir.to_owned(),
+        stderr,
+    };
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Valkey Maintainer")
+        .env("GIT_AUTHOR_EMAIL", "maintainer@example.com")
+        .env("GIT_COMMITTER_NAME", "Valkey Maintainer")
+        .env("GIT_COMMITTER_EMAIL", "maintainer@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .map_err(|e| failed(e.to_string()))?;
+    if output.status.success() {
+        Ok(output.stdout)
+    } else {
+        Err(failed(String::from_utf8_lossy(&output.stderr).trim().to_owned()))
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), SeedError> {
+    std::fs::create_dir_all(dir).map_err(|source| SeedError::Io {
+        path: dir.to_owned(),
+        source,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes every repository of a rehearsal of `version` under `root`, as the sandbox serves them.
+pub fn seed(root: &Path, version: &Version) -> Result<(), SeedError> {
+    let source = seed_source(root, version)?;
+    seed_hashes(root, &source)?;
+    let container = Repo::init(root, "valkey-io/valkey-container", "mainline")?;
+    container.write_dir(&CONTAINER)?;
+    container.commit("Container images for the published releases")?;
+    let website = Repo::init(root, "valkey-io/valkey-io.github.io", "main")?;
+    website.write("templates/valkey-website-template.md", WEBSITE_TEMPLATE, false)?;
+    website.write(
+        "content/download/releases/_index.md",
+        b"+++\ntitle = \"Releases\"\nsort_by = \"date\"\n+++\n",
+        false,
+    )?;
+    website.commit("Website with the download pages of the published releases")?;
+    let automation = Repo::init(root, "valkey-io/valkey-automation-bot", "main")?;
+    automation.write("README.md", b"# valkey-automation-bot\n\nRelease tracking issues live here.\n", false)?;
+    automation.commit("Initial commit")?;
+    seed_artifacts(root, version)
+}
+
+/// The Valkey source, one commit and tag per published release and one for `version`.
+fn seed_source(root: &Path, version: &Version) -> Result<Repo, SeedError> {
+    let repo = Repo::init(root, "valkey-io/valkey", "unstable")?;
+    repo.write("README.md", b"This is the Valkey source tree, as seeded for a rehearsal.\n", false)?;
+    let mut releases: Vec<String> = PUBLISHED.iter().map(|v| (*v).to_owned()).collect();
+    if !releases.iter().any(|r| r == version.as_str()) && !version.is_unstable() {
+        releases.push(version.as_str().to_owned());
+    }
+    for release in &releases {
+        let header = format!("#define VALKEY_VERSION \"{release}\"\n");
+        repo.write("src/version.h", header.as_bytes(), false)?;
+        repo.commit(&format!("Valkey {release}"))?;
+        repo.git(&["tag", release])?;
+    }
+    Ok(repo)
+}
+
+/// The hashes file, with the real digests of the published releases' archives, as GitHub (and the sandbox) make them.
+fn seed_hashes(root: &Path, source: &Repo) -> Result<(), SeedError> {
+    let mut readme = String::from(
+        "# Hashes of the Valkey source archives published on GitHub.\n\
+         # One line per release: hash <file> sha256 <digest> <url>\n\
+         # The first line stands for the unstable branch and carries no digest.\n\n\
+         hash valkey-unstable.tar.gz sha256 0000000000000000000000000000000000000000000000000000000000000000 \
+         https://github.com/valkey-io/valkey/archive/unstable.tar.gz\n",
+    );
+    for release in PUBLISHED {
+        let prefix = format!("--prefix=valkey-{release}/");
+        let archive = git_output(&source.dir, &["archive", "--format=tar.gz", &prefix, release])?;
+        readme.push_str(&format!(
+            "hash valkey-{release}.tar.gz sha256 {} https://github.com/valkey-io/valkey/archive/refs/tags/{release}.tar.gz\n",
+            hex(&archive)
+        ));
+    }
+    let hashes = Repo::init(root, "valkey-io/valkey-hashes", "main")?;
+    hashes.write("README", readme.as_bytes(), false)?;
+    hashes.commit("Hashes of the published releases")
+}
+
+/// Binary artifacts of `version` and their `sha256sum`-format checksum files, under `_downloads/releases/`.
+fn seed_artifacts(root: &Path, version: &Version) -> Result<(), SeedError> {
+    let dir = root.join("_downloads").join("releases");
+    create_dir(&dir)?;
+    for (distro, arch) in PLATFORMS {
+        let name = format!("valkey-{version}-{distro}-{arch}.tar.gz");
+        let body = format!("rehearsal build of Valkey {version} for {distro} on {arch}\n").repeat(64);
+        let checksum = format!("{}  {name}\n", hex(body.as_bytes()));
+        for (file, bytes) in [(name.clone(), body.into_bytes()), (format!("{name}.sha256"), checksum.into_bytes())] {
+            let path = dir.join(file);
+            std::fs::write(&path, bytes).map_err(|source| SeedError::Io { path, source })?;
+        }
+    }
+    Ok(())
+}
