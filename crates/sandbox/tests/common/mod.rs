@@ -92,7 +92,18 @@ pub fn make_repositories(root: &Path) -> Widgets {
     let feature = commit_all(&work, "Add feature");
     git(&work, &["checkout", "-q", "main"]);
     let bare_text = bare.to_string_lossy().into_owned();
-    git(&work, &["push", "-q", &bare_text, "main", "feature", "release/9.1", "1.0.0"]);
+    git(
+        &work,
+        &[
+            "push",
+            "-q",
+            &bare_text,
+            "main",
+            "feature",
+            "release/9.1",
+            "1.0.0",
+        ],
+    );
     std::fs::remove_dir_all(&work).unwrap();
 
     let gadgets = root.join("acme/gadgets");
@@ -120,7 +131,9 @@ pub fn app_config() -> AppConfig {
 
 /// A file under tests/fixtures.
 pub fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 impl Fixture {
@@ -201,7 +214,10 @@ pub async fn decode(response: reqwest::Response) -> (u16, Value) {
         Value::Null
     } else {
         serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("status {status}: body is not JSON: {}", String::from_utf8_lossy(&bytes))
+            panic!(
+                "status {status}: body is not JSON: {}",
+                String::from_utf8_lossy(&bytes)
+            )
         })
     };
     (status, body)
