@@ -1,0 +1,165 @@
+//! `GET /repos/{o}/{r}/compare/{base}...{head}`.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::Path;
+use serde_json::{Value, json};
+
+use super::SharedState;
+use crate::auth::{Access, Caller, Permission};
+use crate::error::ApiError;
+use crate::repo::Repo;
+
+/// Status, ahead/behind counts, merge base and the commits on head since the merge base.
+pub(crate) async fn compare(
+    axum::extract::State(shared): SharedState,
+    Extension(caller): Extension<Caller>,
+    Path((owner, name, spec)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let repo = shared.open(
+        &owner,
+        &name,
+        &caller,
+        &[(Permission::Contents, Access::Read)],
+    )?;
+    let (base, head) = spec.split_once("...").ok_or_else(ApiError::not_found)?;
+    let base_sha = repo
+        .resolve_commit(base)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let head_sha = repo
+        .resolve_commit(head)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let merge_base = repo
+        .git
+        .run(&["merge-base", &base_sha, &head_sha], None, &[])
+        .await?;
+    if !merge_base.success {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("No common ancestor between {base} and {head}."),
+        ));
+    }
+    let merge_base = String::from_utf8_lossy(&merge_base.stdout)
+        .trim()
+        .to_owned();
+    let ahead_by = count(&repo, &merge_base, &head_sha).await?;
+    let behind_by = count(&repo, &merge_base, &base_sha).await?;
+    let status = match (ahead_by, behind_by) {
+        (0, 0) => "identical",
+        (_, 0) => "ahead",
+        (0, _) => "behind",
+        _ => "diverged",
+    };
+    let commits = log(&repo, &format!("{merge_base}..{head_sha}")).await?;
+    let merge_base_commit = log(&repo, &format!("{merge_base}^!"))
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| json!({ "sha": merge_base }));
+    let html = shared.html_url(&repo);
+    Ok(Json(json!({
+        "url": format!("{}/compare/{spec}", shared.repo_api_url(&repo)),
+        "html_url": format!("{html}/compare/{spec}"),
+        "status": status,
+        "ahead_by": ahead_by,
+        "behind_by": behind_by,
+        "total_commits": ahead_by,
+        "merge_base_commit": merge_base_commit,
+        "commits": commits,
+    })))
+}
+
+async fn count(repo: &Repo, from: &str, to: &str) -> Result<u64, ApiError> {
+    let text = repo
+        .git
+        .text(&["rev-list", "--count", &format!("{from}..{to}")])
+        .await?;
+    text.parse()
+        .map_err(|_| ApiError::internal(format!("rev-list --count printed {text:?}")))
+}
+
+/// The commits of `range`, oldest first, in the compare API's shape.
+async fn log(repo: &Repo, range: &str) -> Result<Vec<Value>, ApiError> {
+    let out = repo
+        .git
+        .ok(
+            &[
+                "log",
+                "--reverse",
+                "-z",
+                "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%cn%x1f%ce%x1f%ct%x1f%B",
+                range,
+            ],
+            None,
+            &[],
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&out);
+    Ok(text
+        .split('\0')
+        .filter(|record| !record.trim().is_empty())
+        .filter_map(|record| {
+            let fields: Vec<&str> = record.splitn(8, '\u{1f}').collect();
+            let [sha, an, ae, at, cn, ce, ct, message] = fields.as_slice() else {
+                return None;
+            };
+            let message = message.strip_suffix('\n').unwrap_or(message);
+            Some(json!({
+                "sha": sha.trim_start_matches('\n'),
+                "commit": {
+                    "message": message,
+                    "author": { "name": an, "email": ae, "date": rfc3339(at) },
+                    "committer": { "name": cn, "email": ce, "date": rfc3339(ct) },
+                },
+                "author": login_json(ae),
+                "committer": login_json(ce),
+            }))
+        })
+        .collect())
+}
+
+fn rfc3339(seconds: &str) -> String {
+    let seconds: u64 = seconds.parse().unwrap_or(0);
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
+    )
+    .to_string()
+}
+
+/// `{login}` for an email GitHub can attribute (noreply addresses), else `null`.
+fn login_json(email: &str) -> Value {
+    login_for_email(email).map_or(Value::Null, |login| json!({ "login": login }))
+}
+
+/// `123+app[bot]@users.noreply.github.com` → `app[bot]`; `noreply@github.com` → `web-flow`.
+pub(crate) fn login_for_email(email: &str) -> Option<String> {
+    if email == "noreply@github.com" {
+        return Some("web-flow".to_owned());
+    }
+    let local = email.strip_suffix("@users.noreply.github.com")?;
+    let login = match local.split_once('+') {
+        Some((id, login)) if id.bytes().all(|byte| byte.is_ascii_digit()) => login,
+        _ => local,
+    };
+    (!login.is_empty()).then(|| login.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_for_email;
+
+    #[test]
+    fn noreply_emails_map_to_logins() {
+        assert_eq!(
+            login_for_email("42+valkey-bot[bot]@users.noreply.github.com").as_deref(),
+            Some("valkey-bot[bot]")
+        );
+        assert_eq!(
+            login_for_email("sandbox-user@users.noreply.github.com").as_deref(),
+            Some("sandbox-user")
+        );
+        assert_eq!(login_for_email("dev@example.com"), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! The REST API under `/api/v3`: routing and the pieces every endpoint module shares.
+
+mod app;
+mod compare;
+mod contents;
+mod dispatches;
+pub(crate) mod extract;
+mod issues;
+mod objects;
+mod pulls;
+mod refs;
+mod repos;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, patch, post};
+
+use crate::shared::Shared;
+
+/// Handler state: the shared sandbox.
+pub(crate) type SharedState = axum::extract::State<Arc<Shared>>;
+
+/// Every `/api/v3` route (without the prefix).
+pub(crate) fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/app", get(app::get_app))
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(app::create_access_token),
+        )
+        .route("/repos/{owner}/{repo}", get(repos::get_repo))
+        .route(
+            "/repos/{owner}/{repo}/installation",
+            get(app::get_installation),
+        )
+        .route("/repos/{owner}/{repo}/git/ref/{*name}", get(refs::get_ref))
+        .route("/repos/{owner}/{repo}/git/refs", post(refs::create_ref))
+        .route(
+            "/repos/{owner}/{repo}/git/refs/{*name}",
+            patch(refs::update_ref).delete(refs::delete_ref),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/blobs",
+            post(objects::create_blob),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/trees",
+            post(objects::create_tree),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/commits",
+            post(objects::create_commit),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/commits/{sha}",
+            get(objects::get_commit),
+        )
+        .route("/repos/{owner}/{repo}/contents", get(contents::get_root))
+        .route("/repos/{owner}/{repo}/contents/", get(contents::get_root))
+        .route(
+            "/repos/{owner}/{repo}/contents/{*path}",
+            get(contents::get_path),
+        )
+        .route(
+            "/repos/{owner}/{repo}/compare/{*spec}",
+            get(compare::compare),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(pulls::list_pulls).post(pulls::create_pull),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            get(pulls::get_pull).patch(pulls::update_pull),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues",
+            get(issues::list_issues).post(issues::create_issue),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}",
+            get(issues::get_issue).patch(issues::update_issue),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(issues::list_comments).post(issues::create_comment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/labels",
+            post(issues::add_labels),
+        )
+        .route(
+            "/repos/{owner}/{repo}/dispatches",
+            post(dispatches::create_dispatch),
+        )
+}
+
+pub(crate) use extract::GhJson;

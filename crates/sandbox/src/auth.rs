@@ -1,0 +1,408 @@
+//! Who is calling: App JWTs, installation tokens and their scopes, and the permission checks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::{HeaderMap, StatusCode, header};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use rand::Rng;
+use serde::Deserialize;
+
+use crate::AppConfig;
+use crate::error::{ApiError, SandboxError};
+
+/// The login of a caller that is not an App installation.
+pub(crate) const SANDBOX_USER: &str = "sandbox-user";
+
+/// How long an installation token lives (GitHub: one hour).
+const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// A permission an installation token can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Permission {
+    Contents,
+    PullRequests,
+    Issues,
+    Metadata,
+}
+
+impl Permission {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Contents => "contents",
+            Self::PullRequests => "pull_requests",
+            Self::Issues => "issues",
+            Self::Metadata => "metadata",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Contents,
+            Self::PullRequests,
+            Self::Issues,
+            Self::Metadata,
+        ]
+        .into_iter()
+        .find(|permission| permission.name() == name)
+    }
+}
+
+/// Read or write; write implies read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        match name {
+            "read" => Some(Self::Read),
+            "write" => Some(Self::Write),
+            _ => None,
+        }
+    }
+}
+
+/// What the App itself may do (every installation grants all of it).
+const APP_PERMISSIONS: &[(Permission, Access)] = &[
+    (Permission::Contents, Access::Write),
+    (Permission::Issues, Access::Write),
+    (Permission::Metadata, Access::Read),
+    (Permission::PullRequests, Access::Write),
+];
+
+/// An installation token's grant: which repositories of which owner, with which permissions.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub(crate) installation_id: u64,
+    pub(crate) owner: String,
+    pub(crate) repositories: Vec<String>,
+    pub(crate) permissions: BTreeMap<Permission, Access>,
+    pub(crate) expires_at: SystemTime,
+}
+
+impl Grant {
+    /// The permissions as GitHub's JSON object.
+    pub(crate) fn permissions_json(&self) -> serde_json::Value {
+        permissions_json(&self.permissions)
+    }
+}
+
+fn permissions_json(permissions: &BTreeMap<Permission, Access>) -> serde_json::Value {
+    permissions
+        .iter()
+        .map(|(permission, access)| (permission.name().to_owned(), access.name().into()))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The caller of one request, as established from its `Authorization` header.
+#[derive(Debug, Clone)]
+pub(crate) enum Caller {
+    /// No App configured and no token: full access.
+    Anonymous,
+    /// No App configured, some token: full access.
+    Bearer,
+    /// A valid App JWT: only the App endpoints.
+    AppJwt,
+    /// An installation token.
+    Installation(Arc<Grant>),
+}
+
+impl Caller {
+    /// The scope written to the request log (never the token itself).
+    pub(crate) fn scope(&self) -> String {
+        match self {
+            Self::Anonymous => "anonymous".to_owned(),
+            Self::Bearer => "bearer".to_owned(),
+            Self::AppJwt => "app-jwt".to_owned(),
+            Self::Installation(grant) => format!("installation:{}", grant.installation_id),
+        }
+    }
+
+    /// Allows the request if the caller holds at least one of `needs` on `owner/repo`; else 403.
+    pub(crate) fn require(
+        &self,
+        owner: &str,
+        repo: &str,
+        needs: &[(Permission, Access)],
+    ) -> Result<(), ApiError> {
+        match self {
+            Self::Anonymous | Self::Bearer => Ok(()),
+            Self::AppJwt => Err(ApiError::not_accessible()),
+            Self::Installation(grant) => {
+                let covers_repo =
+                    grant.owner == owner && grant.repositories.iter().any(|name| name == repo);
+                let holds = needs.iter().any(|(permission, access)| {
+                    *permission == Permission::Metadata
+                        || grant
+                            .permissions
+                            .get(permission)
+                            .is_some_and(|held| held >= access)
+                });
+                if covers_repo && holds {
+                    Ok(())
+                } else {
+                    Err(ApiError::not_accessible())
+                }
+            }
+        }
+    }
+
+    /// Allows only a valid App JWT (the App endpoints).
+    pub(crate) fn require_app_jwt(&self) -> Result<(), ApiError> {
+        match self {
+            Self::AppJwt => Ok(()),
+            _ => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "A JSON web token could not be decoded",
+            )),
+        }
+    }
+}
+
+/// The identity commits and comments get: `(login, name, email)`.
+#[derive(Debug, Clone)]
+pub(crate) struct Actor {
+    pub(crate) login: String,
+    pub(crate) name: String,
+    pub(crate) email: String,
+}
+
+/// The App (if configured) and the installation tokens it has issued.
+pub(crate) struct Auth {
+    app: Option<(AppConfig, DecodingKey)>,
+    tokens: Mutex<HashMap<String, Arc<Grant>>>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    iss: serde_json::Value,
+}
+
+impl Auth {
+    /// Auth for `app`; `None` means every caller has full access.
+    pub(crate) fn new(app: Option<AppConfig>) -> Result<Self, SandboxError> {
+        let app = match app {
+            Some(config) => {
+                let key = DecodingKey::from_rsa_pem(config.public_key_pem.as_bytes())
+                    .map_err(SandboxError::AppKey)?;
+                Some((config, key))
+            }
+            None => None,
+        };
+        Ok(Self {
+            app,
+            tokens: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The configured App.
+    pub(crate) fn app(&self) -> Option<&AppConfig> {
+        self.app.as_ref().map(|(config, _)| config)
+    }
+
+    /// Establishes the caller from the `Authorization` header; 401 for a bad or missing credential
+    /// when an App is configured.
+    pub(crate) fn caller(&self, headers: &HeaderMap) -> Result<Caller, (String, Box<ApiError>)> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| {
+                let value = value.trim();
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+                    .or_else(|| value.strip_prefix("token "))
+                    .unwrap_or(value)
+                    .trim()
+            })
+            .filter(|token| !token.is_empty());
+        let Some((app, key)) = &self.app else {
+            return Ok(if token.is_some() {
+                Caller::Bearer
+            } else {
+                Caller::Anonymous
+            });
+        };
+        let Some(token) = token else {
+            return Err((
+                "anonymous".to_owned(),
+                Box::new(ApiError::bad_credentials()),
+            ));
+        };
+        if token.matches('.').count() == 2 {
+            return verify_jwt(token, app, key)
+                .map(|()| Caller::AppJwt)
+                .map_err(|error| ("app-jwt".to_owned(), Box::new(error)));
+        }
+        let grant = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(token)
+            .cloned();
+        match grant {
+            Some(grant) if grant.expires_at > SystemTime::now() => Ok(Caller::Installation(grant)),
+            Some(grant) => Err((
+                format!("installation:{}", grant.installation_id),
+                Box::new(ApiError::bad_credentials()),
+            )),
+            None => Err(("bearer".to_owned(), Box::new(ApiError::bad_credentials()))),
+        }
+    }
+
+    /// Who the caller is when it writes: the App's bot user, or `sandbox-user`.
+    pub(crate) fn actor(&self, caller: &Caller) -> Actor {
+        match (caller, self.app()) {
+            (Caller::Installation(_) | Caller::AppJwt, Some(app)) => Actor {
+                login: format!("{}[bot]", app.slug),
+                name: format!("{}[bot]", app.slug),
+                email: format!("{}+{}[bot]@users.noreply.github.com", app.app_id, app.slug),
+            },
+            _ => Actor {
+                login: SANDBOX_USER.to_owned(),
+                name: SANDBOX_USER.to_owned(),
+                email: format!("{SANDBOX_USER}@users.noreply.github.com"),
+            },
+        }
+    }
+
+    /// Issues a token for `installation_id` (account `owner`) on `repositories` of `all_repositories`,
+    /// narrowed to `requested` permissions (all of the App's when `None`).
+    pub(crate) fn issue_token(
+        &self,
+        installation_id: u64,
+        owner: &str,
+        all_repositories: Vec<String>,
+        repositories: Option<Vec<String>>,
+        requested: Option<BTreeMap<String, String>>,
+    ) -> Result<(String, Arc<Grant>), ApiError> {
+        let repositories = match repositories {
+            None => all_repositories,
+            Some(names) => {
+                if names.iter().any(|name| !all_repositories.contains(name)) {
+                    return Err(ApiError::unprocessable(
+                        "There is at least one repository that does not exist or is not accessible to the parent installation.",
+                    ));
+                }
+                names
+            }
+        };
+        let app_permissions: BTreeMap<Permission, Access> =
+            APP_PERMISSIONS.iter().copied().collect();
+        let permissions = match requested {
+            None => app_permissions,
+            Some(requested) => {
+                let mut narrowed = BTreeMap::new();
+                for (name, level) in requested {
+                    let permission = Permission::parse(&name);
+                    let access = Access::parse(&level);
+                    match (permission, access) {
+                        (Some(permission), Some(access))
+                            if app_permissions
+                                .get(&permission)
+                                .is_some_and(|granted| *granted >= access) =>
+                        {
+                            narrowed.insert(permission, access);
+                        }
+                        _ => {
+                            return Err(ApiError::unprocessable(
+                                "The permissions requested are not granted to this installation.",
+                            ));
+                        }
+                    }
+                }
+                narrowed.insert(Permission::Metadata, Access::Read);
+                narrowed
+            }
+        };
+        let token = random_token();
+        let grant = Arc::new(Grant {
+            installation_id,
+            owner: owner.to_owned(),
+            repositories,
+            permissions,
+            expires_at: SystemTime::now() + TOKEN_LIFETIME,
+        });
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(token.clone(), grant.clone());
+        Ok((token, grant))
+    }
+}
+
+/// The App's permissions as GitHub's JSON object.
+pub(crate) fn app_permissions_json() -> serde_json::Value {
+    permissions_json(&APP_PERMISSIONS.iter().copied().collect())
+}
+
+fn verify_jwt(token: &str, app: &AppConfig, key: &DecodingKey) -> Result<(), ApiError> {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    validation.leeway = 0;
+    let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|error| {
+        use jsonwebtoken::errors::ErrorKind;
+        match error.kind() {
+            ErrorKind::ExpiredSignature => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+            ),
+            _ => ApiError::new(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded"),
+        }
+    })?;
+    let issuer_matches = match &data.claims.iss {
+        serde_json::Value::Number(number) => number.as_u64() == Some(app.app_id),
+        serde_json::Value::String(text) => text.parse::<u64>().ok() == Some(app.app_id),
+        _ => false,
+    };
+    if issuer_matches {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "'Issuer' claim ('iss') must be an Integer",
+        ))
+    }
+}
+
+/// An opaque installation token in GitHub's format (`ghs_` + 36 alphanumerics).
+fn random_token() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let body: String = (0..36)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    format!("ghs_{body}")
+}
+
+/// The installation id of `owner`'s installation: a stable number derived from the owner's name.
+pub(crate) fn installation_id(owner: &str) -> u64 {
+    stable_id(&format!("installation:{owner}"))
+}
+
+/// A stable positive id (below 10^9) for `key`, FNV-1a based.
+pub(crate) fn stable_id(key: &str) -> u64 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % 1_000_000_000 + 1
+}
+
+/// Seconds since the Unix epoch of `time` (0 before the epoch).
+pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}

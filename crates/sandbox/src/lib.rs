@@ -1,0 +1,203 @@
+//! A local GitHub: GitHub's REST API (the subset the bot uses) served over real git repositories
+//! on disk, with App authentication, a programmable fault plan and a request log for tests.
+//!
+//! Repositories are `ROOT/<owner>/<repo>.git` (bare) or `ROOT/<owner>/<repo>` (with a work tree).
+//! Issues, pull requests, comments and dispatches persist in `ROOT/_sandbox/state.json`;
+//! static downloads are served from `ROOT/_downloads/`.
+
+mod api;
+mod auth;
+mod control;
+mod error;
+mod faults;
+mod git;
+mod log;
+mod pipeline;
+mod repo;
+mod server;
+mod shared;
+mod state;
+mod web;
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use error::SandboxError;
+pub use faults::{FaultAction, FaultRule, Faults};
+pub use log::LoggedRequest;
+pub use state::{Comment, Dispatch, Issue, PullRequest, RepoState, SandboxState};
+
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::log::RequestLog;
+use crate::repo::Repos;
+use crate::shared::Shared;
+use crate::state::Store;
+
+/// Where the sandbox keeps its data and where it listens.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The folder holding `<owner>/<repo>(.git)`, `_sandbox/` and `_downloads/`.
+    pub root: PathBuf,
+    /// The address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The GitHub App whose JWTs and installation tokens are accepted; `None` = no auth at all.
+    pub app: Option<AppConfig>,
+}
+
+impl SandboxConfig {
+    /// A config for `root`, listening on `127.0.0.1:0`, without an App.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            app: None,
+        }
+    }
+}
+
+/// The GitHub App the sandbox plays the server side of.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The App id (the JWT's `iss`).
+    pub app_id: u64,
+    /// The App slug; its bot user is `<slug>[bot]`.
+    pub slug: String,
+    /// The App's RSA public key, PEM (`-----BEGIN PUBLIC KEY-----` or `RSA PUBLIC KEY`).
+    pub public_key_pem: String,
+}
+
+/// Starts sandboxes.
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Binds `config.listen` and serves in the background on the current tokio runtime.
+    pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
+        if !config.root.is_dir() {
+            return Err(SandboxError::Root(config.root));
+        }
+        let state_dir = config.root.join("_sandbox");
+        std::fs::create_dir_all(&state_dir).map_err(|source| SandboxError::Io {
+            path: state_dir.clone(),
+            source,
+        })?;
+        let store = Store::load(state_dir.join("state.json"))?;
+        let auth = Auth::new(config.app)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| SandboxError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let base_url = format!("http://{addr}");
+        let shared = Arc::new(Shared {
+            repos: Repos::new(config.root.clone()),
+            store,
+            auth,
+            faults: Faults::default(),
+            log: RequestLog::default(),
+            archives: Mutex::new(HashMap::new()),
+            downloads_dir: config.root.join("_downloads"),
+            base_url: base_url.clone(),
+            api_requests: AtomicU64::new(0),
+            rate_reset: auth::unix_seconds(SystemTime::now() + Duration::from_secs(3600)),
+        });
+        let router = Router::new()
+            .nest("/api/v3", api::router())
+            .merge(web::router())
+            .merge(control::router())
+            .fallback(not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                shared.clone(),
+                pipeline::pipeline,
+            ))
+            .with_state(shared.clone());
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server::serve(listener, router, stopped));
+        Ok(RunningSandbox {
+            base_url,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+/// A sandbox serving in the background; dropping it stops the server too.
+pub struct RunningSandbox {
+    base_url: String,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningSandbox {
+    /// `http://127.0.0.1:PORT`: the web routes (archives, raw files, `_downloads`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `<base>/api/v3`: the REST API, as on GitHub Enterprise Server.
+    pub fn api_url(&self) -> String {
+        self.shared.api_url()
+    }
+
+    /// The fault plan; rules added here apply to the next matching requests.
+    pub fn faults(&self) -> Faults {
+        self.shared.faults.clone()
+    }
+
+    /// Every request so far (control routes under `/_sandbox` excepted).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared.log.entries()
+    }
+
+    /// A copy of the pull requests, issues, comments and dispatches recorded so far.
+    pub async fn state(&self) -> SandboxState {
+        self.shared.store.snapshot().await
+    }
+
+    /// Stops accepting, closes open connections and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            // The server may already have stopped; either way it is stopping now.
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            // A server task that panicked has stopped all the same.
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Runs a sandbox until Ctrl-C (for `valkey-bot sandbox --root DIR [--listen ADDR]`); prints nothing.
+pub async fn serve_forever(config: SandboxConfig) -> Result<(), SandboxError> {
+    let running = Sandbox::start(config).await?;
+    let waited = tokio::signal::ctrl_c().await;
+    running.shutdown().await;
+    waited.map_err(SandboxError::Signal)
+}

@@ -1,0 +1,48 @@
+//! The request log: one entry per request answered (or dropped), without token values.
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+/// One request as the sandbox saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path, without the query string.
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// The status answered; `None` when the connection was dropped or stalled.
+    pub status: Option<u16>,
+    /// `app-jwt`, `installation:<id>`, `anonymous` or `bearer`.
+    pub scope: String,
+    /// Time from arrival to the response head, in milliseconds.
+    pub duration_ms: u64,
+    /// Body bytes of the response (its declared length).
+    pub response_bytes: u64,
+}
+
+/// The shared, append-only log.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestLog {
+    entries: Arc<Mutex<Vec<LoggedRequest>>>,
+}
+
+impl RequestLog {
+    /// Appends `entry`.
+    pub(crate) fn push(&self, entry: LoggedRequest) {
+        self.lock().push(entry);
+    }
+
+    /// A copy of every entry so far.
+    pub(crate) fn entries(&self) -> Vec<LoggedRequest> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<LoggedRequest>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

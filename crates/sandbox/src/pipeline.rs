@@ -1,0 +1,193 @@
+//! The layer every request passes: caller, faults, rate-limit headers and the request log.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::StreamExt;
+use http_body_util::BodyExt;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::faults::FaultAction;
+use crate::log::LoggedRequest;
+use crate::shared::Shared;
+
+/// The primary rate limit the sandbox advertises.
+const RATE_LIMIT: u64 = 5000;
+
+/// Marks a response whose connection must be closed without sending it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DropConnection;
+
+/// Runs one request through the fault plan and the handler, and logs it.
+pub(crate) async fn pipeline(
+    State(shared): State<Arc<Shared>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if path == "/_sandbox" || path.starts_with("/_sandbox/") {
+        return next.run(request).await;
+    }
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let query = request.uri().query().map(str::to_owned);
+    let is_api = path == "/api/v3" || path.starts_with("/api/v3/");
+    let (scope, caller) = match shared.auth.caller(request.headers()) {
+        Ok(caller) => (caller.scope(), Ok(caller)),
+        Err((scope, error)) => (scope, Err(error)),
+    };
+    let log = |status: Option<u16>, response_bytes: u64| {
+        shared.log.push(LoggedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            query: query.clone(),
+            status,
+            scope: scope.clone(),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            response_bytes,
+        });
+    };
+
+    let plan = shared.faults.take(&method, &path);
+    if plan.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(plan.latency_ms)).await;
+    }
+    let mut after_effect = None;
+    let early = match plan.terminal {
+        Some(FaultAction::Status {
+            status,
+            retry_after_secs,
+            after_effect: true,
+        }) => {
+            after_effect = Some((status, retry_after_secs));
+            None
+        }
+        Some(FaultAction::Status {
+            status,
+            retry_after_secs,
+            ..
+        }) => Some(fault_response(status, retry_after_secs)),
+        Some(FaultAction::Drop) => {
+            log(None, 0);
+            let mut response = Response::default();
+            response.extensions_mut().insert(DropConnection);
+            return response;
+        }
+        Some(FaultAction::Stall) => {
+            log(None, 0);
+            return std::future::pending::<Response>().await;
+        }
+        _ => None,
+    };
+    let response = match (early, caller) {
+        (Some(response), _) => response,
+        (None, Err(error)) if is_api => error.into_response(),
+        (None, caller) => {
+            request
+                .extensions_mut()
+                .insert(caller.unwrap_or(Caller::Anonymous));
+            let response = next.run(request).await;
+            match after_effect {
+                Some((status, retry_after)) => fault_response(status, retry_after),
+                None => response,
+            }
+        }
+    };
+    let mut response = shape_body(response, plan.truncate, plan.bandwidth).await;
+    if is_api {
+        add_rate_limit_headers(&shared, &mut response);
+    }
+    let declared = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(0);
+    log(Some(response.status().as_u16()), declared);
+    response
+}
+
+/// The answer a status fault gives, with GitHub's wording.
+fn fault_response(status: u16, retry_after_secs: Option<u64>) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut error = match status {
+        403 | 429 => {
+            let mut error = ApiError::new(
+                code,
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            );
+            error.retry_after = Some(retry_after_secs.unwrap_or(1));
+            error
+        }
+        409 => ApiError::new(code, "Conflict"),
+        422 => ApiError::new(code, "Validation Failed"),
+        502 => ApiError::new(code, "Server Error"),
+        503 => ApiError::new(code, "Service Unavailable"),
+        _ => ApiError::new(code, "Internal Server Error"),
+    };
+    if let (None, Some(secs)) = (error.retry_after, retry_after_secs) {
+        error.retry_after = Some(secs);
+    }
+    error.into_response()
+}
+
+fn add_rate_limit_headers(shared: &Shared, response: &mut Response) {
+    let used = shared.api_requests.fetch_add(1, Ordering::Relaxed) % RATE_LIMIT + 1;
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(RATE_LIMIT));
+    headers.insert(
+        "x-ratelimit-remaining",
+        HeaderValue::from(RATE_LIMIT - used),
+    );
+    headers.insert("x-ratelimit-reset", HeaderValue::from(shared.rate_reset));
+    headers.insert("x-ratelimit-used", HeaderValue::from(used));
+    headers.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+}
+
+/// Applies a truncate or bandwidth fault to a successful body; other answers pass unchanged.
+async fn shape_body(response: Response, truncate: Option<u64>, bandwidth: Option<u64>) -> Response {
+    if (truncate.is_none() && bandwidth.is_none()) || response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => return ApiError::internal(error).into_response(),
+    };
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let keep = truncate.map_or(bytes.len(), |limit| {
+        usize::try_from(limit)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len())
+    });
+    let truncated = keep < bytes.len();
+    let sent = bytes.slice(..keep);
+    let chunk_size = bandwidth.map_or(sent.len().max(1), |rate| {
+        usize::try_from((rate / 10).max(1)).unwrap_or(usize::MAX)
+    });
+    let chunks: Vec<Bytes> = (0..sent.len())
+        .step_by(chunk_size)
+        .map(|start| sent.slice(start..(start + chunk_size).min(sent.len())))
+        .collect();
+    let paced = futures::stream::iter(chunks).then(move |chunk| async move {
+        if let Some(rate) = bandwidth {
+            let micros = (chunk.len() as u64).saturating_mul(1_000_000) / rate.max(1);
+            tokio::time::sleep(Duration::from_micros(micros)).await;
+        }
+        Ok::<Bytes, std::io::Error>(chunk)
+    });
+    let cut = futures::stream::iter(
+        truncated.then(|| Err(std::io::Error::other("body truncated by a sandbox fault"))),
+    );
+    Response::from_parts(parts, Body::from_stream(paced.chain(cut)))
+}

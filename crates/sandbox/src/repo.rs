@@ -1,0 +1,170 @@
+//! Finding repositories under the sandbox root and serializing writes to each one.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OwnedMutexGuard;
+
+use crate::error::ApiError;
+use crate::git::{Git, GitError, is_hex_id};
+
+/// The repositories under `ROOT/<owner>/<repo>(.git)` and one write lock per repository.
+#[derive(Debug)]
+pub(crate) struct Repos {
+    root: PathBuf,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// One repository: its owner, name and git directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Repo {
+    pub(crate) owner: String,
+    pub(crate) name: String,
+    pub(crate) git: Git,
+}
+
+/// Whether `name` is a safe owner or repository name (GitHub's characters, no dot-only names).
+pub(crate) fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.starts_with('_')
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
+}
+
+impl Repos {
+    /// The registry for repositories under `root`.
+    pub(crate) fn new(root: PathBuf) -> Self {
+        Self {
+            root,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The git directory of `owner/name`, if that repository exists.
+    fn git_dir(&self, owner: &str, name: &str) -> Option<PathBuf> {
+        if !valid_name(owner) || !valid_name(name) {
+            return None;
+        }
+        let owner_dir = self.root.join(owner);
+        let bare = owner_dir.join(format!("{name}.git"));
+        if bare.join("HEAD").is_file() {
+            return Some(bare);
+        }
+        let with_work_tree = owner_dir.join(name).join(".git");
+        if with_work_tree.join("HEAD").is_file() {
+            return Some(with_work_tree);
+        }
+        None
+    }
+
+    /// Opens `owner/name`, or 404 `Not Found`.
+    pub(crate) fn open(&self, owner: &str, name: &str) -> Result<Repo, ApiError> {
+        let dir = self.git_dir(owner, name).ok_or_else(ApiError::not_found)?;
+        Ok(Repo {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            git: Git::new(dir),
+        })
+    }
+
+    /// The owners that have at least one repository, sorted.
+    pub(crate) fn owners(&self) -> Vec<String> {
+        let mut owners: Vec<String> = read_dir_names(&self.root)
+            .into_iter()
+            .filter(|owner| valid_name(owner) && !self.repositories(owner).is_empty())
+            .collect();
+        owners.sort();
+        owners
+    }
+
+    /// The repository names of `owner`, sorted.
+    pub(crate) fn repositories(&self, owner: &str) -> Vec<String> {
+        if !valid_name(owner) {
+            return Vec::new();
+        }
+        let mut names: Vec<String> = read_dir_names(&self.root.join(owner))
+            .into_iter()
+            .map(|entry| {
+                entry
+                    .strip_suffix(".git")
+                    .map(str::to_owned)
+                    .unwrap_or(entry)
+            })
+            .filter(|name| self.git_dir(owner, name).is_some())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Takes the write lock of `repo`; writes to one repository happen one at a time.
+    pub(crate) async fn lock(&self, repo: &Repo) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self
+                .locks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            locks.entry(repo.full_name()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+}
+
+fn read_dir_names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| entry.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Repo {
+    /// `owner/name`.
+    pub(crate) fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    /// The default branch: the branch HEAD points to.
+    pub(crate) async fn default_branch(&self) -> Result<String, GitError> {
+        self.git.head_branch().await
+    }
+
+    /// The commit a user-given `rev` names: a branch, then a tag, then a commit id; `None` if none.
+    pub(crate) async fn resolve_commit(&self, rev: &str) -> Result<Option<String>, GitError> {
+        if rev.is_empty() || rev.starts_with('-') || !safe_ref_text(rev) {
+            return Ok(None);
+        }
+        for prefix in ["refs/heads/", "refs/tags/"] {
+            if let Some(sha) = self
+                .git
+                .resolve(&format!("{prefix}{rev}"), "commit")
+                .await?
+            {
+                return Ok(Some(sha));
+            }
+        }
+        if rev.starts_with("refs/heads/") || rev.starts_with("refs/tags/") {
+            return self.git.resolve(rev, "commit").await;
+        }
+        if is_hex_id(rev) {
+            return self.git.resolve(rev, "commit").await;
+        }
+        Ok(None)
+    }
+}
+
+/// Whether `text` is free of revision syntax (`~`, `^`, `:`, `@{`, ...) so that it names a ref literally.
+pub(crate) fn safe_ref_text(text: &str) -> bool {
+    !text.contains("..")
+        && !text.contains("@{")
+        && !text
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\' | ' '))
+}

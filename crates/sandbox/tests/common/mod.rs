@@ -1,0 +1,208 @@
+//! Shared test fixture: a temp root with git repositories made by the git CLI, and a running sandbox.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
+
+/// The App id the App-auth fixtures use.
+pub const APP_ID: u64 = 4242;
+/// The App slug the App-auth fixtures use.
+pub const APP_SLUG: &str = "valkey-bot";
+
+/// Runs git in `dir` with a fixed identity and dates; panics on failure; returns trimmed stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Test Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "Test Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-02T03:04:05Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-02T03:04:05Z")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Writes `path` (creating parents) under `dir`.
+pub fn write(dir: &Path, path: &str, content: &str) {
+    let full = dir.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, content).unwrap();
+}
+
+/// Commits everything in work tree `work` with `message`; returns the commit id.
+pub fn commit_all(work: &Path, message: &str) -> String {
+    git(work, &["add", "-A"]);
+    git(work, &["commit", "-q", "-m", message]);
+    git(work, &["rev-parse", "HEAD"])
+}
+
+/// Ids of the commits the standard fixture repository `acme/widgets` holds.
+pub struct Widgets {
+    /// First commit on main: README, 9.1/debian/Dockerfile, 9.1/alpine/Dockerfile.
+    pub first: String,
+    /// Second commit on main (README changed); tagged `1.0.0`; main's head.
+    pub main: String,
+    /// The head of branch `feature` (adds feature.txt on top of main).
+    pub feature: String,
+    /// The head of branch `release/9.1` (same as `first`).
+    pub release: String,
+}
+
+/// A temp root, its repositories, and a sandbox serving them.
+pub struct Fixture {
+    pub temp: tempfile::TempDir,
+    pub sandbox: RunningSandbox,
+    pub client: reqwest::Client,
+    pub widgets: Widgets,
+}
+
+/// Makes `ROOT/acme/widgets.git` (bare, default branch main) and `ROOT/acme/gadgets` (with a work tree).
+pub fn make_repositories(root: &Path) -> Widgets {
+    let bare = root.join("acme/widgets.git");
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let work = root.join("work-widgets");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    write(&work, "README", "hello\n");
+    write(&work, "9.1/debian/Dockerfile", "FROM debian:bookworm\n");
+    write(&work, "9.1/alpine/Dockerfile", "FROM alpine:3.22\n");
+    let first = commit_all(&work, "First commit");
+    git(&work, &["branch", "release/9.1"]);
+    write(&work, "README", "hello\nworld\n");
+    let main = commit_all(&work, "Second commit\n\nWith a body.");
+    git(&work, &["tag", "1.0.0"]);
+    git(&work, &["checkout", "-q", "-b", "feature"]);
+    write(&work, "feature.txt", "feature\n");
+    let feature = commit_all(&work, "Add feature");
+    git(&work, &["checkout", "-q", "main"]);
+    let bare_text = bare.to_string_lossy().into_owned();
+    git(&work, &["push", "-q", &bare_text, "main", "feature", "release/9.1", "1.0.0"]);
+    std::fs::remove_dir_all(&work).unwrap();
+
+    let gadgets = root.join("acme/gadgets");
+    std::fs::create_dir_all(&gadgets).unwrap();
+    git(&gadgets, &["init", "-q", "-b", "trunk"]);
+    write(&gadgets, "gadget.txt", "gadget\n");
+    commit_all(&gadgets, "Gadgets");
+
+    Widgets {
+        release: first.clone(),
+        first,
+        main,
+        feature,
+    }
+}
+
+/// The test App config (public key from the fixtures).
+pub fn app_config() -> AppConfig {
+    AppConfig {
+        app_id: APP_ID,
+        slug: APP_SLUG.to_owned(),
+        public_key_pem: std::fs::read_to_string(fixture_path("app-public-key.pem")).unwrap(),
+    }
+}
+
+/// A file under tests/fixtures.
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+impl Fixture {
+    /// The standard repositories and a sandbox without App auth.
+    pub async fn new() -> Self {
+        Self::with_app(None).await
+    }
+
+    /// The standard repositories and a sandbox with `app` configured.
+    pub async fn with_app(app: Option<AppConfig>) -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let widgets = make_repositories(temp.path());
+        let mut config = SandboxConfig::new(temp.path());
+        config.app = app;
+        let sandbox = Sandbox::start(config).await.unwrap();
+        Self {
+            temp,
+            sandbox,
+            client: reqwest::Client::new(),
+            widgets,
+        }
+    }
+
+    /// The root folder.
+    pub fn root(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// The bare git directory of acme/widgets.
+    pub fn widgets_dir(&self) -> PathBuf {
+        self.root().join("acme/widgets.git")
+    }
+
+    /// `<api>/<path>`.
+    pub fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.api_url())
+    }
+
+    /// `<base>/<path>`.
+    pub fn web(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.base_url())
+    }
+
+    /// GET an API path; returns (status, JSON body).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.api(path)).send().await.unwrap();
+        decode(response).await
+    }
+
+    /// Sends `method` with a JSON body to an API path; returns (status, JSON body or Null).
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .request(method, self.api(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        decode(response).await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// PATCH JSON.
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, body).await
+    }
+}
+
+/// (status, JSON body, Null when empty).
+pub async fn decode(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!("status {status}: body is not JSON: {}", String::from_utf8_lossy(&bytes))
+        })
+    };
+    (status, body)
+}
