@@ -1,0 +1,652 @@
+//! [`GitHubClient`]: the five narrow traits of `valkey_bot_core::github` over the REST API, with
+//! the token of one [`TokenScope`].
+//!
+//! Every call states whether it may be repeated after an ambiguous failure (a 5xx, a timeout, a
+//! dropped connection) — see `retry.rs` for what "refused" and "ambiguous" mean.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+use valkey_bot_core::RepoId;
+use valkey_bot_core::github::{
+    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Issue, Issues,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+};
+
+use crate::api::Api;
+use crate::auth::{Authority, TokenScope};
+use crate::retry::Idempotency::{self, Idempotent, NotIdempotent};
+use crate::transport::{encode_path, encode_query};
+use crate::wire;
+
+/// How many blobs are uploaded at once by [`RepoWrite::create_commit`].
+const PARALLEL_BLOBS: usize = 4;
+/// Items per page for list calls.
+const PER_PAGE: usize = 100;
+/// At most this many pages are read when searching a list (10 000 items).
+const MAX_PAGES: usize = 100;
+
+/// A GitHub client whose every request carries a token for one [`TokenScope`] (for an App: a
+/// token narrowed to that scope, refreshed before it expires).
+#[derive(Debug, Clone)]
+pub struct GitHubClient {
+    authority: Arc<Authority>,
+    scope: TokenScope,
+    in_actions: bool,
+    login: Arc<OnceCell<String>>,
+}
+
+impl GitHubClient {
+    pub(crate) fn new(
+        authority: Arc<Authority>,
+        scope: TokenScope,
+        in_actions: bool,
+        login: Arc<OnceCell<String>>,
+    ) -> Self {
+        Self {
+            authority,
+            scope,
+            in_actions,
+            login,
+        }
+    }
+
+    /// The scope this client's token was minted for.
+    pub fn scope(&self) -> &TokenScope {
+        &self.scope
+    }
+
+    fn api(&self) -> &Api {
+        self.authority.api()
+    }
+
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        idempotency: Idempotency,
+    ) -> Result<(), GitHubError> {
+        let token = self.authority.token_for(&self.scope).await?;
+        self.api()
+            .call(method, path, &token, body, idempotency)
+            .await
+            .map(drop)
+    }
+
+    async fn json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        idempotency: Idempotency,
+    ) -> Result<T, GitHubError> {
+        let token = self.authority.token_for(&self.scope).await?;
+        self.api()
+            .call_json(method, path, &token, body, idempotency)
+            .await
+    }
+
+    /// A GET (always safe to repeat).
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, GitHubError> {
+        self.json(Method::GET, path, None::<&()>, Idempotent).await
+    }
+
+    /// A GET where 404 means "there is none".
+    async fn get_optional<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Option<T>, GitHubError> {
+        match self.get(path).await {
+            Ok(value) => Ok(Some(value)),
+            Err(GitHubError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn contents(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<wire::Contents>, GitHubError> {
+        let path = path.trim_matches('/');
+        let route = if path.is_empty() {
+            repo_path(repo, "contents")
+        } else {
+            repo_path(repo, &format!("contents/{}", encode_path(path)))
+        };
+        self.get_optional(&format!("{route}?ref={}", encode_query(reference)))
+            .await
+    }
+
+    async fn upload_blob(&self, repo: &RepoId, content: &[u8]) -> Result<String, GitHubError> {
+        let encoded = STANDARD.encode(content);
+        let body = wire::NewBlob {
+            content: &encoded,
+            encoding: "base64",
+        };
+        // Safe to repeat: a blob's id is the hash of its bytes, so a second upload is the same object.
+        let blob: wire::Sha = self
+            .json(
+                Method::POST,
+                &repo_path(repo, "git/blobs"),
+                Some(&body),
+                Idempotent,
+            )
+            .await?;
+        Ok(blob.sha)
+    }
+
+    /// The blob id of a file's new content, or `None` for a deletion.
+    async fn blob_for(
+        &self,
+        repo: &RepoId,
+        file: &FileWrite,
+    ) -> Result<Option<String>, GitHubError> {
+        match &file.content {
+            Some(content) => self.upload_blob(repo, content).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// After a Conflict on a branch write: whether `branch` already is where we wanted it (an
+    /// earlier attempt of ours, or someone else, put it there), which makes the write a success.
+    async fn already_at(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+    ) -> Result<bool, GitHubError> {
+        Ok(self.branch_head(repo, branch).await?.as_deref() == Some(commit))
+    }
+}
+
+/// `/repos/{owner}/{name}/{rest}`.
+fn repo_path(repo: &RepoId, rest: &str) -> String {
+    format!(
+        "/repos/{}/{}/{rest}",
+        encode_path(repo.owner()),
+        encode_path(repo.name())
+    )
+}
+
+fn decode_base64(text: &str) -> Result<Bytes, GitHubError> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    STANDARD
+        .decode(compact)
+        .map(Bytes::from)
+        .map_err(|error| GitHubError::Other(format!("file content is not base64: {error}")))
+}
+
+fn pull_request(pull: wire::Pull) -> PullRequest {
+    PullRequest {
+        number: pull.number,
+        url: pull.html_url,
+        title: pull.title,
+        body: pull.body.unwrap_or_default(),
+        head_branch: pull.head.reference,
+        head_commit: pull.head.sha,
+    }
+}
+
+fn issue(issue: wire::IssueBody) -> Issue {
+    Issue {
+        number: issue.number,
+        url: issue.html_url,
+        title: issue.title,
+        body: issue.body.unwrap_or_default(),
+    }
+}
+
+#[async_trait]
+impl RepoRead for GitHubClient {
+    async fn branch_head(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+    ) -> Result<Option<CommitId>, GitHubError> {
+        let path = repo_path(repo, &format!("git/ref/heads/{}", encode_path(branch)));
+        Ok(self
+            .get_optional::<wire::GitRef>(&path)
+            .await?
+            .map(|reference| reference.object.sha))
+    }
+
+    /// `None` also when `path` is a directory.
+    async fn read_file(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Bytes>, GitHubError> {
+        let file = match self.contents(repo, reference, path).await? {
+            None | Some(wire::Contents::Dir(_)) => return Ok(None),
+            Some(wire::Contents::File(file)) => file,
+        };
+        if file.kind != "file" {
+            return Err(GitHubError::Other(format!(
+                "{repo}:{path} at {reference} is a {}, not a file",
+                file.kind
+            )));
+        }
+        match (file.encoding.as_deref(), file.content.as_deref()) {
+            (Some("base64"), Some(content)) => decode_base64(content).map(Some),
+            // Over 1 MB the contents API leaves the content out: read the blob instead.
+            _ => {
+                let blob: wire::Blob = self
+                    .get(&repo_path(repo, &format!("git/blobs/{}", file.sha)))
+                    .await?;
+                if blob.encoding != "base64" {
+                    return Err(GitHubError::Other(format!(
+                        "blob {} came in encoding {:?}",
+                        file.sha, blob.encoding
+                    )));
+                }
+                decode_base64(&blob.content).map(Some)
+            }
+        }
+    }
+
+    /// `None` also when `path` is a file.
+    async fn list_dir(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
+        Ok(match self.contents(repo, reference, path).await? {
+            Some(wire::Contents::Dir(entries)) => Some(
+                entries
+                    .into_iter()
+                    .map(|entry| DirEntry {
+                        is_dir: entry.kind == "dir",
+                        name: entry.name,
+                    })
+                    .collect(),
+            ),
+            None | Some(wire::Contents::File(_)) => None,
+        })
+    }
+}
+
+#[async_trait]
+impl RepoWrite for GitHubClient {
+    /// For an App `<slug>[bot]` (from `GET /app`); for a token the `GET /user` login, or
+    /// `github-actions[bot]` inside Actions when `/user` is refused (the workflow token).
+    async fn own_login(&self) -> Result<String, GitHubError> {
+        self.login
+            .get_or_try_init(|| async {
+                if self.authority.is_app() {
+                    let jwt = self.authority.app_jwt()?;
+                    let app: wire::App = self
+                        .api()
+                        .call_json(Method::GET, "/app", &jwt, None::<&()>, Idempotent)
+                        .await?;
+                    return Ok(format!("{}[bot]", app.slug));
+                }
+                match self.get::<wire::Login>("/user").await {
+                    Ok(user) => Ok(user.login),
+                    Err(GitHubError::Forbidden(_)) if self.in_actions => {
+                        Ok("github-actions[bot]".to_owned())
+                    }
+                    Err(error) => Err(error),
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    async fn create_commit(
+        &self,
+        repo: &RepoId,
+        parent: &str,
+        files: &[FileWrite],
+        message: &str,
+    ) -> Result<CommitId, GitHubError> {
+        let parent_commit: wire::Commit = self
+            .get(&repo_path(
+                repo,
+                &format!("git/commits/{}", encode_path(parent)),
+            ))
+            .await?;
+        let mut blobs = Vec::with_capacity(files.len());
+        for chunk in files.chunks(PARALLEL_BLOBS) {
+            let mut uploads = Vec::with_capacity(chunk.len());
+            for file in chunk {
+                uploads.push(self.blob_for(repo, file));
+            }
+            blobs.extend(futures::future::try_join_all(uploads).await?);
+        }
+        let tree = wire::NewTree {
+            base_tree: &parent_commit.tree.sha,
+            tree: files
+                .iter()
+                .zip(blobs)
+                .map(|(file, sha)| wire::TreeEntry {
+                    path: file.path.trim_matches('/'),
+                    mode: if file.executable { "100755" } else { "100644" },
+                    kind: "blob",
+                    sha,
+                })
+                .collect(),
+        };
+        // Safe to repeat: a tree's id is the hash of its entries.
+        let tree: wire::Sha = self
+            .json(
+                Method::POST,
+                &repo_path(repo, "git/trees"),
+                Some(&tree),
+                Idempotent,
+            )
+            .await?;
+        let commit = wire::NewCommit {
+            message,
+            tree: &tree.sha,
+            parents: [parent],
+        };
+        // Safe to repeat: a repeat can only leave a second, unreferenced commit object (its
+        // timestamp may differ) that no branch points at; we use the one we were answered with.
+        let commit: wire::Sha = self
+            .json(
+                Method::POST,
+                &repo_path(repo, "git/commits"),
+                Some(&commit),
+                Idempotent,
+            )
+            .await?;
+        Ok(commit.sha)
+    }
+
+    async fn move_branch(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+        force: bool,
+    ) -> Result<(), GitHubError> {
+        let path = repo_path(repo, &format!("git/refs/heads/{}", encode_path(branch)));
+        // Without force, repeating is safe: once the branch is at `commit`, moving it to `commit`
+        // again is a fast-forward of nothing; if it moved on meanwhile, GitHub refuses the repeat
+        // (and we check below whether it is where we wanted it). With force, a repeat after our
+        // first attempt took effect could undo someone's push made in between: not repeated.
+        let idempotency = if force { NotIdempotent } else { Idempotent };
+        let body = wire::MoveRef { sha: commit, force };
+        match self
+            .send(Method::PATCH, &path, Some(&body), idempotency)
+            .await
+        {
+            Err(GitHubError::Conflict(reason)) => {
+                if self.already_at(repo, branch, commit).await? {
+                    Ok(())
+                } else {
+                    Err(GitHubError::Conflict(reason))
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Creating a branch that already points at `commit` succeeds (the state asked for holds).
+    async fn create_branch(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+    ) -> Result<(), GitHubError> {
+        let body = wire::NewRef {
+            reference: format!("refs/heads/{branch}"),
+            sha: commit,
+        };
+        // Safe to repeat: a repeat after the first took effect answers "Reference already
+        // exists", and the branch is then checked to be at `commit`.
+        match self
+            .send(
+                Method::POST,
+                &repo_path(repo, "git/refs"),
+                Some(&body),
+                Idempotent,
+            )
+            .await
+        {
+            Err(GitHubError::Conflict(reason)) => {
+                if self.already_at(repo, branch, commit).await? {
+                    Ok(())
+                } else {
+                    Err(GitHubError::Conflict(reason))
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn commits_between(
+        &self,
+        repo: &RepoId,
+        base: &str,
+        head: &str,
+    ) -> Result<Vec<CommitSummary>, GitHubError> {
+        let route = repo_path(
+            repo,
+            &format!("compare/{}...{}", encode_path(base), encode_path(head)),
+        );
+        let mut commits = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let comparison: wire::Comparison = self
+                .get(&format!("{route}?per_page={PER_PAGE}&page={page}"))
+                .await?;
+            let got = comparison.commits.len();
+            commits.extend(comparison.commits.into_iter().map(|commit| {
+                CommitSummary {
+                    id: commit.sha,
+                    author_login: commit.author.map(|author| author.login),
+                    subject: commit
+                        .commit
+                        .message
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                }
+            }));
+            if commits.len() >= comparison.total_commits || got < PER_PAGE {
+                break;
+            }
+        }
+        Ok(commits)
+    }
+}
+
+#[async_trait]
+impl PullRequests for GitHubClient {
+    async fn find_open(
+        &self,
+        repo: &RepoId,
+        head_branch: &str,
+    ) -> Result<Option<PullRequest>, GitHubError> {
+        let label = format!("{}:{head_branch}", repo.owner());
+        let path = format!(
+            "{}?state=open&head={}&per_page={PER_PAGE}",
+            repo_path(repo, "pulls"),
+            encode_query(&label)
+        );
+        let pulls: Vec<wire::Pull> = self.get(&path).await?;
+        Ok(pulls
+            .into_iter()
+            .find(|pull| {
+                pull.head.reference == head_branch
+                    && pull.head.label.as_deref().is_none_or(|l| l == label)
+            })
+            .map(pull_request))
+    }
+
+    async fn open(
+        &self,
+        repo: &RepoId,
+        spec: &PullRequestSpec,
+    ) -> Result<PullRequest, GitHubError> {
+        let body = wire::NewPull {
+            title: &spec.title,
+            head: &spec.head_branch,
+            base: &spec.base_branch,
+            body: &spec.body,
+        };
+        // Not safe to repeat: a repeat after a 5xx that took effect would be refused as
+        // "already exists" at best; the caller looks with `find_open` instead.
+        let pull: wire::Pull = self
+            .json(
+                Method::POST,
+                &repo_path(repo, "pulls"),
+                Some(&body),
+                NotIdempotent,
+            )
+            .await?;
+        Ok(pull_request(pull))
+    }
+
+    async fn edit(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, GitHubError> {
+        // Safe to repeat: it sets values, a second time to the same ones.
+        let pull: wire::Pull = self
+            .json(
+                Method::PATCH,
+                &repo_path(repo, &format!("pulls/{number}")),
+                Some(&wire::EditPull { title, body }),
+                Idempotent,
+            )
+            .await?;
+        Ok(pull_request(pull))
+    }
+
+    async fn add_labels(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        labels: &[String],
+    ) -> Result<(), GitHubError> {
+        // Safe to repeat: adding a label that is already there changes nothing.
+        self.send(
+            Method::POST,
+            &repo_path(repo, &format!("issues/{number}/labels")),
+            Some(&wire::Labels { labels }),
+            Idempotent,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Issues for GitHubClient {
+    async fn find_issue(
+        &self,
+        repo: &RepoId,
+        title: &str,
+        label: &str,
+    ) -> Result<Option<Issue>, GitHubError> {
+        for page in 1..=MAX_PAGES {
+            let path = format!(
+                "{}?state=open&labels={}&per_page={PER_PAGE}&page={page}",
+                repo_path(repo, "issues"),
+                encode_query(label)
+            );
+            let issues: Vec<wire::IssueBody> = self.get(&path).await?;
+            let got = issues.len();
+            if let Some(found) = issues
+                .into_iter()
+                .find(|found| found.pull_request.is_none() && found.title == title)
+            {
+                return Ok(Some(issue(found)));
+            }
+            if got < PER_PAGE {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    async fn create_issue(
+        &self,
+        repo: &RepoId,
+        title: &str,
+        body: &str,
+        label: &str,
+    ) -> Result<Issue, GitHubError> {
+        // Not safe to repeat: a repeat after a 5xx that took effect opens a duplicate issue.
+        let created: wire::IssueBody = self
+            .json(
+                Method::POST,
+                &repo_path(repo, "issues"),
+                Some(&wire::NewIssue {
+                    title,
+                    body,
+                    labels: [label],
+                }),
+                NotIdempotent,
+            )
+            .await?;
+        Ok(issue(created))
+    }
+
+    async fn edit_issue(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        body: &str,
+    ) -> Result<Issue, GitHubError> {
+        // Safe to repeat: it sets the body, a second time to the same text.
+        let edited: wire::IssueBody = self
+            .json(
+                Method::PATCH,
+                &repo_path(repo, &format!("issues/{number}")),
+                Some(&wire::EditIssue { body }),
+                Idempotent,
+            )
+            .await?;
+        Ok(issue(edited))
+    }
+
+    async fn comment(&self, repo: &RepoId, number: u64, body: &str) -> Result<(), GitHubError> {
+        // Not safe to repeat: a repeat after a 5xx that took effect posts the comment twice.
+        self.send(
+            Method::POST,
+            &repo_path(repo, &format!("issues/{number}/comments")),
+            Some(&wire::NewComment { body }),
+            NotIdempotent,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Dispatches for GitHubClient {
+    async fn dispatch(
+        &self,
+        repo: &RepoId,
+        event_type: &str,
+        payload: &serde_json::Value,
+    ) -> Result<(), GitHubError> {
+        // Not safe to repeat: a repeat after a 5xx that took effect starts the workflows twice.
+        self.send(
+            Method::POST,
+            &repo_path(repo, "dispatches"),
+            Some(&wire::Dispatch {
+                event_type,
+                client_payload: payload,
+            }),
+            NotIdempotent,
+        )
+        .await
+    }
+}

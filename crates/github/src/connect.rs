@@ -1,0 +1,86 @@
+//! [`GitHub`]: the one connection a run makes, handing out a [`GitHubClient`] per token scope.
+
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+use valkey_bot_core::github::GitHubError;
+
+use crate::api::Api;
+use crate::auth::{ActionsMask, AuthError, Authority, Credentials, MaskSink, TokenScope};
+use crate::client::GitHubClient;
+use crate::config::GitHubConfig;
+use crate::retry::{Sleeper, TokioSleeper};
+use crate::transport::TransportError;
+
+/// Why a [`GitHub`] could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The credentials are unusable.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+/// Replaceable parts, for tests.
+#[derive(Debug, Clone, Default)]
+pub struct Hooks {
+    /// Waits between retries (default: `tokio::time::sleep`).
+    pub sleeper: Option<Arc<dyn Sleeper>>,
+    /// Receives minted tokens when `in_actions` is set (default: `::add-mask::` on stdout).
+    pub mask: Option<Arc<dyn MaskSink>>,
+}
+
+/// A connection to one GitHub (or GitHub Enterprise Server, or the sandbox) with one identity.
+#[derive(Debug, Clone)]
+pub struct GitHub {
+    authority: Arc<Authority>,
+    config: GitHubConfig,
+    login: Arc<OnceCell<String>>,
+}
+
+impl GitHub {
+    /// Connects with `credentials`. For a plain token this logs a warning: least privilege is
+    /// not enforced.
+    pub fn new(config: GitHubConfig, credentials: &Credentials) -> Result<Self, SetupError> {
+        Self::with_hooks(config, credentials, Hooks::default())
+    }
+
+    /// Like [`GitHub::new`], with replaced parts.
+    pub fn with_hooks(
+        config: GitHubConfig,
+        credentials: &Credentials,
+        hooks: Hooks,
+    ) -> Result<Self, SetupError> {
+        let sleeper = hooks.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper));
+        let mask = config
+            .in_actions
+            .then(|| hooks.mask.unwrap_or_else(|| Arc::new(ActionsMask)));
+        let api = Api::new(&config, sleeper)?;
+        let authority = Authority::new(api, credentials, mask)?;
+        Ok(Self {
+            authority: Arc::new(authority),
+            config,
+            login: Arc::new(OnceCell::new()),
+        })
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &GitHubConfig {
+        &self.config
+    }
+
+    /// A client whose token covers exactly `scope` (for an App: minted now, narrowed to the
+    /// scope's repositories and permissions, masked in Actions, cached and refreshed 5 minutes
+    /// before it expires). For a plain token the scope is not enforced.
+    pub async fn client_for(&self, scope: TokenScope) -> Result<GitHubClient, GitHubError> {
+        self.authority.token_for(&scope).await?;
+        Ok(GitHubClient::new(
+            self.authority.clone(),
+            scope,
+            self.config.in_actions,
+            self.login.clone(),
+        ))
+    }
+}

@@ -1,0 +1,312 @@
+//! The JSON bodies GitHub's REST API takes and gives, typed, with only the fields we use.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use valkey_bot_core::config::{Access, Permission};
+
+/// `GET git/ref/heads/{b}`, `POST git/refs`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GitRef {
+    pub object: GitObject,
+}
+
+/// The object a ref points at.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GitObject {
+    pub sha: String,
+}
+
+/// `GET contents/{path}`: a file, or a directory's entries.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Contents {
+    /// A directory listing.
+    Dir(Vec<ContentEntry>),
+    /// A single file (or symlink / submodule).
+    File(ContentFile),
+}
+
+/// One directory entry.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContentEntry {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+}
+
+/// A file with its content.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContentFile {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub content: Option<String>,
+    pub sha: String,
+}
+
+/// `GET git/blobs/{sha}` (files too large for the contents API).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Blob {
+    pub content: String,
+    pub encoding: String,
+}
+
+/// `POST git/blobs`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewBlob<'a> {
+    pub content: &'a str,
+    pub encoding: &'static str,
+}
+
+/// Any answer that is just `{sha}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Sha {
+    pub sha: String,
+}
+
+/// `GET git/commits/{sha}`: we need its tree.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Commit {
+    pub tree: Sha,
+}
+
+/// `POST git/trees`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewTree<'a> {
+    pub base_tree: &'a str,
+    pub tree: Vec<TreeEntry<'a>>,
+}
+
+/// One tree entry; `sha: None` is sent as `null`, which deletes the path.
+#[derive(Debug, Serialize)]
+pub(crate) struct TreeEntry<'a> {
+    pub path: &'a str,
+    pub mode: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub sha: Option<String>,
+}
+
+/// `POST git/commits`: deliberately no author or committer, so GitHub signs the commit.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewCommit<'a> {
+    pub message: &'a str,
+    pub tree: &'a str,
+    pub parents: [&'a str; 1],
+}
+
+/// `PATCH git/refs/heads/{b}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct MoveRef<'a> {
+    pub sha: &'a str,
+    pub force: bool,
+}
+
+/// `POST git/refs`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewRef<'a> {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub sha: &'a str,
+}
+
+/// `GET compare/{base}...{head}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Comparison {
+    #[serde(default)]
+    pub total_commits: usize,
+    #[serde(default)]
+    pub commits: Vec<ComparedCommit>,
+}
+
+/// One commit of a comparison.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ComparedCommit {
+    pub sha: String,
+    pub commit: ComparedCommitDetail,
+    #[serde(default)]
+    pub author: Option<Login>,
+}
+
+/// The git part of a compared commit.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ComparedCommitDetail {
+    pub message: String,
+}
+
+/// `{login}` of a user.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Login {
+    pub login: String,
+}
+
+/// `GET /app`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct App {
+    pub slug: String,
+}
+
+/// `GET pulls`, `POST pulls`, `PATCH pulls/{n}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Pull {
+    pub number: u64,
+    pub html_url: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub head: PullHead,
+}
+
+/// A pull request's head.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PullHead {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub sha: String,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// `POST pulls`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewPull<'a> {
+    pub title: &'a str,
+    pub head: &'a str,
+    pub base: &'a str,
+    pub body: &'a str,
+}
+
+/// `PATCH pulls/{n}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct EditPull<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+}
+
+/// `POST issues/{n}/labels`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Labels<'a> {
+    pub labels: &'a [String],
+}
+
+/// `GET issues`, `POST issues`, `PATCH issues/{n}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct IssueBody {
+    pub number: u64,
+    pub html_url: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Present when the "issue" is a pull request.
+    #[serde(default)]
+    pub pull_request: Option<serde_json::Value>,
+}
+
+/// `POST issues`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewIssue<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+    pub labels: [&'a str; 1],
+}
+
+/// `PATCH issues/{n}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct EditIssue<'a> {
+    pub body: &'a str,
+}
+
+/// `POST issues/{n}/comments`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewComment<'a> {
+    pub body: &'a str,
+}
+
+/// `POST dispatches`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Dispatch<'a> {
+    pub event_type: &'a str,
+    pub client_payload: &'a serde_json::Value,
+}
+
+/// `GET /repos/{o}/{r}/installation`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Installation {
+    pub id: u64,
+}
+
+/// `POST /app/installations/{id}/access_tokens`: the narrowing body octocrab's type lacks.
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenRequest<'a> {
+    pub repositories: Vec<&'a str>,
+    pub permissions: &'a BTreeMap<Permission, Access>,
+}
+
+/// The minted token. Never printed: its Debug is written by hand.
+#[derive(Deserialize)]
+pub(crate) struct MintedToken {
+    pub token: String,
+    pub expires_at: String,
+}
+
+impl std::fmt::Debug for MintedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MintedToken")
+            .field("token", &"[REDACTED]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deletions_send_a_null_sha() {
+        let entry = TreeEntry {
+            path: "a/b",
+            mode: "100644",
+            kind: "blob",
+            sha: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&entry).unwrap(),
+            r#"{"path":"a/b","mode":"100644","type":"blob","sha":null}"#
+        );
+    }
+
+    #[test]
+    fn commits_carry_no_author_or_committer() {
+        let commit = NewCommit {
+            message: "m",
+            tree: "t",
+            parents: ["p"],
+        };
+        assert_eq!(
+            serde_json::to_string(&commit).unwrap(),
+            r#"{"message":"m","tree":"t","parents":["p"]}"#
+        );
+    }
+
+    #[test]
+    fn token_requests_name_repositories_and_permissions() {
+        let permissions = BTreeMap::from([
+            (Permission::Contents, Access::Write),
+            (Permission::PullRequests, Access::Read),
+        ]);
+        let request = TokenRequest {
+            repositories: vec!["valkey-hashes"],
+            permissions: &permissions,
+        };
+        assert_eq!(
+            serde_json::to_string(&request).unwrap(),
+            r#"{"repositories":["valkey-hashes"],"permissions":{"contents":"write","pull_requests":"read"}}"#
+        );
+    }
+}
