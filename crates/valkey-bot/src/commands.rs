@@ -62,7 +62,12 @@ pub fn load_config(path: &Path) -> Result<Config, LoadError> {
 pub fn check_config(path: &Path) -> Result<Status, LoadError> {
     let config = load_config(path)?;
     let names: Vec<&str> = config.tasks.iter().map(|t| t.name.as_str()).collect();
-    println!("{}: ok ({} tasks: {})", path.display(), names.len(), names.join(", "));
+    println!(
+        "{}: ok ({} tasks: {})",
+        path.display(),
+        names.len(),
+        names.join(", ")
+    );
     Ok(Status::Success)
 }
 
@@ -97,14 +102,22 @@ pub struct RunArgs {
 }
 
 /// The request of a run: an explicit event file, the GitHub Actions event, or `--version`.
-pub fn request_for(args: &RunArgs, config: &Config, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ReleaseRequest> {
+pub fn request_for(
+    args: &RunArgs,
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<ReleaseRequest> {
     let from_file = |path: &Path, name: &str| -> anyhow::Result<ReleaseRequest> {
-        let payload = std::fs::read(path).with_context(|| format!("cannot read event file {}", path.display()))?;
-        parse_event(name, &payload, &config.triggers).with_context(|| format!("refused event {}", path.display()))
+        let payload = std::fs::read(path)
+            .with_context(|| format!("cannot read event file {}", path.display()))?;
+        parse_event(name, &payload, &config.triggers)
+            .with_context(|| format!("refused event {}", path.display()))
     };
     let mut request = match (&args.event, &args.event_name, &args.version) {
         (Some(path), Some(name), None) => from_file(path, name)?,
-        (Some(_), None, _) | (None, Some(_), _) => anyhow::bail!("--event and --event-name go together"),
+        (Some(_), None, _) | (None, Some(_), _) => {
+            anyhow::bail!("--event and --event-name go together")
+        }
         (Some(_), Some(_), Some(_)) => anyhow::bail!("give either an event or --version, not both"),
         (None, None, Some(version)) => {
             let version = Version::parse(version)?;
@@ -112,7 +125,9 @@ pub fn request_for(args: &RunArgs, config: &Config, env: &dyn Fn(&str) -> Option
         }
         (None, None, None) => match (env("GITHUB_EVENT_NAME"), env("GITHUB_EVENT_PATH")) {
             (Some(name), Some(path)) => from_file(Path::new(&path), &name)?,
-            _ => anyhow::bail!("no event: give --version, or --event with --event-name, or run inside GitHub Actions"),
+            _ => anyhow::bail!(
+                "no event: give --version, or --event with --event-name, or run inside GitHub Actions"
+            ),
         },
     };
     if let Some(only) = &args.only {
@@ -134,9 +149,14 @@ pub fn runner(config: Config, github: GitHub, fetcher: Fetcher) -> Runner {
 }
 
 /// A fetcher allowed to download from `config`'s hosts and from the GitHub server.
-pub fn fetcher(config: &Config, server_url: &str, cache_dir: Option<&Path>) -> anyhow::Result<Fetcher> {
+pub fn fetcher(
+    config: &Config,
+    server_url: &str,
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<Fetcher> {
     let mut hosts = config.downloads.allowed_hosts.clone();
-    let server = Url::parse(server_url).with_context(|| format!("GITHUB_SERVER_URL {server_url:?} is not a URL"))?;
+    let server = Url::parse(server_url)
+        .with_context(|| format!("GITHUB_SERVER_URL {server_url:?} is not a URL"))?;
     hosts.extend(server.host_str().map(str::to_owned));
     let mut policy = FetchPolicy::new(hosts);
     policy.max_bytes = config.downloads.max_bytes;
@@ -162,18 +182,29 @@ pub fn publish(report: &RunReport, report_path: Option<&Path>) -> anyhow::Result
     print!("{}", crate::report::table(report));
     if let Some(path) = report_path {
         let json = serde_json::to_vec_pretty(report)?;
-        std::fs::write(path, json).with_context(|| format!("cannot write the report to {}", path.display()))?;
+        std::fs::write(path, json)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
-    Ok(if report.failed() { Status::TaskFailed } else { Status::Success })
+    Ok(if report.failed() {
+        Status::TaskFailed
+    } else {
+        Status::Success
+    })
 }
 
 /// `valkey-bot run`.
 pub async fn run(args: RunArgs) -> anyhow::Result<Status> {
     let config = load_config(&args.config)?;
-    let request = request_for(&args, &config, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))?;
+    let request = request_for(&args, &config, &|name| {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    })?;
     let github_config = GitHubConfig::from_env();
     let credentials = Credentials::from_env()?;
-    let fetcher = fetcher(&config, &github_config.server_url, args.cache_dir.as_deref())?;
+    let fetcher = fetcher(
+        &config,
+        &github_config.server_url,
+        args.cache_dir.as_deref(),
+    )?;
     let github = GitHub::new(github_config, &credentials)?;
     let runner = runner(config, github, fetcher);
     let report = runner.run(&request, args.dry_run).await?;
@@ -181,7 +212,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Status> {
 }
 
 /// `valkey-bot sandbox`: serves until interrupted; the first line on stdout is the base URL.
-pub async fn sandbox(root: std::path::PathBuf, listen: std::net::SocketAddr) -> anyhow::Result<Status> {
+pub async fn sandbox(
+    root: std::path::PathBuf,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<Status> {
     let mut config = valkey_bot_sandbox::SandboxConfig::new(root);
     config.listen = listen;
     let sandbox = valkey_bot_sandbox::Sandbox::start(config).await?;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use valkey_bot_core::RepoId;
 use valkey_bot_core::config::{Access as Level, Permission, TaskConfig};
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, PullRequest, PullRequestSpec, PullRequests,
-    RepoRead, RepoWrite,
+    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, PullRequest,
+    PullRequestSpec, PullRequests, RepoRead, RepoWrite,
 };
 use valkey_bot_core::task::Target;
-use valkey_bot_core::RepoId;
 use valkey_bot_github::{GitHub, ReadOnly, TokenScope};
 
 use crate::forge::{Access, Connector, Forge};
@@ -36,7 +36,9 @@ pub fn scope_for(task: &TaskConfig, repo: RepoId, access: Access) -> TokenScope 
         Access::ReadOnly => BTreeMap::from([(Permission::Contents, Level::Read)]),
         Access::ReadWrite => {
             let mut permissions = task.permissions.clone();
-            permissions.entry(Permission::Contents).or_insert(Level::Read);
+            permissions
+                .entry(Permission::Contents)
+                .or_insert(Level::Read);
             permissions
         }
     };
@@ -45,11 +47,19 @@ pub fn scope_for(task: &TaskConfig, repo: RepoId, access: Access) -> TokenScope 
 
 #[async_trait]
 impl Connector for AppConnector {
-    async fn connect(&self, task: &TaskConfig, target: Option<&Target>, access: Access) -> Result<Forge, GitHubError> {
+    async fn connect(
+        &self,
+        task: &TaskConfig,
+        target: Option<&Target>,
+        access: Access,
+    ) -> Result<Forge, GitHubError> {
         let Some(target) = target else {
             return Ok(Forge::single(Arc::new(NoRepository)));
         };
-        let client = self.github.client_for(scope_for(task, target.repo.clone(), access)).await?;
+        let client = self
+            .github
+            .client_for(scope_for(task, target.repo.clone(), access))
+            .await?;
         Ok(match access {
             Access::ReadOnly => Forge::single(Arc::new(ReadOnly(client))),
             Access::ReadWrite => Forge::single(Arc::new(client)),
@@ -61,7 +71,9 @@ impl Connector for AppConnector {
 struct NoRepository;
 
 fn refused() -> GitHubError {
-    GitHubError::Forbidden("this task has no `repository` in tasks.toml, so it has no GitHub access".into())
+    GitHubError::Forbidden(
+        "this task has no `repository` in tasks.toml, so it has no GitHub access".into(),
+    )
 }
 
 #[async_trait]
@@ -72,7 +84,12 @@ impl RepoRead for NoRepository {
     async fn read_file(&self, _: &RepoId, _: &str, _: &str) -> Result<Option<Bytes>, GitHubError> {
         Err(refused())
     }
-    async fn list_dir(&self, _: &RepoId, _: &str, _: &str) -> Result<Option<Vec<DirEntry>>, GitHubError> {
+    async fn list_dir(
+        &self,
+        _: &RepoId,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
         Err(refused())
     }
 }
@@ -82,7 +99,13 @@ impl RepoWrite for NoRepository {
     async fn own_login(&self) -> Result<String, GitHubError> {
         Err(refused())
     }
-    async fn create_commit(&self, _: &RepoId, _: &str, _: &[FileWrite], _: &str) -> Result<CommitId, GitHubError> {
+    async fn create_commit(
+        &self,
+        _: &RepoId,
+        _: &str,
+        _: &[FileWrite],
+        _: &str,
+    ) -> Result<CommitId, GitHubError> {
         Err(refused())
     }
     async fn move_branch(&self, _: &RepoId, _: &str, _: &str, _: bool) -> Result<(), GitHubError> {
@@ -91,7 +114,12 @@ impl RepoWrite for NoRepository {
     async fn create_branch(&self, _: &RepoId, _: &str, _: &str) -> Result<(), GitHubError> {
         Err(refused())
     }
-    async fn commits_between(&self, _: &RepoId, _: &str, _: &str) -> Result<Vec<CommitSummary>, GitHubError> {
+    async fn commits_between(
+        &self,
+        _: &RepoId,
+        _: &str,
+        _: &str,
+    ) -> Result<Vec<CommitSummary>, GitHubError> {
         Err(refused())
     }
 }
@@ -114,7 +142,12 @@ impl PullRequests for NoRepository {
 
 #[async_trait]
 impl Dispatches for NoRepository {
-    async fn dispatch(&self, _: &RepoId, _: &str, _: &serde_json::Value) -> Result<(), GitHubError> {
+    async fn dispatch(
+        &self,
+        _: &RepoId,
+        _: &str,
+        _: &serde_json::Value,
+    ) -> Result<(), GitHubError> {
         Err(refused())
     }
 }

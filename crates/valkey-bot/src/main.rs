@@ -97,7 +97,9 @@ enum Command {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VALKEY_BOT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,valkey_bot=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -133,7 +135,9 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
             })
             .await
         }
-        Command::Rehearse { version, keep } => rehearse::rehearse(RehearseArgs { version, keep }).await,
+        Command::Rehearse { version, keep } => {
+            rehearse::rehearse(RehearseArgs { version, keep }).await
+        }
         Command::Sandbox { root, listen } => commands::sandbox(root, listen).await,
         Command::CheckConfig { path } => Ok(commands::check_config(&path)?),
         Command::ListTasks => {

@@ -18,7 +18,11 @@ mod tests {
     fn task_names_are_unique_and_valid() {
         let names: Vec<&str> = factories().iter().map(|f| f.name()).collect();
         let unique: BTreeSet<&str> = names.iter().copied().collect();
-        assert_eq!(unique.len(), names.len(), "duplicate task names in {names:?}");
+        assert_eq!(
+            unique.len(),
+            names.len(),
+            "duplicate task names in {names:?}"
+        );
         for name in names {
             assert!(valkey_bot_core::request::is_task_name(name), "{name}");
         }
@@ -27,7 +31,8 @@ mod tests {
     #[test]
     fn the_shipped_tasks_toml_names_only_registered_tasks() {
         let source = include_str!("../../../tasks.toml");
-        let config = valkey_bot_core::config::load("tasks.toml", source, &factories()).expect("the shipped tasks.toml loads");
+        let config = valkey_bot_core::config::load("tasks.toml", source, &factories())
+            .expect("the shipped tasks.toml loads");
         assert!(!config.tasks.is_empty());
     }
 }

@@ -45,13 +45,21 @@ pub struct RehearseArgs {
 
 /// The shipped `tasks.toml` with the binary download site pointed at the sandbox.
 pub fn rehearsal_config(base_url: &str) -> anyhow::Result<config::Config> {
-    let source = SHIPPED_CONFIG.replace("https://download.valkey.io/", &format!("{base_url}/_downloads/"));
-    Ok(config::load("tasks.toml (rehearsal)", &source, &registry::factories())?)
+    let source = SHIPPED_CONFIG.replace(
+        "https://download.valkey.io/",
+        &format!("{base_url}/_downloads/"),
+    );
+    Ok(config::load(
+        "tasks.toml (rehearsal)",
+        &source,
+        &registry::factories(),
+    )?)
 }
 
 /// A fresh RSA key pair: the App's private key (PKCS#1 PEM) and its public key (SPKI PEM).
 fn app_key() -> anyhow::Result<(String, String)> {
-    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).context("cannot generate the App key")?;
+    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
+        .context("cannot generate the App key")?;
     let private_pem = private.to_pkcs1_pem(LineEnding::LF)?.to_string();
     let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF)?;
     Ok((private_pem, public_pem))
@@ -95,12 +103,17 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
     };
     let fetcher = fetcher(&config, &base_url, None)?;
     let runner = runner(config, GitHub::new(github_config, &credentials)?, fetcher);
-    let report = runner.run(&ReleaseRequest::local(version, Environment::Prod), false).await?;
+    let report = runner
+        .run(&ReleaseRequest::local(version, Environment::Prod), false)
+        .await?;
     print!("{}", changes(&root, &report));
     let status = publish(&report, None)?;
     sandbox.shutdown().await;
     if args.keep.is_some() {
-        println!("\nThe repositories are kept in {}; inspect them with git.", root.display());
+        println!(
+            "\nThe repositories are kept in {}; inspect them with git.",
+            root.display()
+        );
     }
     Ok(status)
 }
@@ -111,12 +124,23 @@ pub fn changes(root: &Path, report: &RunReport) -> String {
     for task in &report.tasks {
         for delivered in &task.delivered {
             let (repo, range, title) = match delivered {
-                Delivered::Committed { repo, commit, commits, .. } => {
-                    (repo, format!("{commit}~{commits}..{commit}"), crate::report::describe(delivered))
-                }
-                Delivered::PullRequest { repo, branch, base, .. } => {
-                    (repo, format!("{base}..{branch}"), crate::report::describe(delivered))
-                }
+                Delivered::Committed {
+                    repo,
+                    commit,
+                    commits,
+                    ..
+                } => (
+                    repo,
+                    format!("{commit}~{commits}..{commit}"),
+                    crate::report::describe(delivered),
+                ),
+                Delivered::PullRequest {
+                    repo, branch, base, ..
+                } => (
+                    repo,
+                    format!("{base}..{branch}"),
+                    crate::report::describe(delivered),
+                ),
                 _ => continue,
             };
             out.push_str(&format!("{}: {title}\n", task.name));
@@ -125,7 +149,9 @@ pub fn changes(root: &Path, report: &RunReport) -> String {
                 .current_dir(root.join(repo))
                 .output();
             match log {
-                Ok(output) if output.status.success() => out.push_str(&String::from_utf8_lossy(&output.stdout)),
+                Ok(output) if output.status.success() => {
+                    out.push_str(&String::from_utf8_lossy(&output.stdout))
+                }
                 _ => out.push_str("  (could not read the commits with git)\n"),
             }
             out.push('\n');

@@ -10,14 +10,21 @@ use include_dir::{Dir, include_dir};
 use sha2::{Digest, Sha256};
 use valkey_bot_core::Version;
 
-static CONTAINER: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../task-container/tests/fixtures/repo");
-static WEBSITE_TEMPLATE: &[u8] = include_bytes!("../../../task-website/tests/fixtures/valkey-website-template.md");
+static CONTAINER: Dir<'_> =
+    include_dir!("$CARGO_MANIFEST_DIR/../task-container/tests/fixtures/repo");
+static WEBSITE_TEMPLATE: &[u8] =
+    include_bytes!("../../../task-website/tests/fixtures/valkey-website-template.md");
 
 /// Releases the seeded Valkey repository has already published (tagged and recorded).
 pub const PUBLISHED: [&str; 4] = ["8.0.6", "8.1.4", "9.0.1", "9.0.2"];
 
 /// The platforms binary artifacts are built for.
-pub const PLATFORMS: [(&str, &str); 4] = [("jammy", "x86_64"), ("jammy", "arm64"), ("noble", "x86_64"), ("noble", "arm64")];
+pub const PLATFORMS: [(&str, &str); 4] = [
+    ("jammy", "x86_64"),
+    ("jammy", "arm64"),
+    ("noble", "x86_64"),
+    ("noble", "arm64"),
+];
 
 /// Why seeding failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,10 +75,12 @@ impl Repo {
         #[cfg(unix)]
         if executable {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).map_err(|source| SeedError::Io {
-                path: file.clone(),
-                source,
-            })?;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).map_err(
+                |source| SeedError::Io {
+                    path: file.clone(),
+                    source,
+                },
+            )?;
         }
         Ok(())
     }
@@ -119,7 +128,9 @@ fn git_output(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SeedError> {
     if output.status.success() {
         Ok(output.stdout)
     } else {
-        Err(failed(String::from_utf8_lossy(&output.stderr).trim().to_owned()))
+        Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ))
     }
 }
 
@@ -131,7 +142,10 @@ fn create_dir(dir: &Path) -> Result<(), SeedError> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes every repository of a rehearsal of `version` under `root`, as the sandbox serves them.
@@ -142,7 +156,11 @@ pub fn seed(root: &Path, version: &Version) -> Result<(), SeedError> {
     container.write_dir(&CONTAINER)?;
     container.commit("Container images for the published releases")?;
     let website = Repo::init(root, "valkey-io/valkey-io.github.io", "main")?;
-    website.write("templates/valkey-website-template.md", WEBSITE_TEMPLATE, false)?;
+    website.write(
+        "templates/valkey-website-template.md",
+        WEBSITE_TEMPLATE,
+        false,
+    )?;
     website.write(
         "content/download/releases/_index.md",
         b"+++\ntitle = \"Releases\"\nsort_by = \"date\"\n+++\n",
@@ -150,7 +168,11 @@ pub fn seed(root: &Path, version: &Version) -> Result<(), SeedError> {
     )?;
     website.commit("Website with the download pages of the published releases")?;
     let automation = Repo::init(root, "valkey-io/valkey-automation-bot", "main")?;
-    automation.write("README.md", b"# valkey-automation-bot\n\nRelease tracking issues live here.\n", false)?;
+    automation.write(
+        "README.md",
+        b"# valkey-automation-bot\n\nRelease tracking issues live here.\n",
+        false,
+    )?;
     automation.commit("Initial commit")?;
     seed_artifacts(root, version)
 }
@@ -158,7 +180,11 @@ pub fn seed(root: &Path, version: &Version) -> Result<(), SeedError> {
 /// The Valkey source, one commit and tag per published release and one for `version`.
 fn seed_source(root: &Path, version: &Version) -> Result<Repo, SeedError> {
     let repo = Repo::init(root, "valkey-io/valkey", "unstable")?;
-    repo.write("README.md", b"This is the Valkey source tree, as seeded for a rehearsal.\n", false)?;
+    repo.write(
+        "README.md",
+        b"This is the Valkey source tree, as seeded for a rehearsal.\n",
+        false,
+    )?;
     let mut releases: Vec<String> = PUBLISHED.iter().map(|v| (*v).to_owned()).collect();
     if !releases.iter().any(|r| r == version.as_str()) && !version.is_unstable() {
         releases.push(version.as_str().to_owned());
@@ -183,7 +209,10 @@ fn seed_hashes(root: &Path, source: &Repo) -> Result<(), SeedError> {
     );
     for release in PUBLISHED {
         let prefix = format!("--prefix=valkey-{release}/");
-        let archive = git_output(&source.dir, &["archive", "--format=tar.gz", &prefix, release])?;
+        let archive = git_output(
+            &source.dir,
+            &["archive", "--format=tar.gz", &prefix, release],
+        )?;
         readme.push_str(&format!(
             "hash valkey-{release}.tar.gz sha256 {} https://github.com/valkey-io/valkey/archive/refs/tags/{release}.tar.gz\n",
             hex(&archive)
@@ -200,9 +229,13 @@ fn seed_artifacts(root: &Path, version: &Version) -> Result<(), SeedError> {
     create_dir(&dir)?;
     for (distro, arch) in PLATFORMS {
         let name = format!("valkey-{version}-{distro}-{arch}.tar.gz");
-        let body = format!("rehearsal build of Valkey {version} for {distro} on {arch}\n").repeat(64);
+        let body =
+            format!("rehearsal build of Valkey {version} for {distro} on {arch}\n").repeat(64);
         let checksum = format!("{}  {name}\n", hex(body.as_bytes()));
-        for (file, bytes) in [(name.clone(), body.into_bytes()), (format!("{name}.sha256"), checksum.into_bytes())] {
+        for (file, bytes) in [
+            (name.clone(), body.into_bytes()),
+            (format!("{name}.sha256"), checksum.into_bytes()),
+        ] {
             let path = dir.join(file);
             std::fs::write(&path, bytes).map_err(|source| SeedError::Io { path, source })?;
         }
