@@ -307,13 +307,7 @@ async fn conflicts_and_validation_errors_are_never_retried() {
         .edit_issue(&images, issue.number, "new")
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            rejected,
-            GitHubError::Rejected(_) | GitHubError::Conflict(_)
-        ),
-        "{rejected:?}"
-    );
+    assert!(matches!(rejected, GitHubError::Rejected(_)), "{rejected:?}");
     assert_eq!(
         fx.count(
             "PATCH",
