@@ -274,6 +274,12 @@ impl Authority {
         let first = scope.repositories.first().ok_or_else(|| {
             GitHubError::Rejected("a token scope needs at least one repository".into())
         })?;
+        if scope.permissions.is_empty() {
+            // GitHub gives a token minted without permissions every permission of the installation.
+            return Err(GitHubError::Rejected(
+                "a token scope needs at least one permission (none would mean all of them)".into(),
+            ));
+        }
         if let Some(other) = scope
             .repositories
             .iter()

@@ -218,6 +218,43 @@ async fn minted_tokens_and_keys_never_show_in_errors_or_debug_output() {
 }
 
 #[tokio::test]
+async fn one_token_can_cover_several_repositories_of_one_owner() {
+    let fx = Fixture::with_app().await;
+    let mut both = scope("acme/images", &[(Permission::Contents, Access::Read)]);
+    both.repositories.push(repo("acme/other"));
+    let client = fx.github.client_for(both).await.unwrap();
+    for name in ["acme/images", "acme/other"] {
+        assert_eq!(
+            client.branch_head(&repo(name), "main").await.unwrap(),
+            Some(fx.images.main.clone()),
+            "{name}"
+        );
+    }
+    let mints = fx
+        .sandbox
+        .request_log()
+        .iter()
+        .filter(|e| e.path.ends_with("/access_tokens"))
+        .count();
+    assert_eq!(mints, 1);
+}
+
+#[tokio::test]
+async fn scopes_that_would_widen_a_token_are_refused_before_minting() {
+    let fx = Fixture::with_app().await;
+    let empty = fx.github.client_for(scope("acme/images", &[])).await;
+    assert!(matches!(empty, Err(GitHubError::Rejected(_))), "{empty:?}");
+    let mut two_owners = scope("acme/images", &contents_write());
+    two_owners.repositories.push(repo("elsewhere/images"));
+    let mixed = fx.github.client_for(two_owners).await;
+    assert!(matches!(mixed, Err(GitHubError::Rejected(_))), "{mixed:?}");
+    assert!(
+        fx.sandbox.request_log().is_empty(),
+        "nothing was asked of GitHub"
+    );
+}
+
+#[tokio::test]
 async fn a_bad_private_key_is_refused_at_setup() {
     let credentials = Credentials::App {
         app_id: 1,
