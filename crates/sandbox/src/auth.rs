@@ -187,6 +187,7 @@ pub(crate) struct Auth {
 
 #[derive(Deserialize)]
 struct Claims {
+    #[serde(default)]
     iss: serde_json::Value,
 }
 
@@ -350,7 +351,8 @@ pub(crate) fn app_permissions_json() -> serde_json::Value {
 
 fn verify_jwt(token: &str, app: &AppConfig, key: &DecodingKey) -> Result<(), ApiError> {
     let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_required_spec_claims(&["exp", "iss"]);
+    // `iss` is checked below: GitHub accepts it as a number or a string, jsonwebtoken only as a string.
+    validation.set_required_spec_claims(&["exp"]);
     validation.leeway = 0;
     let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|error| {
         use jsonwebtoken::errors::ErrorKind;
