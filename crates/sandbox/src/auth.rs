@@ -73,6 +73,11 @@ impl Access {
     }
 }
 
+/// Reading repository contents, git data and comparisons.
+pub(crate) const CONTENTS_READ: &[(Permission, Access)] = &[(Permission::Contents, Access::Read)];
+/// Writing git data and refs, and sending dispatches.
+pub(crate) const CONTENTS_WRITE: &[(Permission, Access)] = &[(Permission::Contents, Access::Write)];
+
 /// What the App itself may do (every installation grants all of it).
 const APP_PERMISSIONS: &[(Permission, Access)] = &[
     (Permission::Contents, Access::Write),
