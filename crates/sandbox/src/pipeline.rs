@@ -110,6 +110,7 @@ pub(crate) async fn pipeline(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.parse().ok())
+        .or_else(|| http_body::Body::size_hint(response.body()).exact())
         .unwrap_or(0);
     log(Some(response.status().as_u16()), declared);
     response
@@ -186,8 +187,11 @@ async fn shape_body(response: Response, truncate: Option<u64>, bandwidth: Option
         }
         Ok::<Bytes, std::io::Error>(chunk)
     });
-    let cut = futures::stream::iter(
-        truncated.then(|| Err(std::io::Error::other("body truncated by a sandbox fault"))),
-    );
+    // Before failing the body, pause once: hyper flushes what it holds while the body is pending,
+    // so the client really receives the bytes before the connection is cut.
+    let cut = futures::stream::iter(truncated.then_some(())).then(|()| async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Err(std::io::Error::other("body truncated by a sandbox fault"))
+    });
     Response::from_parts(parts, Body::from_stream(paced.chain(cut)))
 }

@@ -31,6 +31,15 @@ async fn repository_summary_has_default_branch_from_head() {
     assert_eq!(status, 404);
     assert_eq!(body["message"], "Not Found");
     assert!(body["documentation_url"].is_string());
+    // Unknown routes and methods answer GitHub's JSON 404 too.
+    for (method, path) in [
+        (Method::GET, "/nothing/here"),
+        (Method::PUT, "/repos/acme/widgets"),
+    ] {
+        let (status, body) = fx.send(method, path, Value::Null).await;
+        assert_eq!(status, 404);
+        assert_eq!(body["message"], "Not Found");
+    }
 }
 
 #[tokio::test]
@@ -47,7 +56,9 @@ async fn get_ref_resolves_branches_with_slashes_and_404s_missing() {
         fx.api("/repos/acme/widgets/git/refs/heads/main")
     );
 
-    let (status, body) = fx.get("/repos/acme/widgets/git/ref/heads/release/9.1").await;
+    let (status, body) = fx
+        .get("/repos/acme/widgets/git/ref/heads/release/9.1")
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["object"]["sha"], fx.widgets.release.as_str());
 
@@ -65,7 +76,10 @@ async fn create_ref_then_refuses_duplicate() {
     assert_eq!(created["ref"], "refs/heads/bot/update-9.1.1");
     assert_eq!(created["object"]["sha"], fx.widgets.main.as_str());
     assert_eq!(
-        git(&fx.widgets_dir(), &["rev-parse", "refs/heads/bot/update-9.1.1"]),
+        git(
+            &fx.widgets_dir(),
+            &["rev-parse", "refs/heads/bot/update-9.1.1"]
+        ),
         fx.widgets.main
     );
 
@@ -113,7 +127,10 @@ async fn update_ref_fast_forwards_refuses_non_ff_and_forces() {
         .await;
     assert_eq!(status, 422);
     assert_eq!(error["message"], "Update is not a fast forward");
-    assert_eq!(git(&fx.widgets_dir(), &["rev-parse", "main"]), fx.widgets.feature);
+    assert_eq!(
+        git(&fx.widgets_dir(), &["rev-parse", "main"]),
+        fx.widgets.feature
+    );
 
     let (status, _) = fx
         .patch(
@@ -122,7 +139,10 @@ async fn update_ref_fast_forwards_refuses_non_ff_and_forces() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(git(&fx.widgets_dir(), &["rev-parse", "main"]), fx.widgets.first);
+    assert_eq!(
+        git(&fx.widgets_dir(), &["rev-parse", "main"]),
+        fx.widgets.first
+    );
 
     let (status, error) = fx
         .patch(
@@ -175,12 +195,23 @@ async fn concurrent_ref_updates_exactly_one_wins() {
     }
     let url = fx.api("/repos/acme/widgets/git/refs/heads/main");
     let requests = candidates.iter().map(|sha| {
-        let request = fx.client.patch(&url).json(&json!({ "sha": sha, "force": false }));
+        let request = fx
+            .client
+            .patch(&url)
+            .json(&json!({ "sha": sha, "force": false }));
         async move { request.send().await.unwrap().status().as_u16() }
     });
     let statuses = futures::future::join_all(requests).await;
-    assert_eq!(statuses.iter().filter(|status| **status == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|status| **status == 422).count(), 5, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 422).count(),
+        5,
+        "{statuses:?}"
+    );
     let winner = candidates[statuses.iter().position(|status| *status == 200).unwrap()].clone();
     assert_eq!(git(&fx.widgets_dir(), &["rev-parse", "main"]), winner);
 }
@@ -189,16 +220,27 @@ async fn concurrent_ref_updates_exactly_one_wins() {
 async fn blobs_are_real_git_objects_in_both_encodings() {
     let fx = Fixture::new().await;
     let (status, body) = fx
-        .post("/repos/acme/widgets/git/blobs", json!({ "content": "hello\n", "encoding": "utf-8" }))
+        .post(
+            "/repos/acme/widgets/git/blobs",
+            json!({ "content": "hello\n", "encoding": "utf-8" }),
+        )
         .await;
     assert_eq!(status, 201);
     // `printf 'hello\n' | git hash-object --stdin`
     assert_eq!(body["sha"], "ce013625030ba8dba906f756967f9e9ca394464a");
-    assert!(body["url"].as_str().unwrap().ends_with("/git/blobs/ce013625030ba8dba906f756967f9e9ca394464a"));
+    assert!(
+        body["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/git/blobs/ce013625030ba8dba906f756967f9e9ca394464a")
+    );
 
     let encoded = base64::engine::general_purpose::STANDARD.encode([0u8, 1, 2, 255]);
     let (status, body) = fx
-        .post("/repos/acme/widgets/git/blobs", json!({ "content": encoded, "encoding": "base64" }))
+        .post(
+            "/repos/acme/widgets/git/blobs",
+            json!({ "content": encoded, "encoding": "base64" }),
+        )
         .await;
     assert_eq!(status, 201);
     let sha = body["sha"].as_str().unwrap();
@@ -206,7 +248,10 @@ async fn blobs_are_real_git_objects_in_both_encodings() {
     assert_eq!(size, "4");
 
     let (status, _) = fx
-        .post("/repos/acme/widgets/git/blobs", json!({ "content": "x", "encoding": "utf-16" }))
+        .post(
+            "/repos/acme/widgets/git/blobs",
+            json!({ "content": "x", "encoding": "utf-16" }),
+        )
         .await;
     assert_eq!(status, 422);
     let response = fx
@@ -226,7 +271,10 @@ async fn trees_handle_nested_paths_deletions_and_base_tree() {
     let fx = Fixture::new().await;
     let base = git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]);
     let (_, blob) = fx
-        .post("/repos/acme/widgets/git/blobs", json!({ "content": "FROM debian:trixie\n" }))
+        .post(
+            "/repos/acme/widgets/git/blobs",
+            json!({ "content": "FROM debian:trixie\n" }),
+        )
         .await;
     let (status, tree) = fx
         .post(
@@ -246,15 +294,26 @@ async fn trees_handle_nested_paths_deletions_and_base_tree() {
     let sha = tree["sha"].as_str().unwrap();
     let listing = git(&fx.widgets_dir(), &["ls-tree", "-r", sha]);
     let expected = [
-        format!("100644 blob {}\t9.1/debian/Dockerfile", blob["sha"].as_str().unwrap()),
-        format!("100644 blob {}\t9.2/alpine/Dockerfile", git_hash("FROM alpine:3.23\n")),
+        format!(
+            "100644 blob {}\t9.1/debian/Dockerfile",
+            blob["sha"].as_str().unwrap()
+        ),
+        format!(
+            "100644 blob {}\t9.2/alpine/Dockerfile",
+            git_hash("FROM alpine:3.23\n")
+        ),
         format!("100644 blob {}\tREADME", git_hash("hello\nworld\n")),
         format!("100755 blob {}\trun.sh", git_hash("#!/bin/sh\n")),
     ]
     .join("\n");
     assert_eq!(listing, expected);
     // The answer lists the top-level entries.
-    let paths: Vec<&str> = tree["tree"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = tree["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
     assert_eq!(paths, ["9.1", "9.2", "README", "run.sh"]);
     assert_eq!(tree["tree"][2]["size"], 12);
 
@@ -266,8 +325,39 @@ async fn trees_handle_nested_paths_deletions_and_base_tree() {
         )
         .await;
     assert_eq!(status, 201);
-    let listing = git(&fx.widgets_dir(), &["ls-tree", "-r", "--name-only", tree["sha"].as_str().unwrap()]);
+    let listing = git(
+        &fx.widgets_dir(),
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            tree["sha"].as_str().unwrap(),
+        ],
+    );
     assert_eq!(listing, "a/b/c.txt");
+
+    // A whole subtree can be placed by its id (mode 040000), replacing a file at that path.
+    let subtree = git(&fx.widgets_dir(), &["rev-parse", "main:9.1"]);
+    let (status, tree) = fx
+        .post(
+            "/repos/acme/widgets/git/trees",
+            json!({ "base_tree": base, "tree": [{ "path": "README", "mode": "040000", "type": "tree", "sha": subtree }] }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let listing = git(
+        &fx.widgets_dir(),
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            tree["sha"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        listing,
+        "9.1/alpine/Dockerfile\n9.1/debian/Dockerfile\nREADME/alpine/Dockerfile\nREADME/debian/Dockerfile"
+    );
 
     let (status, _) = fx
         .post(
@@ -294,8 +384,16 @@ fn git_hash(text: &str) -> String {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap().trim().to_owned()
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -320,12 +418,20 @@ async fn commits_without_author_are_verified_and_by_the_caller() {
     assert_eq!(commit["verification"]["reason"], "valid");
     // The object is real: git sees the same message (exact bytes, no trailing newline) and parent.
     assert_eq!(git(&fx.widgets_dir(), &["cat-file", "-t", sha]), "commit");
-    assert_eq!(git(&fx.widgets_dir(), &["log", "-1", "--format=%B", sha]), "Update hash for 9.1.1");
-    assert_eq!(git(&fx.widgets_dir(), &["log", "-1", "--format=%cn <%ce>", sha]), "GitHub <noreply@github.com>");
+    assert_eq!(
+        git(&fx.widgets_dir(), &["log", "-1", "--format=%B", sha]),
+        "Update hash for 9.1.1"
+    );
+    assert_eq!(
+        git(&fx.widgets_dir(), &["log", "-1", "--format=%cn <%ce>", sha]),
+        "GitHub <noreply@github.com>"
+    );
     let raw = git(&fx.widgets_dir(), &["cat-file", "commit", sha]);
     assert!(raw.ends_with("\n\nUpdate hash for 9.1.1"), "{raw:?}");
 
-    let (status, fetched) = fx.get(&format!("/repos/acme/widgets/git/commits/{sha}")).await;
+    let (status, fetched) = fx
+        .get(&format!("/repos/acme/widgets/git/commits/{sha}"))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(fetched, commit);
 }
@@ -334,7 +440,8 @@ async fn commits_without_author_are_verified_and_by_the_caller() {
 async fn commits_with_author_are_unverified_and_keep_dates() {
     let fx = Fixture::new().await;
     let tree = git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]);
-    let author = json!({ "name": "Jane Doe", "email": "jane@example.com", "date": "2025-05-06T07:08:09Z" });
+    let author =
+        json!({ "name": "Jane Doe", "email": "jane@example.com", "date": "2025-05-06T07:08:09Z" });
     let (status, commit) = fx
         .post(
             "/repos/acme/widgets/git/commits",
@@ -349,14 +456,24 @@ async fn commits_with_author_are_unverified_and_keep_dates() {
     assert_eq!(commit["message"], "By hand\n\nbody");
 
     // Commits made with the git CLI are unverified; message without its final newline.
-    let (status, old) = fx.get(&format!("/repos/acme/widgets/git/commits/{}", fx.widgets.main)).await;
+    let (status, old) = fx
+        .get(&format!(
+            "/repos/acme/widgets/git/commits/{}",
+            fx.widgets.main
+        ))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(old["message"], "Second commit\n\nWith a body.");
-    assert_eq!(old["author"], json!({ "name": "Test Dev", "email": "dev@example.com", "date": "2026-01-02T03:04:05Z" }));
+    assert_eq!(
+        old["author"],
+        json!({ "name": "Test Dev", "email": "dev@example.com", "date": "2026-01-02T03:04:05Z" })
+    );
     assert_eq!(old["parents"][0]["sha"], fx.widgets.first.as_str());
     assert_eq!(old["verification"]["verified"], false);
 
-    let (status, _) = fx.get("/repos/acme/widgets/git/commits/1234567890123456789012345678901234567890").await;
+    let (status, _) = fx
+        .get("/repos/acme/widgets/git/commits/1234567890123456789012345678901234567890")
+        .await;
     assert_eq!(status, 404);
     let (status, error) = fx
         .post(
@@ -378,14 +495,22 @@ async fn commits_with_author_are_unverified_and_keep_dates() {
 #[tokio::test]
 async fn contents_returns_files_base64_and_nested_directories() {
     let fx = Fixture::new().await;
-    let (status, file) = fx.get("/repos/acme/widgets/contents/9.1/debian/Dockerfile").await;
+    let (status, file) = fx
+        .get("/repos/acme/widgets/contents/9.1/debian/Dockerfile")
+        .await;
     assert_eq!(status, 200);
     assert_eq!(file["type"], "file");
     assert_eq!(file["encoding"], "base64");
     assert_eq!(file["name"], "Dockerfile");
     assert_eq!(file["path"], "9.1/debian/Dockerfile");
     assert_eq!(file["size"], 21);
-    assert_eq!(file["sha"], git(&fx.widgets_dir(), &["rev-parse", "main:9.1/debian/Dockerfile"]));
+    assert_eq!(
+        file["sha"],
+        git(
+            &fx.widgets_dir(),
+            &["rev-parse", "main:9.1/debian/Dockerfile"]
+        )
+    );
     assert_eq!(file["content"], "RlJPTSBkZWJpYW46Ym9va3dvcm0K\n");
 
     // Content longer than 60 base64 characters is wrapped at 60, as GitHub does.
@@ -397,15 +522,29 @@ async fn contents_returns_files_base64_and_nested_directories() {
         )
         .await;
     let (_, commit) = fx
-        .post("/repos/acme/widgets/git/commits", json!({ "message": "long", "tree": tree["sha"], "parents": [] }))
+        .post(
+            "/repos/acme/widgets/git/commits",
+            json!({ "message": "long", "tree": tree["sha"], "parents": [] }),
+        )
         .await;
     let (status, file) = fx
-        .get(&format!("/repos/acme/widgets/contents/long.txt?ref={}", commit["sha"].as_str().unwrap()))
+        .get(&format!(
+            "/repos/acme/widgets/contents/long.txt?ref={}",
+            commit["sha"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(status, 200);
     let content = file["content"].as_str().unwrap();
     let expected = base64::engine::general_purpose::STANDARD.encode(long.as_bytes());
-    assert_eq!(content, format!("{}\n{}\n{}\n", &expected[..60], &expected[60..120], &expected[120..]));
+    assert_eq!(
+        content,
+        format!(
+            "{}\n{}\n{}\n",
+            &expected[..60],
+            &expected[60..120],
+            &expected[120..]
+        )
+    );
 
     let (status, dir) = fx.get("/repos/acme/widgets/contents/9.1").await;
     assert_eq!(status, 200);
@@ -413,38 +552,78 @@ async fn contents_returns_files_base64_and_nested_directories() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["type"].as_str().unwrap(), e["name"].as_str().unwrap(), e["path"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["name"].as_str().unwrap(),
+                e["path"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(entries, [("dir", "alpine", "9.1/alpine"), ("dir", "debian", "9.1/debian")]);
+    assert_eq!(
+        entries,
+        [
+            ("dir", "alpine", "9.1/alpine"),
+            ("dir", "debian", "9.1/debian")
+        ]
+    );
 
     let (status, root) = fx.get("/repos/acme/widgets/contents").await;
     assert_eq!(status, 200);
-    let names: Vec<&str> = root.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = root
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["9.1", "README"]);
-    let readme = root.as_array().unwrap().iter().find(|e| e["name"] == "README").unwrap();
+    let readme = root
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "README")
+        .unwrap();
     assert_eq!(readme["type"], "file");
     assert_eq!(readme["size"], 12);
 
     // ref: a branch (with a slash), a tag, a commit id.
-    let (status, file) = fx.get("/repos/acme/widgets/contents/feature.txt?ref=feature").await;
+    let (status, file) = fx
+        .get("/repos/acme/widgets/contents/feature.txt?ref=feature")
+        .await;
     assert_eq!(status, 200);
     assert_eq!(decode_content(&file), "feature\n");
-    let (_, file) = fx.get("/repos/acme/widgets/contents/README?ref=release/9.1").await;
+    let (_, file) = fx
+        .get("/repos/acme/widgets/contents/README?ref=release/9.1")
+        .await;
     assert_eq!(decode_content(&file), "hello\n");
-    let (_, file) = fx.get("/repos/acme/widgets/contents/README?ref=1.0.0").await;
+    let (_, file) = fx
+        .get("/repos/acme/widgets/contents/README?ref=1.0.0")
+        .await;
     assert_eq!(decode_content(&file), "hello\nworld\n");
-    let (_, file) = fx.get(&format!("/repos/acme/widgets/contents/README?ref={}", fx.widgets.first)).await;
+    let (_, file) = fx
+        .get(&format!(
+            "/repos/acme/widgets/contents/README?ref={}",
+            fx.widgets.first
+        ))
+        .await;
     assert_eq!(decode_content(&file), "hello\n");
 
     let (status, _) = fx.get("/repos/acme/widgets/contents/feature.txt").await;
     assert_eq!(status, 404);
-    let (status, _) = fx.get("/repos/acme/widgets/contents/README?ref=no-such-branch").await;
+    let (status, _) = fx
+        .get("/repos/acme/widgets/contents/README?ref=no-such-branch")
+        .await;
     assert_eq!(status, 404);
 }
 
 fn decode_content(file: &Value) -> String {
     let compact: String = file["content"].as_str().unwrap().split('\n').collect();
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -460,10 +639,15 @@ async fn compare_reports_ahead_behind_and_commits() {
     assert_eq!(body["commits"][0]["sha"], fx.widgets.feature.as_str());
     assert_eq!(body["commits"][0]["commit"]["message"], "Add feature");
     assert_eq!(body["commits"][0]["commit"]["author"]["name"], "Test Dev");
-    assert_eq!(body["commits"][0]["commit"]["author"]["email"], "dev@example.com");
+    assert_eq!(
+        body["commits"][0]["commit"]["author"]["email"],
+        "dev@example.com"
+    );
     assert_eq!(body["commits"][0]["author"], Value::Null);
 
-    let (_, body) = fx.get("/repos/acme/widgets/compare/feature...release/9.1").await;
+    let (_, body) = fx
+        .get("/repos/acme/widgets/compare/feature...release/9.1")
+        .await;
     assert_eq!(body["status"], "behind");
     assert_eq!(body["behind_by"], 2);
     assert_eq!(body["ahead_by"], 0);
@@ -480,9 +664,14 @@ async fn compare_reports_ahead_behind_and_commits() {
             json!({ "message": "Backport", "tree": tree, "parents": [fx.widgets.release] }),
         )
         .await;
-    fx.patch("/repos/acme/widgets/git/refs/heads/release/9.1", json!({ "sha": commit["sha"] }))
+    fx.patch(
+        "/repos/acme/widgets/git/refs/heads/release/9.1",
+        json!({ "sha": commit["sha"] }),
+    )
+    .await;
+    let (_, body) = fx
+        .get("/repos/acme/widgets/compare/main...release/9.1")
         .await;
-    let (_, body) = fx.get("/repos/acme/widgets/compare/main...release/9.1").await;
     assert_eq!(body["status"], "diverged");
     assert_eq!(body["ahead_by"], 1);
     assert_eq!(body["behind_by"], 1);
@@ -491,6 +680,12 @@ async fn compare_reports_ahead_behind_and_commits() {
 
     let (status, _) = fx.get("/repos/acme/widgets/compare/main...nope").await;
     assert_eq!(status, 404);
-    let (status, _) = fx.send(Method::GET, "/repos/acme/widgets/compare/main..feature", Value::Null).await;
+    let (status, _) = fx
+        .send(
+            Method::GET,
+            "/repos/acme/widgets/compare/main..feature",
+            Value::Null,
+        )
+        .await;
     assert_eq!(status, 404);
 }

@@ -92,7 +92,18 @@ pub fn make_repositories(root: &Path) -> Widgets {
     let feature = commit_all(&work, "Add feature");
     git(&work, &["checkout", "-q", "main"]);
     let bare_text = bare.to_string_lossy().into_owned();
-    git(&work, &["push", "-q", &bare_text, "main", "feature", "release/9.1", "1.0.0"]);
+    git(
+        &work,
+        &[
+            "push",
+            "-q",
+            &bare_text,
+            "main",
+            "feature",
+            "release/9.1",
+            "1.0.0",
+        ],
+    );
     std::fs::remove_dir_all(&work).unwrap();
 
     let gadgets = root.join("acme/gadgets");
@@ -120,7 +131,9 @@ pub fn app_config() -> AppConfig {
 
 /// A file under tests/fixtures.
 pub fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 impl Fixture {
@@ -201,8 +214,30 @@ pub async fn decode(response: reqwest::Response) -> (u16, Value) {
         Value::Null
     } else {
         serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("status {status}: body is not JSON: {}", String::from_utf8_lossy(&bytes))
+            panic!(
+                "status {status}: body is not JSON: {}",
+                String::from_utf8_lossy(&bytes)
+            )
         })
     };
     (status, body)
+}
+
+/// Sends `GET target` over a plain TCP connection, exactly as written (no client-side path
+/// normalization); returns the response head and whatever body bytes arrived before the close.
+pub async fn raw_get(base_url: &str, target: &str) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    // The server may reset the connection after a cut body; keep what arrived.
+    let _ = stream.read_to_end(&mut answer).await;
+    let split = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap_or(answer.len());
+    let body = answer.get(split + 4..).unwrap_or_default().to_vec();
+    (String::from_utf8_lossy(&answer[..split]).into_owned(), body)
 }

@@ -1,0 +1,425 @@
+//! Every fault kind, the fault plan over HTTP, the request log and the rate-limit headers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Fixture, git};
+use serde_json::json;
+use valkey_bot_sandbox::{FaultAction, FaultRule};
+
+fn status(code: u16) -> FaultAction {
+    FaultAction::Status {
+        status: code,
+        retry_after_secs: None,
+        after_effect: false,
+    }
+}
+
+#[tokio::test]
+async fn status_faults_fire_n_times_before_the_request_takes_effect() {
+    let fx = Fixture::new().await;
+    fx.sandbox
+        .faults()
+        .add(FaultRule::new("PATCH", "/repos/*/*/git/refs/heads/**", status(503)).times(2))
+        .unwrap();
+    let body = json!({ "sha": fx.widgets.feature });
+    for _ in 0..2 {
+        let (code, error) = fx
+            .patch("/repos/acme/widgets/git/refs/heads/main", body.clone())
+            .await;
+        assert_eq!(code, 503);
+        assert_eq!(error["message"], "Service Unavailable");
+        assert!(error["documentation_url"].is_string());
+        assert_eq!(
+            git(&fx.widgets_dir(), &["rev-parse", "main"]),
+            fx.widgets.main,
+            "no effect"
+        );
+    }
+    let (code, _) = fx
+        .patch("/repos/acme/widgets/git/refs/heads/main", body)
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        git(&fx.widgets_dir(), &["rev-parse", "main"]),
+        fx.widgets.feature
+    );
+    assert!(
+        fx.sandbox.faults().rules().is_empty(),
+        "spent rules are removed"
+    );
+
+    for (code, message) in [
+        (500, "Internal Server Error"),
+        (502, "Server Error"),
+        (409, "Conflict"),
+        (422, "Validation Failed"),
+    ] {
+        fx.sandbox
+            .faults()
+            .add(FaultRule::new("GET", "/repos/acme/widgets", status(code)).times(1))
+            .unwrap();
+        let (got, error) = fx.get("/repos/acme/widgets").await;
+        assert_eq!(got, code);
+        assert_eq!(error["message"], message);
+    }
+    let (got, _) = fx.get("/repos/acme/widgets").await;
+    assert_eq!(got, 200);
+}
+
+#[tokio::test]
+async fn secondary_rate_limit_carries_retry_after() {
+    let fx = Fixture::new().await;
+    let rule = FaultRule::new(
+        "POST",
+        "/repos/*/*/pulls",
+        FaultAction::Status {
+            status: 403,
+            retry_after_secs: Some(7),
+            after_effect: false,
+        },
+    )
+    .times(1);
+    fx.sandbox.faults().add(rule).unwrap();
+    let response = fx
+        .client
+        .post(fx.api("/repos/acme/widgets/pulls"))
+        .json(&json!({ "title": "t", "head": "feature", "base": "main" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(response.headers()["retry-after"], "7");
+    assert!(response.headers().contains_key("x-ratelimit-remaining"));
+    let (_, error) = common::decode(response).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("You have exceeded a secondary rate limit")
+    );
+    assert!(
+        fx.sandbox.state().await.repos.is_empty(),
+        "the PR was not created"
+    );
+}
+
+#[tokio::test]
+async fn after_effect_500_applies_the_write_then_fails() {
+    let fx = Fixture::new().await;
+    let rule = FaultRule::new(
+        "PATCH",
+        "/repos/*/*/git/refs/heads/*",
+        FaultAction::Status {
+            status: 500,
+            retry_after_secs: None,
+            after_effect: true,
+        },
+    )
+    .times(1);
+    fx.sandbox.faults().add(rule).unwrap();
+    let (code, _) = fx
+        .patch(
+            "/repos/acme/widgets/git/refs/heads/main",
+            json!({ "sha": fx.widgets.feature }),
+        )
+        .await;
+    assert_eq!(code, 500);
+    assert_eq!(
+        git(&fx.widgets_dir(), &["rev-parse", "main"]),
+        fx.widgets.feature,
+        "the write happened"
+    );
+
+    let bad = FaultRule::new(
+        "GET",
+        "/x",
+        FaultAction::Status {
+            status: 422,
+            retry_after_secs: None,
+            after_effect: true,
+        },
+    );
+    assert!(fx.sandbox.faults().add(bad).is_err());
+    assert!(
+        fx.sandbox
+            .faults()
+            .add(FaultRule::new("GET", "/x", status(404)))
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn latency_delays_matching_requests() {
+    let fx = Fixture::new().await;
+    fx.sandbox
+        .faults()
+        .add(FaultRule::new("GET", "/repos/*/*", FaultAction::Latency { ms: 300 }).times(1))
+        .unwrap();
+    let started = Instant::now();
+    let (code, _) = fx.get("/repos/acme/widgets").await;
+    assert_eq!(code, 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let log = fx.sandbox.request_log();
+    assert!(log[0].duration_ms >= 300, "{:?}", log[0]);
+}
+
+#[tokio::test]
+async fn drop_closes_the_connection_without_an_answer() {
+    let fx = Fixture::new().await;
+    fx.sandbox
+        .faults()
+        .add(FaultRule::new("GET", "/repos/**", FaultAction::Drop).times(1))
+        .unwrap();
+    let error = fx
+        .client
+        .get(fx.api("/repos/acme/widgets"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.status().is_none(), "{error:?}");
+    assert_eq!(fx.sandbox.request_log()[0].status, None);
+    let (code, _) = fx.get("/repos/acme/widgets").await;
+    assert_eq!(code, 200);
+}
+
+#[tokio::test]
+async fn stall_never_answers_until_the_client_gives_up() {
+    let fx = Fixture::new().await;
+    fx.sandbox
+        .faults()
+        .add(FaultRule::new("*", "/repos/*/*/contents/**", FaultAction::Stall).times(1))
+        .unwrap();
+    let error = fx
+        .client
+        .get(fx.api("/repos/acme/widgets/contents/README"))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    let (code, _) = fx.get("/repos/acme/widgets/contents/README").await;
+    assert_eq!(code, 200);
+}
+
+#[tokio::test]
+async fn truncate_sends_fewer_bytes_than_content_length() {
+    let fx = Fixture::new().await;
+    let path = "/acme/widgets/archive/refs/tags/1.0.0.tar.gz";
+    let full = fx
+        .client
+        .get(fx.web(path))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    fx.sandbox
+        .faults()
+        .add(
+            FaultRule::new(
+                "GET",
+                "/*/*/archive/refs/tags/*.tar.gz",
+                FaultAction::Truncate { bytes: 100 },
+            )
+            .times(1),
+        )
+        .unwrap();
+    let (headers, body) = common::raw_get(fx.sandbox.base_url(), path).await;
+    assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
+    assert!(
+        headers
+            .to_ascii_lowercase()
+            .contains(&format!("content-length: {}", full.len())),
+        "{headers}"
+    );
+    assert_eq!(body, full[..100].to_vec());
+    // reqwest sees an incomplete body as an error.
+    fx.sandbox
+        .faults()
+        .add(
+            FaultRule::new(
+                "GET",
+                "/*/*/archive/**",
+                FaultAction::Truncate { bytes: 10 },
+            )
+            .times(1),
+        )
+        .unwrap();
+    let response = fx.client.get(fx.web(path)).send().await.unwrap();
+    assert!(response.bytes().await.is_err());
+    // Next time the archive is whole again, byte for byte.
+    let again = fx
+        .client
+        .get(fx.web(path))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(again, full);
+}
+
+#[tokio::test]
+async fn bandwidth_limit_slows_downloads_but_keeps_bytes() {
+    let fx = Fixture::new().await;
+    std::fs::create_dir_all(fx.root().join("_downloads")).unwrap();
+    std::fs::write(fx.root().join("_downloads/file.bin"), vec![7u8; 200]).unwrap();
+    fx.sandbox
+        .faults()
+        .add(FaultRule::new(
+            "GET",
+            "/_downloads/**",
+            FaultAction::Bandwidth { bytes_per_sec: 400 },
+        ))
+        .unwrap();
+    let started = Instant::now();
+    let response = fx
+        .client
+        .get(fx.web("/_downloads/file.bin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-length"], "200");
+    let body = response.bytes().await.unwrap();
+    assert_eq!(body.as_ref(), vec![7u8; 200].as_slice());
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "200 bytes at 400 B/s take at least 0.5 s"
+    );
+}
+
+#[tokio::test]
+async fn fault_plan_and_log_over_http() {
+    let fx = Fixture::new().await;
+    let rule = json!({
+        "method": "GET",
+        "path": "/repos/*/*",
+        "times": 1,
+        "action": { "kind": "status", "status": 502 }
+    });
+    let response = fx
+        .client
+        .post(fx.web("/_sandbox/faults"))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let listed: serde_json::Value = fx
+        .client
+        .get(fx.web("/_sandbox/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["action"]["kind"], "status");
+    let (code, _) = fx.get("/repos/acme/widgets").await;
+    assert_eq!(code, 502);
+
+    let bad =
+        json!({ "method": "GET", "path": "/x", "action": { "kind": "status", "status": 418 } });
+    let response = fx
+        .client
+        .post(fx.web("/_sandbox/faults"))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+
+    fx.client
+        .post(fx.web("/_sandbox/faults"))
+        .json(&json!([{ "method": "*", "path": "/**", "action": { "kind": "drop" } }]))
+        .send()
+        .await
+        .unwrap();
+    let response = fx
+        .client
+        .delete(fx.web("/_sandbox/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let (code, _) = fx.get("/repos/acme/widgets").await;
+    assert_eq!(code, 200, "cleared");
+
+    let response = fx
+        .client
+        .get(fx.api("/repos/acme/widgets/contents/README?ref=main"))
+        .bearer_auth("secret-token-value")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let log_text = fx
+        .client
+        .get(fx.web("/_sandbox/log"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !log_text.contains("secret-token-value"),
+        "token values are never logged"
+    );
+    let log: serde_json::Value = serde_json::from_str(&log_text).unwrap();
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), 3, "control routes are not logged: {log}");
+    assert_eq!(entries[0]["status"], 502);
+    assert_eq!(entries[0]["scope"], "anonymous");
+    let last = &entries[2];
+    assert_eq!(last["method"], "GET");
+    assert_eq!(last["path"], "/api/v3/repos/acme/widgets/contents/README");
+    assert_eq!(last["query"], "ref=main");
+    assert_eq!(last["status"], 200);
+    assert_eq!(last["scope"], "bearer");
+    assert!(last["response_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(fx.sandbox.request_log().len(), 3);
+}
+
+#[tokio::test]
+async fn api_answers_carry_rate_limit_headers() {
+    let fx = Fixture::new().await;
+    for path in [
+        "/repos/acme/widgets",
+        "/repos/acme/missing",
+        "/no/such/route",
+    ] {
+        let response = fx.client.get(fx.api(path)).send().await.unwrap();
+        for name in [
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+        ] {
+            assert!(response.headers().contains_key(name), "{path} lacks {name}");
+        }
+        assert_eq!(response.headers()["x-ratelimit-limit"], "5000");
+    }
+    let first: u64 = remaining(&fx).await;
+    let second: u64 = remaining(&fx).await;
+    assert_eq!(second, first - 1);
+}
+
+async fn remaining(fx: &Fixture) -> u64 {
+    let response = fx
+        .client
+        .get(fx.api("/repos/acme/widgets"))
+        .send()
+        .await
+        .unwrap();
+    response.headers()["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}

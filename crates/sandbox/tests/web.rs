@@ -1,0 +1,270 @@
+//! Source archives, raw files and `_downloads`: bytes, validators, 304s and path safety.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Read;
+
+use common::{Fixture, git};
+use reqwest::header;
+
+/// The member paths, as `tar tzf` lists them (the pax global header is not a member).
+fn tar_paths(gz: &[u8]) -> Vec<String> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+    archive
+        .entries()
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|entry| entry.header().entry_type() != tar::EntryType::XGlobalHeader)
+        .map(|entry| entry.path().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The `comment` record of the pax global header (git writes the commit id there).
+fn pax_comment(gz: &[u8]) -> String {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+    let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+    assert_eq!(entry.header().entry_type(), tar::EntryType::XGlobalHeader);
+    let mut text = String::new();
+    entry.read_to_string(&mut text).unwrap();
+    text.split_once("comment=").unwrap().1.trim_end().to_owned()
+}
+
+fn tar_file(gz: &[u8], wanted: &str) -> String {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().to_string_lossy() == wanted {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            return text;
+        }
+    }
+    panic!("{wanted} not in archive");
+}
+
+#[tokio::test]
+async fn tag_archive_is_prefixed_stable_and_conditional() {
+    let fx = Fixture::new().await;
+    let url = fx.web("/acme/widgets/archive/refs/tags/1.0.0.tar.gz");
+    let first = fx.client.get(&url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
+    let length: usize = first.headers()[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let bytes = first.bytes().await.unwrap();
+    assert_eq!(bytes.len(), length);
+    assert_eq!(
+        tar_paths(&bytes),
+        [
+            "widgets-1.0.0/",
+            "widgets-1.0.0/9.1/",
+            "widgets-1.0.0/9.1/alpine/",
+            "widgets-1.0.0/9.1/alpine/Dockerfile",
+            "widgets-1.0.0/9.1/debian/",
+            "widgets-1.0.0/9.1/debian/Dockerfile",
+            "widgets-1.0.0/README",
+        ]
+    );
+    assert_eq!(tar_file(&bytes, "widgets-1.0.0/README"), "hello\nworld\n");
+    assert_eq!(pax_comment(&bytes), fx.widgets.main);
+
+    let second = fx
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(second, bytes, "same bytes every time");
+
+    let not_modified = fx
+        .client
+        .get(&url)
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+    assert_eq!(not_modified.headers()[header::ETAG].to_str().unwrap(), etag);
+    assert!(not_modified.bytes().await.unwrap().is_empty());
+    let other_etag = fx
+        .client
+        .get(&url)
+        .header(header::IF_NONE_MATCH, "\"other\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_etag.status(), 200);
+
+    let missing = fx
+        .client
+        .get(fx.web("/acme/widgets/archive/refs/tags/9.9.9.tar.gz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn raw_serves_file_bytes_at_a_ref() {
+    let fx = Fixture::new().await;
+    let response = fx
+        .client
+        .get(fx.web("/acme/widgets/raw/main/9.1/debian/Dockerfile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "FROM debian:bookworm\n");
+    let at_release = fx
+        .client
+        .get(fx.web("/acme/widgets/raw/release/9.1/README"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at_release.text().await.unwrap(), "hello\n");
+    let at_sha = fx
+        .client
+        .get(fx.web(&format!("/acme/widgets/raw/{}/README", fx.widgets.first)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at_sha.text().await.unwrap(), "hello\n");
+    let at_tag = fx
+        .client
+        .get(fx.web("/acme/widgets/raw/refs/tags/1.0.0/README"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at_tag.text().await.unwrap(), "hello\nworld\n");
+    let missing = fx
+        .client
+        .get(fx.web("/acme/widgets/raw/main/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+fn setup_downloads(fx: &Fixture) -> std::path::PathBuf {
+    let dir = fx.root().join("_downloads/releases");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("valkey-9.1.1-jammy-x86_64.tar.gz");
+    std::fs::write(&file, b"tarball bytes").unwrap();
+    std::fs::write(fx.root().join("secret.txt"), b"TOP SECRET").unwrap();
+    file
+}
+
+#[tokio::test]
+async fn downloads_serve_files_with_validators_and_304s() {
+    let fx = Fixture::new().await;
+    setup_downloads(&fx);
+    let url = fx.web("/_downloads/releases/valkey-9.1.1-jammy-x86_64.tar.gz");
+    let response = fx.client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()[header::CONTENT_LENGTH], "13");
+    let etag = response.headers()[header::ETAG]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let modified = response.headers()[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"tarball bytes");
+
+    let by_etag = fx
+        .client
+        .get(&url)
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_etag.status(), 304);
+    let by_date = fx
+        .client
+        .get(&url)
+        .header(header::IF_MODIFIED_SINCE, &modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_date.status(), 304);
+    let old_date = fx
+        .client
+        .get(&url)
+        .header(header::IF_MODIFIED_SINCE, "Mon, 01 Jan 2001 00:00:00 GMT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_date.status(), 200);
+    // If-None-Match takes precedence over If-Modified-Since.
+    let mismatch = fx
+        .client
+        .get(&url)
+        .header(header::IF_NONE_MATCH, "\"stale\"")
+        .header(header::IF_MODIFIED_SINCE, &modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mismatch.status(), 200);
+
+    let missing = fx
+        .client
+        .get(fx.web("/_downloads/releases/none.tar.gz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let directory = fx
+        .client
+        .get(fx.web("/_downloads/releases"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(directory.status(), 404);
+}
+
+#[tokio::test]
+async fn downloads_refuse_path_traversal() {
+    let fx = Fixture::new().await;
+    setup_downloads(&fx);
+    for target in [
+        "/_downloads/../secret.txt",
+        "/_downloads/releases/../../secret.txt",
+        "/_downloads/%2e%2e/secret.txt",
+        "/_downloads/releases%2F..%2F..%2Fsecret.txt",
+        "/_downloads/..%5Csecret.txt",
+    ] {
+        let (head, body) = common::raw_get(fx.sandbox.base_url(), target).await;
+        let answer = format!("{head}\n{}", String::from_utf8_lossy(&body));
+        let status_line = answer.lines().next().unwrap();
+        assert!(
+            status_line.contains(" 400 ") || status_line.contains(" 404 "),
+            "{target}: {status_line}"
+        );
+        assert!(!answer.contains("TOP SECRET"), "{target} leaked the file");
+    }
+    // A symlink inside _downloads that points outside is refused too.
+    std::os::unix::fs::symlink(
+        fx.root().join("secret.txt"),
+        fx.root().join("_downloads/link.txt"),
+    )
+    .unwrap();
+    let response = fx
+        .client
+        .get(fx.web("/_downloads/link.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(!response.text().await.unwrap().contains("TOP SECRET"));
+    // And the repositories are not reachable through it.
+    assert!(git(&fx.widgets_dir(), &["rev-parse", "main"]).len() == 40);
+}
