@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use common::{APP_ID, APP_SLUG, Fixture, app_keys, repo, scope};
 use valkey_bot_core::config::{Access, Permission};
@@ -171,6 +173,35 @@ async fn tokens_are_cached_per_scope_and_masked_before_first_use() {
         .filter(|e| e.path.ends_with("/installation"))
         .count();
     assert_eq!(lookups, 1, "the installation is looked up once per owner");
+}
+
+#[tokio::test]
+async fn a_token_is_refreshed_five_minutes_before_it_expires() {
+    let fx = Fixture::with_app().await;
+    let images = repo("acme/images");
+    let mints = || {
+        fx.sandbox
+            .request_log()
+            .iter()
+            .filter(|e| e.path.ends_with("/access_tokens"))
+            .count()
+    };
+    let client = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    // The sandbox's tokens live an hour: at 54 minutes the cached one is still used.
+    fx.clock.shift(Duration::from_secs(54 * 60));
+    client.branch_head(&images, "main").await.unwrap();
+    assert_eq!(mints(), 1);
+    // At 56 minutes fewer than 5 are left: the next request gets a new token.
+    fx.clock.shift(Duration::from_secs(56 * 60));
+    client.branch_head(&images, "main").await.unwrap();
+    assert_eq!(mints(), 2);
+    let masked = fx.mask.masked();
+    assert_eq!(masked.len(), 2);
+    assert_ne!(masked[0], masked[1]);
 }
 
 #[tokio::test]

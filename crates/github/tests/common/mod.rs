@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::{Access, Permission};
 use valkey_bot_github::{
-    Credentials, GitHub, GitHubClient, GitHubConfig, Hooks, MaskSink, RetryPolicy, Sleeper,
+    Clock, Credentials, GitHub, GitHubClient, GitHubConfig, Hooks, MaskSink, RetryPolicy, Sleeper,
     TokenScope,
 };
 use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
@@ -140,6 +140,23 @@ impl MaskSink for RecordingMask {
     }
 }
 
+/// The real time plus an adjustable offset.
+#[derive(Debug, Default)]
+pub struct ShiftedClock(pub Mutex<Duration>);
+
+impl ShiftedClock {
+    /// From now on, the clock is `offset` ahead.
+    pub fn shift(&self, offset: Duration) {
+        *self.0.lock().unwrap() = offset;
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + *self.0.lock().unwrap()
+    }
+}
+
 /// The test App's key pair (PKCS#1 private PEM, SPKI public PEM), generated once per test binary.
 pub fn app_keys() -> &'static (String, String) {
     static KEYS: OnceLock<(String, String)> = OnceLock::new();
@@ -185,6 +202,7 @@ pub struct Fixture {
     pub images: Images,
     pub sleeper: Arc<RecordingSleeper>,
     pub mask: Arc<RecordingMask>,
+    pub clock: Arc<ShiftedClock>,
     pub github: GitHub,
 }
 
@@ -217,13 +235,20 @@ impl Fixture {
         let sandbox = Sandbox::start(config).await.unwrap();
         let sleeper = Arc::new(RecordingSleeper::default());
         let mask = Arc::new(RecordingMask::default());
-        let github = connect(&sandbox.api_url(), &credentials, &sleeper, &mask, |_| {});
+        let clock = Arc::new(ShiftedClock::default());
+        let parts = Parts {
+            sleeper: sleeper.clone(),
+            mask: mask.clone(),
+            clock: clock.clone(),
+        };
+        let github = connect(&sandbox.api_url(), &credentials, &parts, |_| {});
         Self {
             temp,
             sandbox,
             images,
             sleeper,
             mask,
+            clock,
             github,
         }
     }
@@ -234,13 +259,12 @@ impl Fixture {
         credentials: &Credentials,
         change: impl FnOnce(&mut GitHubConfig),
     ) -> GitHub {
-        connect(
-            &self.sandbox.api_url(),
-            credentials,
-            &self.sleeper,
-            &self.mask,
-            change,
-        )
+        let parts = Parts {
+            sleeper: self.sleeper.clone(),
+            mask: self.mask.clone(),
+            clock: self.clock.clone(),
+        };
+        connect(&self.sandbox.api_url(), credentials, &parts, change)
     }
 
     /// A client for `acme/images` with every permission.
@@ -271,11 +295,17 @@ impl Fixture {
     }
 }
 
+/// The replaceable parts a fixture's connections share.
+struct Parts {
+    sleeper: Arc<RecordingSleeper>,
+    mask: Arc<RecordingMask>,
+    clock: Arc<ShiftedClock>,
+}
+
 fn connect(
     api_url: &str,
     credentials: &Credentials,
-    sleeper: &Arc<RecordingSleeper>,
-    mask: &Arc<RecordingMask>,
+    parts: &Parts,
     change: impl FnOnce(&mut GitHubConfig),
 ) -> GitHub {
     let mut config = GitHubConfig::for_api(api_url);
@@ -286,8 +316,9 @@ fn connect(
     };
     change(&mut config);
     let hooks = Hooks {
-        sleeper: Some(sleeper.clone()),
-        mask: Some(mask.clone()),
+        sleeper: Some(parts.sleeper.clone()),
+        mask: Some(parts.mask.clone()),
+        clock: Some(parts.clock.clone()),
     };
     GitHub::with_hooks(config, credentials, hooks).unwrap()
 }
