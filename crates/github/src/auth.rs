@@ -295,6 +295,13 @@ impl Authority {
         Ok(token)
     }
 
+    /// Drops the cached token of `scope` (GitHub no longer accepts it).
+    pub(crate) async fn forget(&self, scope: &TokenScope) {
+        if let AuthKind::App(app) = &self.kind {
+            app.tokens.lock().await.remove(scope);
+        }
+    }
+
     async fn mint(&self, app: &AppAuth, scope: &TokenScope) -> Result<Minted, GitHubError> {
         let first = scope.repositories.first().ok_or_else(|| {
             GitHubError::Rejected("a token scope needs at least one repository".into())

@@ -205,6 +205,52 @@ async fn a_token_is_refreshed_five_minutes_before_it_expires() {
 }
 
 #[tokio::test]
+async fn a_token_github_no_longer_accepts_is_replaced_once() {
+    // A restarted sandbox has forgotten every token it issued: the cached one now gets 401.
+    let fx = Fixture::with_app().await;
+    let client = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    let Fixture {
+        temp,
+        sandbox,
+        images,
+        mask,
+        ..
+    } = fx;
+    let listen: std::net::SocketAddr = sandbox
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    sandbox.shutdown().await;
+    let mut config = valkey_bot_sandbox::SandboxConfig::new(temp.path());
+    config.listen = listen;
+    config.app = Some(valkey_bot_sandbox::AppConfig {
+        app_id: APP_ID,
+        slug: APP_SLUG.to_owned(),
+        public_key_pem: app_keys().1.clone(),
+    });
+    let restarted = valkey_bot_sandbox::Sandbox::start(config).await.unwrap();
+
+    let head = client
+        .branch_head(&repo("acme/images"), "main")
+        .await
+        .unwrap();
+    assert_eq!(head, Some(images.main.clone()));
+    let statuses: Vec<Option<u16>> = restarted
+        .request_log()
+        .iter()
+        .filter(|e| e.path.ends_with("/git/ref/heads/main"))
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(statuses, vec![Some(401), Some(200)]);
+    assert_eq!(mask.masked().len(), 2, "a new token was minted");
+}
+
+#[tokio::test]
 async fn tokens_are_not_masked_outside_actions() {
     let fx = Fixture::with_app().await;
     let (private_pem, _) = app_keys().clone();
