@@ -35,6 +35,21 @@ impl Api {
         })
     }
 
+    /// Like [`Api::call`], decoding the JSON answer into `T`.
+    pub(crate) async fn call_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        bearer: &SecretString,
+        body: Option<&B>,
+        idempotency: Idempotency,
+    ) -> Result<T, GitHubError> {
+        let response = self
+            .call(method.clone(), path_and_query, bearer, body, idempotency)
+            .await?;
+        decode(&method, path_and_query, &response)
+    }
+
     /// Sends `method path_and_query` with `body`, retried as `idempotency` allows, and returns
     /// the successful (2xx) answer.
     pub(crate) async fn call<B: Serialize + ?Sized>(
@@ -58,29 +73,23 @@ impl Api {
         .await;
         into_response(&what, retried).map_err(|error| redact(error, &[bearer.expose_secret()]))
     }
+}
 
-    /// Like [`Api::call`], decoding the JSON answer into `T`.
-    pub(crate) async fn call_json<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        bearer: &SecretString,
-        body: Option<&B>,
-        idempotency: Idempotency,
-    ) -> Result<T, GitHubError> {
-        let response = self
-            .call(method.clone(), path_and_query, bearer, body, idempotency)
-            .await?;
-        serde_json::from_slice(&response.body).map_err(|error| {
-            let path = path_and_query.split('?').next().unwrap_or_default();
-            // Only the position and kind of the mismatch: serde may quote a value, and a value
-            // may be a secret.
-            GitHubError::Other(format!(
-                "{method} {path}: unexpected answer (line {}, column {}, {:?})",
-                error.line(),
-                error.column(),
-                error.classify()
-            ))
-        })
-    }
+/// Decodes the JSON answer to `method path_and_query` into `T`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    method: &Method,
+    path_and_query: &str,
+    response: &Response,
+) -> Result<T, GitHubError> {
+    serde_json::from_slice(&response.body).map_err(|error| {
+        let path = path_and_query.split('?').next().unwrap_or_default();
+        // Only the position and kind of the mismatch: serde may quote a value, and a value may
+        // be a secret.
+        GitHubError::Other(format!(
+            "{method} {path}: unexpected answer (line {}, column {}, {:?})",
+            error.line(),
+            error.column(),
+            error.classify()
+        ))
+    })
 }

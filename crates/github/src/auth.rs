@@ -152,6 +152,23 @@ impl MaskSink for ActionsMask {
     }
 }
 
+/// Tells the time for token expiry checks; injectable so tests can move past an expiry. (JWTs
+/// are always signed with the real time: GitHub checks them.)
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
 /// A minted token and when it expires.
 struct Minted {
     token: SecretString,
@@ -183,6 +200,7 @@ struct AppAuth {
 pub(crate) struct Authority {
     api: Api,
     mask: Option<Arc<dyn MaskSink>>,
+    clock: Arc<dyn Clock>,
     kind: AuthKind,
 }
 
@@ -202,11 +220,13 @@ impl fmt::Debug for Authority {
 }
 
 impl Authority {
-    /// An authority for `credentials`; `mask` receives each minted token (inside Actions).
+    /// An authority for `credentials`; `mask` receives each minted token (inside Actions);
+    /// `clock` decides when a cached token is too old.
     pub(crate) fn new(
         api: Api,
         credentials: &Credentials,
         mask: Option<Arc<dyn MaskSink>>,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, AuthError> {
         let kind = match credentials {
             Credentials::App {
@@ -229,7 +249,12 @@ impl Authority {
                 AuthKind::Token(token.clone())
             }
         };
-        Ok(Self { api, mask, kind })
+        Ok(Self {
+            api,
+            mask,
+            clock,
+            kind,
+        })
     }
 
     /// The API this authority sends through.
@@ -260,7 +285,7 @@ impl Authority {
         };
         let mut tokens = app.tokens.lock().await;
         if let Some(minted) = tokens.get(scope) {
-            if is_fresh(minted.expires_at, SystemTime::now()) {
+            if is_fresh(minted.expires_at, self.clock.now()) {
                 return Ok(minted.token.clone());
             }
         }
@@ -270,10 +295,23 @@ impl Authority {
         Ok(token)
     }
 
+    /// Drops the cached token of `scope` (GitHub no longer accepts it).
+    pub(crate) async fn forget(&self, scope: &TokenScope) {
+        if let AuthKind::App(app) = &self.kind {
+            app.tokens.lock().await.remove(scope);
+        }
+    }
+
     async fn mint(&self, app: &AppAuth, scope: &TokenScope) -> Result<Minted, GitHubError> {
         let first = scope.repositories.first().ok_or_else(|| {
             GitHubError::Rejected("a token scope needs at least one repository".into())
         })?;
+        if scope.permissions.is_empty() {
+            // GitHub gives a token minted without permissions every permission of the installation.
+            return Err(GitHubError::Rejected(
+                "a token scope needs at least one permission (none would mean all of them)".into(),
+            ));
+        }
         if let Some(other) = scope
             .repositories
             .iter()

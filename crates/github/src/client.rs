@@ -20,10 +20,11 @@ use valkey_bot_core::github::{
     PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
 };
 
-use crate::api::Api;
+use crate::api::{Api, decode};
 use crate::auth::{Authority, TokenScope};
+use crate::error::is_bad_credentials;
 use crate::retry::Idempotency::{self, Idempotent, NotIdempotent};
-use crate::transport::{encode_path, encode_query};
+use crate::transport::{Response, encode_path, encode_query};
 use crate::wire;
 
 /// How many blobs are uploaded at once by [`RepoWrite::create_commit`].
@@ -67,6 +68,32 @@ impl GitHubClient {
         self.authority.api()
     }
 
+    /// Sends a request with this scope's token. On a 401 from an App token (revoked, or expired
+    /// early) the token is replaced and the request sent once more: a 401 proves nothing was done.
+    async fn call<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        idempotency: Idempotency,
+    ) -> Result<Response, GitHubError> {
+        let token = self.authority.token_for(&self.scope).await?;
+        match self
+            .api()
+            .call(method.clone(), path, &token, body, idempotency)
+            .await
+        {
+            Err(error) if self.authority.is_app() && is_bad_credentials(&error) => {
+                self.authority.forget(&self.scope).await;
+                let token = self.authority.token_for(&self.scope).await?;
+                self.api()
+                    .call(method, path, &token, body, idempotency)
+                    .await
+            }
+            other => other,
+        }
+    }
+
     async fn send<B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -74,11 +101,7 @@ impl GitHubClient {
         body: Option<&B>,
         idempotency: Idempotency,
     ) -> Result<(), GitHubError> {
-        let token = self.authority.token_for(&self.scope).await?;
-        self.api()
-            .call(method, path, &token, body, idempotency)
-            .await
-            .map(drop)
+        self.call(method, path, body, idempotency).await.map(drop)
     }
 
     async fn json<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -88,10 +111,8 @@ impl GitHubClient {
         body: Option<&B>,
         idempotency: Idempotency,
     ) -> Result<T, GitHubError> {
-        let token = self.authority.token_for(&self.scope).await?;
-        self.api()
-            .call_json(method, path, &token, body, idempotency)
-            .await
+        let response = self.call(method.clone(), path, body, idempotency).await?;
+        decode(&method, path, &response)
     }
 
     /// A GET (always safe to repeat).

@@ -6,7 +6,9 @@ use tokio::sync::OnceCell;
 use valkey_bot_core::github::GitHubError;
 
 use crate::api::Api;
-use crate::auth::{ActionsMask, AuthError, Authority, Credentials, MaskSink, TokenScope};
+use crate::auth::{
+    ActionsMask, AuthError, Authority, Clock, Credentials, MaskSink, SystemClock, TokenScope,
+};
 use crate::client::GitHubClient;
 use crate::config::GitHubConfig;
 use crate::retry::{Sleeper, TokioSleeper};
@@ -30,6 +32,8 @@ pub struct Hooks {
     pub sleeper: Option<Arc<dyn Sleeper>>,
     /// Receives minted tokens when `in_actions` is set (default: `::add-mask::` on stdout).
     pub mask: Option<Arc<dyn MaskSink>>,
+    /// Decides when cached tokens are refreshed (default: the system clock).
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 /// A connection to one GitHub (or GitHub Enterprise Server, or the sandbox) with one identity.
@@ -58,7 +62,8 @@ impl GitHub {
             .in_actions
             .then(|| hooks.mask.unwrap_or_else(|| Arc::new(ActionsMask)));
         let api = Api::new(&config, sleeper)?;
-        let authority = Authority::new(api, credentials, mask)?;
+        let clock = hooks.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let authority = Authority::new(api, credentials, mask, clock)?;
         Ok(Self {
             authority: Arc::new(authority),
             config,

@@ -64,6 +64,14 @@ pub(crate) fn from_response(what: &str, response: &Response, note: Option<&str>)
     }
 }
 
+/// Whether `error` is GitHub's 401: the token is unknown, expired or revoked. Nothing was done,
+/// so the request may be sent again with a new token.
+pub(crate) fn is_bad_credentials(error: &GitHubError) -> bool {
+    // `from_response` writes `<what>: <status> <message>`; `<what>` has no spaces in its path.
+    matches!(error, GitHubError::Forbidden(text)
+        if text.split(' ').nth(2) == Some("401"))
+}
+
 /// The error for a request that got no answer.
 pub(crate) fn from_send_error(what: &str, error: &SendError, note: Option<&str>) -> GitHubError {
     match note {
@@ -181,6 +189,15 @@ mod tests {
             error,
             GitHubError::NotFound("PATCH /x: 404 Not Found".into())
         );
+    }
+
+    #[test]
+    fn recognises_bad_credentials() {
+        assert!(is_bad_credentials(&kind(
+            401,
+            r#"{"message":"Bad credentials"}"#
+        )));
+        assert!(!is_bad_credentials(&kind(403, r#"{"message":"401"}"#)));
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub mod retry;
 mod transport;
 mod wire;
 
-pub use auth::{ActionsMask, AuthError, Credentials, MaskSink, TokenScope};
+pub use auth::{ActionsMask, AuthError, Clock, Credentials, MaskSink, SystemClock, TokenScope};
 pub use client::GitHubClient;
 pub use config::GitHubConfig;
 pub use connect::{GitHub, Hooks, SetupError};

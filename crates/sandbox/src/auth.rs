@@ -73,6 +73,11 @@ impl Access {
     }
 }
 
+/// Reading repository contents, git data and comparisons.
+pub(crate) const CONTENTS_READ: &[(Permission, Access)] = &[(Permission::Contents, Access::Read)];
+/// Writing git data and refs, and sending dispatches.
+pub(crate) const CONTENTS_WRITE: &[(Permission, Access)] = &[(Permission::Contents, Access::Write)];
+
 /// What the App itself may do (every installation grants all of it).
 const APP_PERMISSIONS: &[(Permission, Access)] = &[
     (Permission::Contents, Access::Write),
@@ -187,6 +192,7 @@ pub(crate) struct Auth {
 
 #[derive(Deserialize)]
 struct Claims {
+    #[serde(default)]
     iss: serde_json::Value,
 }
 
@@ -350,7 +356,8 @@ pub(crate) fn app_permissions_json() -> serde_json::Value {
 
 fn verify_jwt(token: &str, app: &AppConfig, key: &DecodingKey) -> Result<(), ApiError> {
     let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_required_spec_claims(&["exp", "iss"]);
+    // `iss` is checked below: GitHub accepts it as a number or a string, jsonwebtoken only as a string.
+    validation.set_required_spec_claims(&["exp"]);
     validation.leeway = 0;
     let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|error| {
         use jsonwebtoken::errors::ErrorKind;

@@ -1,4 +1,12 @@
 //! The programmable fault plan: rules matching `METHOD /path/glob` that break requests on purpose.
+//!
+//! Over HTTP, `POST /_sandbox/faults` takes one rule or an array of rules, for example
+//! `{"method": "PATCH", "path": "/repos/*/*/git/refs/heads/**", "times": 1,
+//!   "action": {"kind": "status", "status": 500, "after_effect": true}}`;
+//! other actions: `{"kind": "latency", "ms": 200}`, `{"kind": "drop"}`, `{"kind": "stall"}`,
+//! `{"kind": "truncate", "bytes": 100}`, `{"kind": "bandwidth", "bytes_per_sec": 1024}`,
+//! `{"kind": "status", "status": 403, "retry_after_secs": 30}` (secondary rate limit).
+//! `DELETE /_sandbox/faults` clears the plan; `GET /_sandbox/faults` lists what is left.
 
 use std::sync::{Arc, Mutex};
 

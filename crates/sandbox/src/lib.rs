@@ -119,6 +119,7 @@ impl Sandbox {
             .merge(web::router())
             .merge(control::router())
             .fallback(not_found)
+            .method_not_allowed_fallback(not_found)
             .layer(axum::middleware::from_fn_with_state(
                 shared.clone(),
                 pipeline::pipeline,

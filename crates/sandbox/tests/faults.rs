@@ -205,23 +205,6 @@ async fn stall_never_answers_until_the_client_gives_up() {
     assert_eq!(code, 200);
 }
 
-/// Raw GET returning (headers text, body bytes as received until the server closed).
-async fn raw_get(base_url: &str, path: &str) -> (String, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let address = base_url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    // The server may reset the connection after the truncated body; keep what arrived.
-    let _ = stream.read_to_end(&mut answer).await;
-    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    (
-        String::from_utf8_lossy(&answer[..split]).into_owned(),
-        answer[split + 4..].to_vec(),
-    )
-}
-
 #[tokio::test]
 async fn truncate_sends_fewer_bytes_than_content_length() {
     let fx = Fixture::new().await;
@@ -246,7 +229,7 @@ async fn truncate_sends_fewer_bytes_than_content_length() {
             .times(1),
         )
         .unwrap();
-    let (headers, body) = raw_get(fx.sandbox.base_url(), path).await;
+    let (headers, body) = common::raw_get(fx.sandbox.base_url(), path).await;
     assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
     assert!(
         headers

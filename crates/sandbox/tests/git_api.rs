@@ -31,6 +31,15 @@ async fn repository_summary_has_default_branch_from_head() {
     assert_eq!(status, 404);
     assert_eq!(body["message"], "Not Found");
     assert!(body["documentation_url"].is_string());
+    // Unknown routes and methods answer GitHub's JSON 404 too.
+    for (method, path) in [
+        (Method::GET, "/nothing/here"),
+        (Method::PUT, "/repos/acme/widgets"),
+    ] {
+        let (status, body) = fx.send(method, path, Value::Null).await;
+        assert_eq!(status, 404);
+        assert_eq!(body["message"], "Not Found");
+    }
 }
 
 #[tokio::test]
@@ -326,6 +335,29 @@ async fn trees_handle_nested_paths_deletions_and_base_tree() {
         ],
     );
     assert_eq!(listing, "a/b/c.txt");
+
+    // A whole subtree can be placed by its id (mode 040000), replacing a file at that path.
+    let subtree = git(&fx.widgets_dir(), &["rev-parse", "main:9.1"]);
+    let (status, tree) = fx
+        .post(
+            "/repos/acme/widgets/git/trees",
+            json!({ "base_tree": base, "tree": [{ "path": "README", "mode": "040000", "type": "tree", "sha": subtree }] }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let listing = git(
+        &fx.widgets_dir(),
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            tree["sha"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        listing,
+        "9.1/alpine/Dockerfile\n9.1/debian/Dockerfile\nREADME/alpine/Dockerfile\nREADME/debian/Dockerfile"
+    );
 
     let (status, _) = fx
         .post(

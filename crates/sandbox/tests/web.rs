@@ -153,18 +153,6 @@ async fn raw_serves_file_bytes_at_a_ref() {
     assert_eq!(missing.status(), 404);
 }
 
-/// Sends a raw HTTP/1.1 GET with `target` exactly as given (no client normalization); returns the response text.
-async fn raw_get(base_url: &str, target: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let address = base_url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    String::from_utf8_lossy(&answer).into_owned()
-}
-
 fn setup_downloads(fx: &Fixture) -> std::path::PathBuf {
     let dir = fx.root().join("_downloads/releases");
     std::fs::create_dir_all(&dir).unwrap();
@@ -254,7 +242,8 @@ async fn downloads_refuse_path_traversal() {
         "/_downloads/releases%2F..%2F..%2Fsecret.txt",
         "/_downloads/..%5Csecret.txt",
     ] {
-        let answer = raw_get(fx.sandbox.base_url(), target).await;
+        let (head, body) = common::raw_get(fx.sandbox.base_url(), target).await;
+        let answer = format!("{head}\n{}", String::from_utf8_lossy(&body));
         let status_line = answer.lines().next().unwrap();
         assert!(
             status_line.contains(" 400 ") || status_line.contains(" 404 "),

@@ -6,7 +6,7 @@ use axum::extract::Path;
 use serde_json::{Value, json};
 
 use super::SharedState;
-use crate::auth::{Access, Caller, Permission};
+use crate::auth::{CONTENTS_READ, Caller};
 use crate::error::ApiError;
 use crate::repo::Repo;
 
@@ -16,12 +16,7 @@ pub(crate) async fn compare(
     Extension(caller): Extension<Caller>,
     Path((owner, name, spec)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = shared.open(
-        &owner,
-        &name,
-        &caller,
-        &[(Permission::Contents, Access::Read)],
-    )?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let (base, head) = spec.split_once("...").ok_or_else(ApiError::not_found)?;
     let base_sha = repo
         .resolve_commit(base)

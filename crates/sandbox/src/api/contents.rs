@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::SharedState;
-use crate::auth::{Access, Caller, Permission};
+use crate::auth::{CONTENTS_READ, Caller};
 use crate::error::ApiError;
 use crate::repo::Repo;
 use crate::shared::Shared;
@@ -48,12 +48,7 @@ async fn contents(
     path: String,
     Query(query): Query<RefQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = shared.open(
-        &owner,
-        &name,
-        &caller,
-        &[(Permission::Contents, Access::Read)],
-    )?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let path = path.trim_matches('/').to_owned();
     if path
         .split('/')

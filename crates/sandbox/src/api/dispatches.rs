@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::SharedState;
 use super::extract::GhJson;
 use super::issues::repo_state;
-use crate::auth::{Access, Caller, Permission};
+use crate::auth::{CONTENTS_WRITE, Caller};
 use crate::error::ApiError;
 use crate::state::{Dispatch, now_rfc3339};
 
@@ -31,12 +31,7 @@ pub(crate) async fn create_dispatch(
     Path((owner, name)): Path<(String, String)>,
     GhJson(body): GhJson<CreateDispatch>,
 ) -> Result<StatusCode, ApiError> {
-    let repo = shared.open(
-        &owner,
-        &name,
-        &caller,
-        &[(Permission::Contents, Access::Write)],
-    )?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     if body.event_type.is_empty() || body.event_type.len() > 100 {
         return Err(ApiError::unprocessable(
             "Invalid request.\n\nevent_type must be 1 to 100 characters.",

@@ -12,14 +12,11 @@ use serde_json::{Map, Value, json};
 
 use super::SharedState;
 use super::extract::GhJson;
-use crate::auth::{Access, Caller, Permission, unix_seconds};
+use crate::auth::{CONTENTS_READ, CONTENTS_WRITE, Caller, unix_seconds};
 use crate::error::ApiError;
 use crate::git::{Identity, is_hex_id};
 use crate::repo::Repo;
 use crate::shared::Shared;
-
-const READ: &[(Permission, Access)] = &[(Permission::Contents, Access::Read)];
-const WRITE: &[(Permission, Access)] = &[(Permission::Contents, Access::Write)];
 
 /// Body of `POST /git/blobs`.
 #[derive(Deserialize)]
@@ -36,7 +33,7 @@ pub(crate) async fn create_blob(
     Path((owner, name)): Path<(String, String)>,
     GhJson(body): GhJson<CreateBlob>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let repo = shared.open(&owner, &name, &caller, WRITE)?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     let bytes = match body.encoding.as_deref().unwrap_or("utf-8") {
         "utf-8" | "utf8" => body.content.into_bytes(),
         "base64" => decode_base64(&body.content).ok_or_else(|| {
@@ -170,7 +167,7 @@ pub(crate) async fn create_tree(
     Path((owner, name)): Path<(String, String)>,
     GhJson(body): GhJson<CreateTree>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let repo = shared.open(&owner, &name, &caller, WRITE)?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     let changes = body
         .tree
         .iter()
@@ -349,7 +346,7 @@ pub(crate) async fn create_commit(
     Path((owner, name)): Path<(String, String)>,
     GhJson(body): GhJson<CreateCommit>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let repo = shared.open(&owner, &name, &caller, WRITE)?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     let tree = object_of_kind(&repo, &body.tree, "tree")
         .await?
         .ok_or_else(|| ApiError::unprocessable("Tree SHA does not exist"))?;
@@ -415,7 +412,7 @@ pub(crate) async fn get_commit(
     Extension(caller): Extension<Caller>,
     Path((owner, name, sha)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = shared.open(&owner, &name, &caller, READ)?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let full = object_of_kind(&repo, &sha, "commit")
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -9,14 +9,11 @@ use serde_json::{Value, json};
 
 use super::SharedState;
 use super::extract::GhJson;
-use crate::auth::{Access, Caller, Permission};
+use crate::auth::{CONTENTS_READ, CONTENTS_WRITE, Caller};
 use crate::error::ApiError;
 use crate::git::{Git, is_hex_id};
 use crate::repo::Repo;
 use crate::shared::Shared;
-
-const READ: &[(Permission, Access)] = &[(Permission::Contents, Access::Read)];
-const WRITE: &[(Permission, Access)] = &[(Permission::Contents, Access::Write)];
 
 /// The all-zero id `update-ref` takes as "must not exist yet".
 const ZERO_ID: &str = "0000000000000000000000000000000000000000";
@@ -60,7 +57,7 @@ pub(crate) async fn get_ref(
     Extension(caller): Extension<Caller>,
     Path((owner, name, reference)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = shared.open(&owner, &name, &caller, READ)?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let full = full_ref(&repo.git, &reference)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -87,7 +84,7 @@ pub(crate) async fn create_ref(
     Path((owner, name)): Path<(String, String)>,
     GhJson(body): GhJson<CreateRef>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let repo = shared.open(&owner, &name, &caller, WRITE)?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     let short = body
         .reference
         .strip_prefix("refs/")
@@ -151,7 +148,7 @@ pub(crate) async fn update_ref(
     Path((owner, name, reference)): Path<(String, String, String)>,
     GhJson(body): GhJson<UpdateRef>,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = shared.open(&owner, &name, &caller, WRITE)?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     let full = full_ref(&repo.git, &reference)
         .await?
         .ok_or_else(|| ApiError::unprocessable("Reference does not exist"))?;
@@ -186,7 +183,7 @@ pub(crate) async fn delete_ref(
     Extension(caller): Extension<Caller>,
     Path((owner, name, reference)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let repo = shared.open(&owner, &name, &caller, WRITE)?;
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     let full = full_ref(&repo.git, &reference)
         .await?
         .ok_or_else(|| ApiError::unprocessable("Reference does not exist"))?;

@@ -222,3 +222,22 @@ pub async fn decode(response: reqwest::Response) -> (u16, Value) {
     };
     (status, body)
 }
+
+/// Sends `GET target` over a plain TCP connection, exactly as written (no client-side path
+/// normalization); returns the response head and whatever body bytes arrived before the close.
+pub async fn raw_get(base_url: &str, target: &str) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    // The server may reset the connection after a cut body; keep what arrived.
+    let _ = stream.read_to_end(&mut answer).await;
+    let split = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap_or(answer.len());
+    let body = answer.get(split + 4..).unwrap_or_default().to_vec();
+    (String::from_utf8_lossy(&answer[..split]).into_owned(), body)
+}

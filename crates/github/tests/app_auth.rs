@@ -1,0 +1,345 @@
+//! GitHub App authentication against the sandbox: JWT → installation → a token narrowed to one
+//! scope, cached, masked, and refused (403) outside its scope.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{APP_ID, APP_SLUG, Fixture, app_keys, repo, scope};
+use valkey_bot_core::config::{Access, Permission};
+use valkey_bot_core::github::{FileWrite, GitHubError, Issues, RepoRead, RepoWrite};
+use valkey_bot_github::{Credentials, GitHub, GitHubConfig, SetupError};
+
+fn contents_write() -> Vec<(Permission, Access)> {
+    vec![(Permission::Contents, Access::Write)]
+}
+
+#[tokio::test]
+async fn an_app_token_is_narrowed_to_its_repository_and_permissions() {
+    let fx = Fixture::with_app().await;
+    let images = repo("acme/images");
+    let client = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+
+    let log = fx.sandbox.request_log();
+    let lookup = log
+        .iter()
+        .find(|e| e.path == "/api/v3/repos/acme/images/installation")
+        .unwrap();
+    assert_eq!(
+        (lookup.method.as_str(), lookup.scope.as_str()),
+        ("GET", "app-jwt")
+    );
+    let mint = log
+        .iter()
+        .find(|e| e.path.ends_with("/access_tokens"))
+        .unwrap();
+    assert_eq!(
+        (mint.method.as_str(), mint.scope.as_str(), mint.status),
+        ("POST", "app-jwt", Some(201))
+    );
+
+    assert_eq!(
+        client.branch_head(&images, "main").await.unwrap(),
+        Some(fx.images.main.clone())
+    );
+    let last = fx.sandbox.request_log().pop().unwrap();
+    assert!(last.scope.starts_with("installation:"), "{last:?}");
+
+    // Another repository of the same installation: refused.
+    let other = client
+        .branch_head(&repo("acme/other"), "main")
+        .await
+        .unwrap_err();
+    assert!(matches!(other, GitHubError::Forbidden(_)), "{other:?}");
+    // Another permission on the same repository: refused.
+    let issues = client
+        .create_issue(&images, "t", "b", "release")
+        .await
+        .unwrap_err();
+    assert!(matches!(issues, GitHubError::Forbidden(_)), "{issues:?}");
+    assert!(fx.sleeper.waits().is_empty(), "a 403 is not retried");
+}
+
+#[tokio::test]
+async fn app_commits_are_attributed_to_the_bot_and_verified() {
+    let fx = Fixture::with_app().await;
+    let images = repo("acme/images");
+    let client = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.own_login().await.unwrap(),
+        format!("{APP_SLUG}[bot]")
+    );
+    let app_call = fx
+        .sandbox
+        .request_log()
+        .into_iter()
+        .find(|e| e.path == "/api/v3/app")
+        .unwrap();
+    assert_eq!(app_call.scope, "app-jwt");
+
+    let file = FileWrite {
+        path: "9.1/debian/Dockerfile".into(),
+        content: Some(Bytes::from_static(b"FROM debian:trixie-slim\n")),
+        executable: false,
+    };
+    let commit = client
+        .create_commit(&images, &fx.images.main, &[file], "Update 9.1")
+        .await
+        .unwrap();
+    client
+        .move_branch(&images, "main", &commit, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        fx.git(&["log", "-1", "--format=%an <%ae> | %cn <%ce>", "main"]),
+        format!(
+            "{APP_SLUG}[bot] <{APP_ID}+{APP_SLUG}[bot]@users.noreply.github.com> | GitHub <noreply@github.com>"
+        )
+    );
+    assert!(fx.sandbox.state().await.verified_commits.contains(&commit));
+}
+
+#[tokio::test]
+async fn tokens_are_cached_per_scope_and_masked_before_first_use() {
+    let fx = Fixture::with_app().await;
+    let mints = || {
+        fx.sandbox
+            .request_log()
+            .iter()
+            .filter(|e| e.path.ends_with("/access_tokens"))
+            .count()
+    };
+    let installation_uses = || {
+        fx.sandbox
+            .request_log()
+            .iter()
+            .filter(|e| e.scope.starts_with("installation:"))
+            .count()
+    };
+    let first = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    assert_eq!(fx.mask.masked().len(), 1, "masked as soon as minted");
+    assert_eq!(installation_uses(), 0, "before any use");
+    first
+        .branch_head(&repo("acme/images"), "main")
+        .await
+        .unwrap();
+
+    let same = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    same.branch_head(&repo("acme/images"), "main")
+        .await
+        .unwrap();
+    assert_eq!(mints(), 1, "the same scope reuses its token");
+
+    let wider = vec![
+        (Permission::Contents, Access::Read),
+        (Permission::Issues, Access::Write),
+    ];
+    let issues = fx
+        .github
+        .client_for(scope("acme/images", &wider))
+        .await
+        .unwrap();
+    assert_eq!(mints(), 2, "another scope gets its own token");
+    let masked = fx.mask.masked();
+    assert_eq!(masked.len(), 2);
+    assert_ne!(masked[0], masked[1]);
+    issues
+        .create_issue(&repo("acme/images"), "Tracking", "b", "release")
+        .await
+        .unwrap();
+    let lookups = fx
+        .sandbox
+        .request_log()
+        .iter()
+        .filter(|e| e.path.ends_with("/installation"))
+        .count();
+    assert_eq!(lookups, 1, "the installation is looked up once per owner");
+}
+
+#[tokio::test]
+async fn a_token_is_refreshed_five_minutes_before_it_expires() {
+    let fx = Fixture::with_app().await;
+    let images = repo("acme/images");
+    let mints = || {
+        fx.sandbox
+            .request_log()
+            .iter()
+            .filter(|e| e.path.ends_with("/access_tokens"))
+            .count()
+    };
+    let client = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    // The sandbox's tokens live an hour: at 54 minutes the cached one is still used.
+    fx.clock.shift(Duration::from_secs(54 * 60));
+    client.branch_head(&images, "main").await.unwrap();
+    assert_eq!(mints(), 1);
+    // At 56 minutes fewer than 5 are left: the next request gets a new token.
+    fx.clock.shift(Duration::from_secs(56 * 60));
+    client.branch_head(&images, "main").await.unwrap();
+    assert_eq!(mints(), 2);
+    let masked = fx.mask.masked();
+    assert_eq!(masked.len(), 2);
+    assert_ne!(masked[0], masked[1]);
+}
+
+#[tokio::test]
+async fn a_token_github_no_longer_accepts_is_replaced_once() {
+    // A restarted sandbox has forgotten every token it issued: the cached one now gets 401.
+    let fx = Fixture::with_app().await;
+    let client = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    let Fixture {
+        temp,
+        sandbox,
+        images,
+        mask,
+        ..
+    } = fx;
+    let listen: std::net::SocketAddr = sandbox
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    sandbox.shutdown().await;
+    let mut config = valkey_bot_sandbox::SandboxConfig::new(temp.path());
+    config.listen = listen;
+    config.app = Some(valkey_bot_sandbox::AppConfig {
+        app_id: APP_ID,
+        slug: APP_SLUG.to_owned(),
+        public_key_pem: app_keys().1.clone(),
+    });
+    let restarted = valkey_bot_sandbox::Sandbox::start(config).await.unwrap();
+
+    let head = client
+        .branch_head(&repo("acme/images"), "main")
+        .await
+        .unwrap();
+    assert_eq!(head, Some(images.main.clone()));
+    let statuses: Vec<Option<u16>> = restarted
+        .request_log()
+        .iter()
+        .filter(|e| e.path.ends_with("/git/ref/heads/main"))
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(statuses, vec![Some(401), Some(200)]);
+    assert_eq!(mask.masked().len(), 2, "a new token was minted");
+}
+
+#[tokio::test]
+async fn tokens_are_not_masked_outside_actions() {
+    let fx = Fixture::with_app().await;
+    let (private_pem, _) = app_keys().clone();
+    let credentials = Credentials::App {
+        app_id: APP_ID,
+        private_key: private_pem.into(),
+    };
+    let github = fx.github_with(&credentials, |config| config.in_actions = false);
+    github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    assert!(fx.mask.masked().is_empty());
+}
+
+#[tokio::test]
+async fn minted_tokens_and_keys_never_show_in_errors_or_debug_output() {
+    let fx = Fixture::with_app().await;
+    let client = fx
+        .github
+        .client_for(scope("acme/images", &contents_write()))
+        .await
+        .unwrap();
+    let token = fx.mask.masked().pop().unwrap();
+    assert!(token.len() >= 20, "a real token was minted");
+    let (private_pem, _) = app_keys();
+    let key_body = private_pem.lines().nth(1).unwrap();
+
+    let error = client
+        .branch_head(&repo("acme/other"), "main")
+        .await
+        .unwrap_err();
+    for shown in [
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{client:?}"),
+        format!("{:?}", fx.github),
+    ] {
+        assert!(!shown.contains(&token), "token in {shown}");
+        assert!(!shown.contains(key_body), "key in {shown}");
+    }
+}
+
+#[tokio::test]
+async fn one_token_can_cover_several_repositories_of_one_owner() {
+    let fx = Fixture::with_app().await;
+    let mut both = scope("acme/images", &[(Permission::Contents, Access::Read)]);
+    both.repositories.push(repo("acme/other"));
+    let client = fx.github.client_for(both).await.unwrap();
+    for name in ["acme/images", "acme/other"] {
+        assert_eq!(
+            client.branch_head(&repo(name), "main").await.unwrap(),
+            Some(fx.images.main.clone()),
+            "{name}"
+        );
+    }
+    let mints = fx
+        .sandbox
+        .request_log()
+        .iter()
+        .filter(|e| e.path.ends_with("/access_tokens"))
+        .count();
+    assert_eq!(mints, 1);
+}
+
+#[tokio::test]
+async fn scopes_that_would_widen_a_token_are_refused_before_minting() {
+    let fx = Fixture::with_app().await;
+    let empty = fx.github.client_for(scope("acme/images", &[])).await;
+    assert!(matches!(empty, Err(GitHubError::Rejected(_))), "{empty:?}");
+    let mut two_owners = scope("acme/images", &contents_write());
+    two_owners.repositories.push(repo("elsewhere/images"));
+    let mixed = fx.github.client_for(two_owners).await;
+    assert!(matches!(mixed, Err(GitHubError::Rejected(_))), "{mixed:?}");
+    assert!(
+        fx.sandbox.request_log().is_empty(),
+        "nothing was asked of GitHub"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_private_key_is_refused_at_setup() {
+    let credentials = Credentials::App {
+        app_id: 1,
+        private_key: "not a key".to_owned().into(),
+    };
+    let result = GitHub::new(
+        GitHubConfig::for_api("http://127.0.0.1:9/api/v3"),
+        &credentials,
+    );
+    assert!(matches!(result, Err(SetupError::Auth(_))), "{result:?}");
+}

@@ -1,0 +1,393 @@
+//! GitHub App auth: JWTs, installation tokens, their scoping and the 401/403 answers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{APP_ID, APP_SLUG, Fixture, app_config, fixture_path, git};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A JWT as an App signs it: RS256, iat 60 s back, exp `exp_in` seconds ahead, iss = `iss`.
+fn jwt_with(key_file: &str, iss: Value, exp_in: i64) -> String {
+    let pem = std::fs::read(fixture_path(key_file)).unwrap();
+    let key = EncodingKey::from_rsa_pem(&pem).unwrap();
+    let claims = json!({ "iat": now() - 60, "exp": now() + exp_in, "iss": iss });
+    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).unwrap()
+}
+
+fn jwt() -> String {
+    jwt_with("app-private-key.pem", json!(APP_ID), 540)
+}
+
+async fn call(
+    fx: &Fixture,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = fx.client.request(method, fx.api(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    common::decode(request.send().await.unwrap()).await
+}
+
+async fn installation_token(fx: &Fixture, body: Value) -> (u16, Value) {
+    let (status, installation) = call(
+        fx,
+        reqwest::Method::GET,
+        "/repos/acme/widgets/installation",
+        Some(&jwt()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{installation}");
+    let id = installation["id"].as_u64().unwrap();
+    call(
+        fx,
+        reqwest::Method::POST,
+        &format!("/app/installations/{id}/access_tokens"),
+        Some(&jwt()),
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn jwt_reaches_app_endpoints_only() {
+    let fx = Fixture::with_app(Some(app_config())).await;
+    let (status, app) = call(&fx, reqwest::Method::GET, "/app", Some(&jwt()), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(app["id"], APP_ID);
+    assert_eq!(app["slug"], APP_SLUG);
+    // The iss claim may also be a string.
+    let string_iss = jwt_with("app-private-key.pem", json!(APP_ID.to_string()), 540);
+    let (status, _) = call(&fx, reqwest::Method::GET, "/app", Some(&string_iss), None).await;
+    assert_eq!(status, 200);
+
+    let (status, installation) = call(
+        &fx,
+        reqwest::Method::GET,
+        "/repos/acme/widgets/installation",
+        Some(&jwt()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(installation["app_id"], APP_ID);
+    assert!(installation["id"].as_u64().is_some());
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::GET,
+        "/repos/acme/none/installation",
+        Some(&jwt()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // A JWT is not a repository credential.
+    let (status, error) = call(
+        &fx,
+        reqwest::Method::GET,
+        "/repos/acme/widgets/contents/README",
+        Some(&jwt()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(error["message"], "Resource not accessible by integration");
+
+    for bad in [
+        jwt_with("app-private-key.pem", json!(APP_ID), -120),
+        jwt_with("other-private-key.pem", json!(APP_ID), 540),
+        jwt_with("app-private-key.pem", json!(APP_ID + 1), 540),
+    ] {
+        let (status, _) = call(&fx, reqwest::Method::GET, "/app", Some(&bad), None).await;
+        assert_eq!(status, 401);
+    }
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::POST,
+        "/app/installations/1/access_tokens",
+        Some(&jwt()),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 404, "unknown installation");
+}
+
+#[tokio::test]
+async fn missing_or_unknown_tokens_are_bad_credentials() {
+    let fx = Fixture::with_app(Some(app_config())).await;
+    for token in [None, Some("ghs_notatokenthesandboxissued0000000000")] {
+        let (status, error) = call(
+            &fx,
+            reqwest::Method::GET,
+            "/repos/acme/widgets",
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert_eq!(error["message"], "Bad credentials");
+    }
+    // Web routes (archives, raw files) need no token.
+    let response = fx
+        .client
+        .get(fx.web("/acme/widgets/raw/main/README"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn narrowed_token_writes_contents_of_one_repository_only() {
+    let fx = Fixture::with_app(Some(app_config())).await;
+    let (status, grant) = installation_token(
+        &fx,
+        json!({ "repositories": ["widgets"], "permissions": { "contents": "write" } }),
+    )
+    .await;
+    assert_eq!(status, 201, "{grant}");
+    let token = grant["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("ghs_"));
+    assert_eq!(
+        grant["permissions"],
+        json!({ "contents": "write", "metadata": "read" })
+    );
+    assert_eq!(grant["repositories"][0]["name"], "widgets");
+    assert_eq!(grant["repositories"][0]["full_name"], "acme/widgets");
+    assert_eq!(grant["repositories"].as_array().unwrap().len(), 1);
+    assert!(grant["expires_at"].as_str().unwrap().ends_with('Z'));
+
+    // Allowed: git data and refs on widgets; the commit is the App's bot and verified.
+    let tree = git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]);
+    let (status, commit) = call(
+        &fx,
+        reqwest::Method::POST,
+        "/repos/acme/widgets/git/commits",
+        Some(&token),
+        Some(json!({ "message": "Update hash for 9.1.1", "tree": tree, "parents": [fx.widgets.main] })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(commit["author"]["name"], "valkey-bot[bot]");
+    assert_eq!(
+        commit["author"]["email"],
+        "4242+valkey-bot[bot]@users.noreply.github.com"
+    );
+    assert_eq!(commit["verification"]["verified"], true);
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::PATCH,
+        "/repos/acme/widgets/git/refs/heads/main",
+        Some(&token),
+        Some(json!({ "sha": commit["sha"] })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::GET,
+        "/repos/acme/widgets",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "metadata is always readable");
+
+    // Refused: another repository, and issues/pulls on this one.
+    let (status, error) = call(
+        &fx,
+        reqwest::Method::GET,
+        "/repos/acme/gadgets/contents/gadget.txt",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(error["message"], "Resource not accessible by integration");
+    let (status, error) = call(
+        &fx,
+        reqwest::Method::POST,
+        "/repos/acme/widgets/issues",
+        Some(&token),
+        Some(json!({ "title": "nope" })),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(error["message"], "Resource not accessible by integration");
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::POST,
+        "/repos/acme/widgets/pulls",
+        Some(&token),
+        Some(json!({ "title": "t", "head": "feature", "base": "main" })),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        fx.sandbox
+            .state()
+            .await
+            .repos
+            .get("acme/widgets")
+            .is_none_or(|repo| repo.issues.is_empty())
+    );
+
+    // The log names the scopes and never the token.
+    let log = fx.sandbox.request_log();
+    let id = grant_installation(&fx).await;
+    assert!(log.iter().any(|entry| entry.scope == "app-jwt"));
+    assert!(
+        log.iter()
+            .any(|entry| entry.scope == format!("installation:{id}"))
+    );
+    let text = serde_json::to_string(&log).unwrap();
+    assert!(!text.contains(&token));
+}
+
+async fn grant_installation(fx: &Fixture) -> u64 {
+    let (_, installation) = call(
+        fx,
+        reqwest::Method::GET,
+        "/repos/acme/widgets/installation",
+        Some(&jwt()),
+        None,
+    )
+    .await;
+    installation["id"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn read_only_and_issue_scopes() {
+    let fx = Fixture::with_app(Some(app_config())).await;
+    let (_, grant) = installation_token(
+        &fx,
+        json!({ "permissions": { "contents": "read", "issues": "write" } }),
+    )
+    .await;
+    let token = grant["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        grant["repositories"].as_array().unwrap().len(),
+        2,
+        "all of the owner's repositories"
+    );
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::GET,
+        "/repos/acme/gadgets/contents/gadget.txt",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::POST,
+        "/repos/acme/widgets/git/blobs",
+        Some(&token),
+        Some(json!({ "content": "x" })),
+    )
+    .await;
+    assert_eq!(status, 403, "contents: read cannot write");
+    let (status, issue) = call(
+        &fx,
+        reqwest::Method::POST,
+        "/repos/acme/widgets/issues",
+        Some(&token),
+        Some(json!({ "title": "Release failed" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(issue["user"]["login"], "valkey-bot[bot]");
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::POST,
+        "/repos/acme/widgets/dispatches",
+        Some(&token),
+        Some(json!({ "event_type": "x" })),
+    )
+    .await;
+    assert_eq!(status, 403, "dispatches need contents: write");
+
+    // A token with all the App's permissions may label a PR; one with only issues may too.
+    let (_, full) = installation_token(&fx, json!({})).await;
+    let full_token = full["token"].as_str().unwrap().to_owned();
+    let (status, pull) = call(
+        &fx,
+        reqwest::Method::POST,
+        "/repos/acme/widgets/pulls",
+        Some(&full_token),
+        Some(json!({ "title": "t", "head": "feature", "base": "main" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let labels_path = format!("/repos/acme/widgets/issues/{}/labels", pull["number"]);
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::POST,
+        &labels_path,
+        Some(&token),
+        Some(json!({ "labels": ["bot"] })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, pulls_only) =
+        installation_token(&fx, json!({ "permissions": { "pull_requests": "write" } })).await;
+    let pulls_token = pulls_only["token"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::POST,
+        &labels_path,
+        Some(&pulls_token),
+        Some(json!({ "labels": ["x"] })),
+    )
+    .await;
+    assert_eq!(status, 200, "labels on a PR accept pull_requests");
+    let issue_labels = format!("/repos/acme/widgets/issues/{}/labels", issue["number"]);
+    let (status, _) = call(
+        &fx,
+        reqwest::Method::POST,
+        &issue_labels,
+        Some(&pulls_token),
+        Some(json!({ "labels": ["x"] })),
+    )
+    .await;
+    assert_eq!(status, 403, "labels on an issue need issues");
+}
+
+#[tokio::test]
+async fn token_requests_beyond_the_installation_are_refused() {
+    let fx = Fixture::with_app(Some(app_config())).await;
+    let (status, _) = installation_token(&fx, json!({ "repositories": ["unknown"] })).await;
+    assert_eq!(status, 422);
+    let (status, _) =
+        installation_token(&fx, json!({ "permissions": { "administration": "write" } })).await;
+    assert_eq!(status, 422);
+    let (status, _) =
+        installation_token(&fx, json!({ "permissions": { "metadata": "write" } })).await;
+    assert_eq!(status, 422);
+    // An installation token cannot mint tokens.
+    let (_, grant) = installation_token(&fx, json!({})).await;
+    let token = grant["token"].as_str().unwrap().to_owned();
+    let (status, _) = call(&fx, reqwest::Method::GET, "/app", Some(&token), None).await;
+    assert_eq!(status, 401);
+}
