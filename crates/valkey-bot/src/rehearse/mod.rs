@@ -58,7 +58,7 @@ pub fn rehearsal_config(base_url: &str) -> anyhow::Result<config::Config> {
 
 /// A fresh RSA key pair: the App's private key (PKCS#1 PEM) and its public key (SPKI PEM).
 fn app_key() -> anyhow::Result<(String, String)> {
-    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
+    let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
         .context("cannot generate the App key")?;
     let private_pem = private.to_pkcs1_pem(LineEnding::LF)?.to_string();
     let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF)?;
