@@ -452,8 +452,11 @@ impl TaskJob {
                     };
                     return Ok(plan.outputs);
                 }
-                Err(DeliverError::Moved { repo, branch }) if attempt < self.task.attempts => {
+                Err(DeliverError::Moved { repo, branch }) => {
                     info!(%repo, %branch, attempt, "branch moved while planning; planning again");
+                    if attempt < self.task.attempts {
+                        tokio::time::sleep(replan_delay(attempt)).await;
+                    }
                 }
                 Err(error) => {
                     return Err(AttemptError::Failed {
@@ -493,6 +496,14 @@ impl TaskJob {
         }
         Ok(())
     }
+}
+
+/// How long to wait before planning again after losing a race for a branch: a random share of a
+/// window that doubles with every attempt (100 ms, 200 ms, 400 ms, ...), so concurrent runs for
+/// several releases spread out instead of colliding again.
+fn replan_delay(attempt: u32) -> Duration {
+    let window = 100u64.saturating_mul(1 << attempt.min(6));
+    Duration::from_millis(rand::random_range(window / 4..=window))
 }
 
 /// `90s` → `1m 30s`.

@@ -16,12 +16,12 @@ use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use valkey_bot_core::config;
 use valkey_bot_core::{Environment, ReleaseRequest, Version};
 use valkey_bot_github::{Credentials, GitHub, GitHubConfig};
-use valkey_bot_sandbox::{AppConfig, Sandbox, SandboxConfig};
+use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
 
 use crate::commands::{Status, fetcher, publish, runner};
 use crate::deliver::Delivered;
 use crate::registry;
-use crate::runner::RunReport;
+use crate::runner::{RunReport, Runner};
 
 /// The version rehearsed when none is given: the first release of a new minor line, which
 /// exercises every task (a new container directory and aliases, a new download page).
@@ -65,50 +65,94 @@ fn app_key() -> anyhow::Result<(String, String)> {
     Ok((private_pem, public_pem))
 }
 
+/// Seeded repositories served by a running sandbox with App authentication: the stage a
+/// rehearsal, the end-to-end tests and the benchmark run releases on.
+pub struct Stage {
+    /// Where the repositories are.
+    pub root: PathBuf,
+    /// The local GitHub serving them.
+    pub sandbox: RunningSandbox,
+    private_key: String,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Stage {
+    /// Seeds the repositories for `versions` (in `keep`, a new or empty directory, or a temporary
+    /// one) and starts the sandbox.
+    pub async fn start(versions: &[Version], keep: Option<&Path>) -> anyhow::Result<Self> {
+        let (root, temp) = match keep {
+            Some(dir) => {
+                if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+                    anyhow::bail!("{}: the directory is not empty", dir.display());
+                }
+                std::fs::create_dir_all(dir)?;
+                (dir.canonicalize()?, None)
+            }
+            None => {
+                let temp = tempfile::tempdir()?;
+                (temp.path().to_owned(), Some(temp))
+            }
+        };
+        seed::seed(&root, versions)?;
+        let (private_key, public_key_pem) = app_key()?;
+        let mut config = SandboxConfig::new(&root);
+        config.app = Some(AppConfig {
+            app_id: APP_ID,
+            slug: APP_SLUG.to_owned(),
+            public_key_pem,
+        });
+        let sandbox = Sandbox::start(config).await?;
+        Ok(Self {
+            root,
+            sandbox,
+            private_key,
+            _temp: temp,
+        })
+    }
+
+    /// The shipped configuration, pointed at this stage.
+    pub fn config(&self) -> anyhow::Result<config::Config> {
+        rehearsal_config(self.sandbox.base_url())
+    }
+
+    /// A runner over `config` that authenticates as the App, exactly as in production.
+    pub fn runner(&self, config: config::Config) -> anyhow::Result<Runner> {
+        let github_config = GitHubConfig::for_api(self.sandbox.api_url());
+        let credentials = Credentials::App {
+            app_id: APP_ID,
+            private_key: self.private_key.clone().into(),
+        };
+        let fetcher = fetcher(&config, self.sandbox.base_url(), None)?;
+        Ok(runner(
+            config,
+            GitHub::new(github_config, &credentials)?,
+            fetcher,
+        ))
+    }
+
+    /// Stops the sandbox (the repositories stay if they were kept).
+    pub async fn shutdown(self) {
+        self.sandbox.shutdown().await;
+    }
+}
+
 /// Runs the rehearsal and prints what happened.
 pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
     let version = Version::parse(args.version.as_deref().unwrap_or(DEMO_VERSION))?;
-    let temp;
-    let root: PathBuf = match &args.keep {
-        Some(dir) => {
-            if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-                anyhow::bail!("--keep {}: the directory is not empty", dir.display());
-            }
-            std::fs::create_dir_all(dir)?;
-            dir.canonicalize()?
-        }
-        None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_owned()
-        }
-    };
-    seed::seed(&root, &version)?;
-    let (private_pem, public_pem) = app_key()?;
-    let mut sandbox_config = SandboxConfig::new(&root);
-    sandbox_config.app = Some(AppConfig {
-        app_id: APP_ID,
-        slug: APP_SLUG.to_owned(),
-        public_key_pem: public_pem,
-    });
-    let sandbox = Sandbox::start(sandbox_config).await?;
-    let base_url = sandbox.base_url().to_owned();
-    println!("Rehearsing the release of Valkey {version} against a local GitHub at {base_url}");
-    println!("Repositories: {}\n", root.display());
-
-    let config = rehearsal_config(&base_url)?;
-    let github_config = GitHubConfig::for_api(sandbox.api_url());
-    let credentials = Credentials::App {
-        app_id: APP_ID,
-        private_key: private_pem.into(),
-    };
-    let fetcher = fetcher(&config, &base_url, None)?;
-    let runner = runner(config, GitHub::new(github_config, &credentials)?, fetcher);
+    let stage = Stage::start(std::slice::from_ref(&version), args.keep.as_deref()).await?;
+    println!(
+        "Rehearsing the release of Valkey {version} against a local GitHub at {}",
+        stage.sandbox.base_url()
+    );
+    println!("Repositories: {}\n", stage.root.display());
+    let runner = stage.runner(stage.config()?)?;
     let report = runner
         .run(&ReleaseRequest::local(version, Environment::Prod), false)
         .await?;
-    print!("{}", changes(&root, &report));
+    print!("{}", changes(&stage.root, &report));
     let status = publish(&report, None)?;
-    sandbox.shutdown().await;
+    let root = stage.root.clone();
+    stage.shutdown().await;
     if args.keep.is_some() {
         println!(
             "\nThe repositories are kept in {}; inspect them with git.",

@@ -148,9 +148,9 @@ fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Writes every repository of a rehearsal of `version` under `root`, as the sandbox serves them.
-pub fn seed(root: &Path, version: &Version) -> Result<(), SeedError> {
-    let source = seed_source(root, version)?;
+/// Writes every repository of a rehearsal of `versions` under `root`, as the sandbox serves them.
+pub fn seed(root: &Path, versions: &[Version]) -> Result<(), SeedError> {
+    let source = seed_source(root, versions)?;
     seed_hashes(root, &source)?;
     let container = Repo::init(root, "valkey-io/valkey-container", "mainline")?;
     container.write_dir(&CONTAINER)?;
@@ -174,11 +174,13 @@ pub fn seed(root: &Path, version: &Version) -> Result<(), SeedError> {
         false,
     )?;
     automation.commit("Initial commit")?;
-    seed_artifacts(root, version)
+    versions
+        .iter()
+        .try_for_each(|version| seed_artifacts(root, version))
 }
 
-/// The Valkey source, one commit and tag per published release and one for `version`.
-fn seed_source(root: &Path, version: &Version) -> Result<Repo, SeedError> {
+/// The Valkey source, one commit and tag per published release and per version of `versions`.
+fn seed_source(root: &Path, versions: &[Version]) -> Result<Repo, SeedError> {
     let repo = Repo::init(root, "valkey-io/valkey", "unstable")?;
     repo.write(
         "README.md",
@@ -186,8 +188,10 @@ fn seed_source(root: &Path, version: &Version) -> Result<Repo, SeedError> {
         false,
     )?;
     let mut releases: Vec<String> = PUBLISHED.iter().map(|v| (*v).to_owned()).collect();
-    if !releases.iter().any(|r| r == version.as_str()) && !version.is_unstable() {
-        releases.push(version.as_str().to_owned());
+    for version in versions.iter().filter(|v| !v.is_unstable()) {
+        if !releases.iter().any(|r| r == version.as_str()) {
+            releases.push(version.as_str().to_owned());
+        }
     }
     for release in &releases {
         let header = format!("#define VALKEY_VERSION \"{release}\"\n");
@@ -224,7 +228,7 @@ fn seed_hashes(root: &Path, source: &Repo) -> Result<(), SeedError> {
 }
 
 /// Binary artifacts of `version` and their `sha256sum`-format checksum files, under `_downloads/releases/`.
-fn seed_artifacts(root: &Path, version: &Version) -> Result<(), SeedError> {
+pub fn seed_artifacts(root: &Path, version: &Version) -> Result<(), SeedError> {
     let dir = root.join("_downloads").join("releases");
     create_dir(&dir)?;
     for (distro, arch) in PLATFORMS {

@@ -1,0 +1,159 @@
+//! End-to-end helpers: a stage (seeded repositories + sandbox with App auth), git plumbing to
+//! change repositories behind the bot's back, and shortcuts to run releases.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use valkey_bot::rehearse::Stage;
+use valkey_bot::runner::{Outcome, RunReport};
+use valkey_bot_core::{Environment, ReleaseRequest, Version};
+
+/// Runs git in `repo` under the stage's root and returns its stdout; panics on failure.
+pub fn git(root: &Path, repo: &str, args: &[&str]) -> String {
+    String::from_utf8(git_bytes(root, repo, args, &[])).unwrap()
+}
+
+fn git_with_env(root: &Path, repo: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    String::from_utf8(git_bytes(root, repo, args, env)).unwrap()
+}
+
+/// Runs git in `repo` and returns its raw stdout.
+pub fn git_bytes(root: &Path, repo: &str, args: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(root.join(repo))
+        .env("GIT_AUTHOR_NAME", "Someone Else")
+        .env("GIT_AUTHOR_EMAIL", "someone@example.com")
+        .env("GIT_COMMITTER_NAME", "Someone Else")
+        .env("GIT_COMMITTER_EMAIL", "someone@example.com")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// The bytes of `path` at the tip of `branch`.
+pub fn file(root: &Path, repo: &str, branch: &str, path: &str) -> String {
+    git(root, repo, &["show", &format!("{branch}:{path}")])
+}
+
+/// Commit subjects on `branch`, newest first.
+pub fn subjects(root: &Path, repo: &str, branch: &str) -> Vec<String> {
+    git(root, repo, &["log", "--format=%s", branch])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Commits `content` as `path` on `branch` without touching any work tree (plumbing only).
+pub fn commit_file(
+    root: &Path,
+    repo: &str,
+    branch: &str,
+    path: &str,
+    content: &str,
+    message: &str,
+) {
+    let index = root.join(format!("index-{}", repo.replace('/', "-")));
+    let index = index.to_str().unwrap();
+    let env = [("GIT_INDEX_FILE", index)];
+    git_with_env(root, repo, &["read-tree", branch], &env);
+    let blob_file = root.join("blob.tmp");
+    std::fs::write(&blob_file, content).unwrap();
+    let blob = git(
+        root,
+        repo,
+        &["hash-object", "-w", blob_file.to_str().unwrap()],
+    );
+    git_with_env(
+        root,
+        repo,
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("100644,{},{path}", blob.trim()),
+        ],
+        &env,
+    );
+    let tree = git_with_env(root, repo, &["write-tree"], &env);
+    let parent = git(root, repo, &["rev-parse", branch]);
+    let commit = git(
+        root,
+        repo,
+        &[
+            "commit-tree",
+            tree.trim(),
+            "-p",
+            parent.trim(),
+            "-m",
+            message,
+        ],
+    );
+    git(
+        root,
+        repo,
+        &[
+            "update-ref",
+            &format!("refs/heads/{branch}"),
+            commit.trim(),
+            parent.trim(),
+        ],
+    );
+    std::fs::remove_file(index).ok();
+}
+
+/// Starts a stage seeded for `versions`.
+pub async fn stage(versions: &[&str]) -> Stage {
+    let versions: Vec<Version> = versions
+        .iter()
+        .map(|v| Version::parse(v).unwrap())
+        .collect();
+    Stage::start(&versions, None).await.unwrap()
+}
+
+/// A production request for `version`, limited to `tasks`.
+pub fn request(version: &str, tasks: &[&str]) -> ReleaseRequest {
+    let mut request = ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod);
+    request.tasks = Some(tasks.iter().map(|t| (*t).to_owned()).collect());
+    request
+}
+
+/// Runs `request` on the stage with the shipped configuration.
+pub async fn run(stage: &Stage, request: &ReleaseRequest) -> RunReport {
+    stage
+        .runner(stage.config().unwrap())
+        .unwrap()
+        .run(request, false)
+        .await
+        .unwrap()
+}
+
+/// The outcome of `task` in `report`.
+pub fn outcome<'a>(report: &'a RunReport, task: &str) -> &'a Outcome {
+    &report
+        .tasks
+        .iter()
+        .find(|t| t.name == task)
+        .unwrap()
+        .outcome
+}
+
+/// The error of a failed task, and whether it was a security failure.
+pub fn failure(report: &RunReport, task: &str) -> (String, bool) {
+    match outcome(report, task) {
+        Outcome::Failed { error, security } => (error.clone(), *security),
+        other => panic!("{task} did not fail: {other:?}"),
+    }
+}
+
+/// The hash line for `version` as the bot writes it, from the archive the stage serves.
+pub fn hash_line_prefix(version: &str) -> String {
+    format!("hash valkey-{version}.tar.gz sha256 ")
+}
