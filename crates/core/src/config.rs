@@ -30,8 +30,32 @@ pub struct Config {
     pub downloads: DownloadSettings,
     /// Per-environment switches.
     pub environments: BTreeMap<Environment, EnvironmentSettings>,
+    /// The release tracking issue, if one is kept.
+    pub tracking: Option<TrackingSettings>,
     /// The tasks, in dependency order (every task after the tasks it needs).
     pub tasks: Vec<TaskConfig>,
+}
+
+/// Where the release tracking issue lives (`[tracking]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingSettings {
+    /// The repository that holds the issues (the automation repository).
+    pub repository: RepoId,
+    /// The label that marks tracking issues.
+    #[serde(default = "default_tracking_label")]
+    pub label: String,
+    /// The workflow file maintainers start for a rerun (for the rerun instructions).
+    #[serde(default = "default_workflow")]
+    pub workflow: String,
+}
+
+fn default_tracking_label() -> String {
+    "release-tracking".into()
+}
+
+fn default_workflow() -> String {
+    "release.yml".into()
 }
 
 impl fmt::Debug for Config {
@@ -164,6 +188,7 @@ struct RawConfig {
     downloads: RawDownloads,
     #[serde(default)]
     environments: BTreeMap<Environment, RawEnvironment>,
+    tracking: Option<TrackingSettings>,
     tasks: BTreeMap<Spanned<String>, RawTask>,
 }
 
@@ -403,6 +428,7 @@ pub fn load(
         run,
         downloads,
         environments,
+        tracking: raw.tracking,
         tasks,
     })
 }

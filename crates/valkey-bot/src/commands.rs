@@ -12,6 +12,10 @@ use valkey_bot_fetch::{FetchPolicy, Fetcher, Url};
 use valkey_bot_github::{Credentials, GitHub, GitHubConfig};
 
 use crate::connect::AppConnector;
+use crate::notify::alert::{self, Webhook};
+use crate::notify::labels::FailedRunLabels;
+use crate::notify::summary;
+use crate::notify::tracking::TrackingIssue;
 use crate::registry;
 use crate::runner::{RunReport, Runner};
 
@@ -145,6 +149,7 @@ pub fn runner(config: Config, github: GitHub, fetcher: Fetcher) -> Runner {
         downloads: Arc::new(fetcher),
         server_url,
         run_date: today_utc(),
+        observers: Vec::new(),
     }
 }
 
@@ -172,24 +177,102 @@ pub fn today_utc() -> String {
     humantime::format_rfc3339(std::time::SystemTime::now()).to_string()[..10].to_owned()
 }
 
-/// Prints the dry-run diffs and the table, and writes the JSON report if asked.
-pub fn publish(report: &RunReport, report_path: Option<&Path>) -> anyhow::Result<Status> {
+/// Where the end of a run is reported.
+#[derive(Default)]
+pub struct Outputs<'a> {
+    /// Write the run report as JSON here.
+    pub report: Option<&'a Path>,
+    /// Append the Markdown summary here (`GITHUB_STEP_SUMMARY`).
+    pub step_summary: Option<&'a Path>,
+    /// Print each task's details in a collapsible group (inside GitHub Actions).
+    pub actions_groups: bool,
+    /// Send failures and security detections here.
+    pub alerts: Option<&'a Webhook>,
+}
+
+impl<'a> Outputs<'a> {
+    /// The outputs GitHub Actions provides, from the environment.
+    pub fn from_env(
+        report: Option<&'a Path>,
+        step_summary: Option<&'a Path>,
+        alerts: Option<&'a Webhook>,
+    ) -> Self {
+        Self {
+            report,
+            step_summary,
+            actions_groups: std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true"),
+            alerts,
+        }
+    }
+}
+
+/// Reports the end of a run: diffs (dry run), per-task groups, the table, the JSON report, the
+/// step summary and the alert. A report or alert that cannot be delivered is logged as an error
+/// and does not change the exit status, which is the run's own.
+pub async fn finish(
+    report: &RunReport,
+    server_url: &str,
+    outputs: &Outputs<'_>,
+) -> anyhow::Result<Status> {
     for task in &report.tasks {
-        if let Some(diff) = task.diff.as_deref().filter(|d| !d.is_empty()) {
+        let diff = task.diff.as_deref().filter(|d| !d.is_empty());
+        if outputs.actions_groups {
+            println!("::group::{}: {}", task.name, task.outcome.label());
+            println!("{}", crate::report::detail(task));
+            task.notes.iter().for_each(|note| println!("note: {note}"));
+            diff.into_iter().for_each(|diff| print!("{diff}"));
+            println!("::endgroup::");
+        } else if let Some(diff) = diff {
             println!("# {} (dry run)\n{diff}", task.name);
         }
     }
     print!("{}", crate::report::table(report));
-    if let Some(path) = report_path {
+    if let Some(path) = outputs.report {
         let json = serde_json::to_vec_pretty(report)?;
-        std::fs::write(path, json)
-            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        if let Err(e) = std::fs::write(path, json) {
+            tracing::error!("cannot write the report to {}: {e}", path.display());
+        }
+    }
+    if let Some(path) = outputs.step_summary
+        && let Err(e) = summary::append(path, &summary::markdown(report, server_url))
+    {
+        tracing::error!("cannot append the run summary to {}: {e}", path.display());
+    }
+    if let (Some(webhook), Some(payload)) = (outputs.alerts, alert::payload(report))
+        && let Err(e) = webhook.send(&payload).await
+    {
+        tracing::error!("{e}");
     }
     Ok(if report.failed() {
         Status::TaskFailed
     } else {
         Status::Success
     })
+}
+
+/// Adds the release tracking issue (when `[tracking]` is configured and the run writes) and
+/// the labelling of failed runs' pull requests.
+pub async fn with_notifications(mut runner: Runner, dry_run: bool) -> Runner {
+    if let Some(tracking) = runner.config.tracking.clone().filter(|_| !dry_run) {
+        match runner.connector.issues(&tracking.repository).await {
+            Ok(issues) => {
+                let needs = runner
+                    .config
+                    .tasks
+                    .iter()
+                    .map(|t| (t.name.clone(), t.needs.clone()))
+                    .collect();
+                let tracker = TrackingIssue::new(issues, tracking, &runner.server_url, needs);
+                runner.observers.push(Arc::new(tracker));
+            }
+            Err(e) => tracing::error!("the release tracking issue cannot be kept: {e}"),
+        }
+    }
+    runner.observers.push(Arc::new(FailedRunLabels {
+        connector: Arc::clone(&runner.connector),
+        config: Arc::clone(&runner.config),
+    }));
+    runner
 }
 
 /// `valkey-bot run`.
@@ -207,8 +290,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Status> {
     )?;
     let github = GitHub::new(github_config, &credentials)?;
     let runner = runner(config, github, fetcher);
+    let dry_run = runner.is_dry_run(&request, args.dry_run);
+    let runner = with_notifications(runner, dry_run).await;
     let report = runner.run(&request, args.dry_run).await?;
-    publish(&report, args.report.as_deref())
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(std::path::PathBuf::from);
+    let webhook = Webhook::from_env();
+    let outputs = Outputs::from_env(
+        args.report.as_deref(),
+        step_summary.as_deref(),
+        webhook.as_ref(),
+    );
+    finish(&report, &runner.server_url, &outputs).await
 }
 
 /// `valkey-bot sandbox`: serves until interrupted; the first line on stdout is the base URL.

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::{Access as Level, Permission, TaskConfig};
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, PullRequest,
-    PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Issue, Issues,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
 };
 use valkey_bot_core::task::Target;
 use valkey_bot_github::{GitHub, ReadOnly, TokenScope};
@@ -64,6 +64,15 @@ impl Connector for AppConnector {
             Access::ReadOnly => Forge::single(Arc::new(ReadOnly(client))),
             Access::ReadWrite => Forge::single(Arc::new(client)),
         })
+    }
+
+    async fn issues(&self, repo: &RepoId) -> Result<Arc<dyn Issues>, GitHubError> {
+        let permissions = BTreeMap::from([(Permission::Issues, Level::Write)]);
+        let client = self
+            .github
+            .client_for(TokenScope::new(repo.clone(), permissions))
+            .await?;
+        Ok(Arc::new(client))
     }
 }
 
@@ -136,6 +145,28 @@ impl PullRequests for NoRepository {
         Err(refused())
     }
     async fn add_labels(&self, _: &RepoId, _: u64, _: &[String]) -> Result<(), GitHubError> {
+        Err(refused())
+    }
+}
+
+#[async_trait]
+impl Issues for NoRepository {
+    async fn find_issue(&self, _: &RepoId, _: &str, _: &str) -> Result<Option<Issue>, GitHubError> {
+        Err(refused())
+    }
+    async fn create_issue(
+        &self,
+        _: &RepoId,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<Issue, GitHubError> {
+        Err(refused())
+    }
+    async fn edit_issue(&self, _: &RepoId, _: u64, _: &str) -> Result<Issue, GitHubError> {
+        Err(refused())
+    }
+    async fn comment(&self, _: &RepoId, _: u64, _: &str) -> Result<(), GitHubError> {
         Err(refused())
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use valkey_bot_core::RepoId;
 use valkey_bot_core::config::TaskConfig;
 use valkey_bot_core::github::{Dispatches, GitHubError, Issues, PullRequests, RepoRead, RepoWrite};
 use valkey_bot_core::task::Target;
@@ -19,19 +20,22 @@ pub struct Forge {
     pub pulls: Arc<dyn PullRequests>,
     /// Events sent to other repositories.
     pub dispatches: Arc<dyn Dispatches>,
+    /// Issues and comments.
+    pub issues: Arc<dyn Issues>,
 }
 
 impl Forge {
     /// A forge whose every operation goes to `github`.
     pub fn single<G>(github: Arc<G>) -> Self
     where
-        G: RepoRead + RepoWrite + PullRequests + Dispatches + 'static,
+        G: RepoRead + RepoWrite + PullRequests + Dispatches + Issues + 'static,
     {
         Self {
             read: github.clone(),
             write: github.clone(),
             pulls: github.clone(),
-            dispatches: github,
+            dispatches: github.clone(),
+            issues: github,
         }
     }
 }
@@ -55,10 +59,8 @@ pub trait Connector: Send + Sync {
         target: Option<&Target>,
         access: Access,
     ) -> Result<Forge, GitHubError>;
-    /// Access for the run itself (the tracking issue), if configured.
-    async fn issues(&self) -> Result<Option<Arc<dyn Issues>>, GitHubError> {
-        Ok(None)
-    }
+    /// Issue access to `repo` for the run itself (the release tracking issue).
+    async fn issues(&self, repo: &RepoId) -> Result<Arc<dyn Issues>, GitHubError>;
 }
 
 /// A connector that hands every task the same forge (tests, and the single-token fallback).
@@ -73,5 +75,9 @@ impl Connector for SharedForge {
         _access: Access,
     ) -> Result<Forge, GitHubError> {
         Ok(self.0.clone())
+    }
+
+    async fn issues(&self, _repo: &RepoId) -> Result<Arc<dyn Issues>, GitHubError> {
+        Ok(Arc::clone(&self.0.issues))
     }
 }

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod deliver;
 pub mod dry_run;
 pub mod forge;
+pub mod notify;
 pub mod registry;
 pub mod rehearse;
 pub mod report;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use valkey_bot::commands::{self, RunArgs, Status};
+use valkey_bot::notify::actions::ActionsFormat;
 use valkey_bot::rehearse::{self, RehearseArgs};
 use valkey_bot_core::Environment;
 
@@ -14,8 +15,9 @@ use valkey_bot_core::Environment;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Log format on standard error.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    /// Log format on standard error (`auto`: GitHub Actions workflow commands when
+    /// GITHUB_ACTIONS=true, readable lines otherwise).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -23,6 +25,10 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LogFormat {
+    /// `actions` inside GitHub Actions, `text` elsewhere.
+    Auto,
+    /// GitHub Actions workflow commands: errors and warnings become annotations.
+    Actions,
     /// Readable lines.
     Text,
     /// One JSON object per line.
@@ -100,8 +106,11 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    let in_actions = std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true");
     match format {
-        LogFormat::Text => builder.init(),
+        LogFormat::Actions => builder.event_format(ActionsFormat).init(),
+        LogFormat::Auto if in_actions => builder.event_format(ActionsFormat).init(),
+        LogFormat::Auto | LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
 }

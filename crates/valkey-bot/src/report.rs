@@ -53,6 +53,17 @@ pub fn describe(delivered: &Delivered) -> String {
     }
 }
 
+/// The web address of a delivery: the commit, or the pull request.
+pub fn link(delivered: &Delivered, server_url: &str) -> Option<String> {
+    match delivered {
+        Delivered::Committed { repo, commit, .. } => {
+            Some(format!("{server_url}/{repo}/commit/{commit}"))
+        }
+        Delivered::PullRequest { url, .. } => Some(url.clone()),
+        Delivered::UpToDate { .. } | Delivered::Dispatched { .. } => None,
+    }
+}
+
 /// The run as an aligned plain-text table.
 pub fn table(report: &RunReport) -> String {
     let rows: Vec<[String; 4]> = report

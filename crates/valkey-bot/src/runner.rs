@@ -31,6 +31,20 @@ pub struct Runner {
     pub server_url: String,
     /// The run's UTC date, `YYYY-MM-DD`.
     pub run_date: String,
+    /// Told when the run starts, as each task finishes, and when the run ends (tracking issue).
+    pub observers: Vec<Arc<dyn RunObserver>>,
+}
+
+/// Follows a run as it happens. Observers report their own problems (a notification that cannot
+/// be delivered never changes a task's outcome).
+#[async_trait::async_trait]
+pub trait RunObserver: Send + Sync {
+    /// The run is about to start these tasks.
+    async fn started(&self, request: &ReleaseRequest, dry_run: bool, tasks: &[String]);
+    /// One task finished (or was skipped).
+    async fn task_finished(&self, request: &ReleaseRequest, dry_run: bool, task: &TaskReport);
+    /// The run ended.
+    async fn finished(&self, report: &RunReport);
 }
 
 /// A request the runner refuses before running anything.
@@ -80,6 +94,8 @@ pub enum Outcome {
         error: String,
         /// Whether a safety check failed (tampering, digest mismatch): always alerts.
         security: bool,
+        /// What a person should do next.
+        next_step: String,
     },
 }
 
@@ -230,6 +246,10 @@ impl Runner {
                 }
             }
         }
+        let names_selected: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+        for observer in &self.observers {
+            observer.started(request, dry_run, &names_selected).await;
+        }
         let request = Arc::new(request.clone());
         let mut reports: BTreeMap<String, TaskReport> = BTreeMap::new();
         let mut outputs: BTreeMap<String, Outputs> = BTreeMap::new();
@@ -275,7 +295,10 @@ impl Runner {
                     inputs,
                     dry_run,
                 };
-                let span = info_span!("task", task = %task.name, version = %request.version);
+                let repository = task
+                    .target(request.environment)
+                    .map_or_else(|| "-".to_owned(), |t| t.repo.to_string());
+                let span = info_span!("task", task = %task.name, version = %request.version, repository = %repository);
                 let handle = running.spawn(job.run().instrument(span));
                 names.insert(handle.id(), task.name.clone());
                 started.insert(task.name.clone(), Instant::now());
@@ -300,7 +323,7 @@ impl Runner {
                     warn!(task = %name, "{message}");
                     (
                         name.clone(),
-                        failed(&name, message, false, duration),
+                        failed(&name, message, duration),
                         Outputs::default(),
                     )
                 }
@@ -345,8 +368,16 @@ fn skipped(name: &str, reason: String) -> TaskReport {
     empty_report(name, Outcome::Skipped { reason }, Duration::ZERO)
 }
 
-fn failed(name: &str, error: String, security: bool, duration: Duration) -> TaskReport {
-    empty_report(name, Outcome::Failed { error, security }, duration)
+fn failed(name: &str, error: String, duration: Duration) -> TaskReport {
+    empty_report(
+        name,
+        Outcome::Failed {
+            error,
+            security: false,
+            next_step: NEXT_BUG.to_owned(),
+        },
+        duration,
+    )
 }
 
 /// One task's run: plan, deliver, re-plan if a branch moved, all under the task's timeout.
@@ -358,9 +389,35 @@ struct TaskJob {
     dry_run: bool,
 }
 
-/// Why an attempt failed.
-enum AttemptError {
-    Failed { error: String, security: bool },
+/// Why an attempt failed, and what to do about it.
+struct AttemptError {
+    error: String,
+    security: bool,
+    next_step: &'static str,
+}
+
+const NEXT_RERUN: &str = "Rerun the task: what is already done is not done twice.";
+const NEXT_FIX: &str = "Fix the cause named in the error, then rerun the task.";
+const NEXT_SECURITY: &str = "Do not rerun blindly: find out why the digest differs (moved tag, tampering, bad build). If the new file is legitimate, rerun with `replace` set to true.";
+const NEXT_FOREIGN: &str = "Someone pushed to the bot's pull request branch: merge or close that pull request, or delete the branch, then rerun.";
+const NEXT_VERIFY: &str =
+    "Read what the rollback did (in the error), check the repository, then rerun.";
+const NEXT_BUG: &str = "This is a bug in the bot: report it with this run's log; rerun once fixed.";
+
+impl From<DeliverError> for AttemptError {
+    fn from(error: DeliverError) -> Self {
+        let next_step = match &error {
+            DeliverError::Moved { .. } => NEXT_RERUN,
+            DeliverError::ForeignCommits { .. } => NEXT_FOREIGN,
+            DeliverError::Verification { .. } => NEXT_VERIFY,
+            DeliverError::GitHub { .. } => NEXT_FIX,
+        };
+        Self {
+            error: error.to_string(),
+            security: false,
+            next_step,
+        }
+    }
 }
 
 impl TaskJob {
@@ -373,8 +430,16 @@ impl TaskJob {
         report.duration = start.elapsed();
         let outputs = match result {
             Ok(Ok(outputs)) => outputs,
-            Ok(Err(AttemptError::Failed { error, security })) => {
-                report.outcome = Outcome::Failed { error, security };
+            Ok(Err(AttemptError {
+                error,
+                security,
+                next_step,
+            })) => {
+                report.outcome = Outcome::Failed {
+                    error,
+                    security,
+                    next_step: next_step.to_owned(),
+                };
                 Outputs::default()
             }
             Err(_) => {
@@ -386,15 +451,24 @@ impl TaskJob {
                 report.outcome = Outcome::Failed {
                     error: format!("timed out after {}; {written}", humanize(timeout)),
                     security: false,
+                    next_step: NEXT_RERUN.to_owned(),
                 };
                 Outputs::default()
             }
         };
-        info!(
-            outcome = report.outcome.label(),
-            seconds = report.duration.as_secs_f64(),
-            "task finished"
-        );
+        match &report.outcome {
+            Outcome::Failed {
+                error,
+                security: true,
+                ..
+            } => tracing::error!("security check failed: {error}"),
+            Outcome::Failed { error, .. } => tracing::error!("{error}"),
+            outcome => info!(
+                outcome = outcome.label(),
+                seconds = report.duration.as_secs_f64(),
+                "task finished"
+            ),
+        }
         (report, outputs)
     }
 
@@ -411,9 +485,10 @@ impl TaskJob {
             .connector
             .connect(&self.task, target, access)
             .await
-            .map_err(|e| AttemptError::Failed {
+            .map_err(|e| AttemptError {
                 error: format!("could not get GitHub access: {e}"),
                 security: false,
+                next_step: NEXT_FIX,
             })?;
         for attempt in 1..=self.task.attempts {
             report.attempts = attempt;
@@ -426,15 +501,15 @@ impl TaskJob {
                 server_url: &self.runner.server_url,
                 run_date: &self.runner.run_date,
             };
-            let plan: Plan = self
-                .task
-                .task
-                .plan(&ctx)
-                .await
-                .map_err(|e| AttemptError::Failed {
-                    security: e.is_security(),
-                    error: e.to_string(),
-                })?;
+            let plan: Plan = self.task.task.plan(&ctx).await.map_err(|e| AttemptError {
+                security: e.is_security(),
+                next_step: if e.is_security() {
+                    NEXT_SECURITY
+                } else {
+                    NEXT_FIX
+                },
+                error: e.to_string(),
+            })?;
             report.notes = plan.notes.clone();
             report.alerts = plan.alerts.clone();
             report.outputs = plan.outputs.to_json();
@@ -458,20 +533,16 @@ impl TaskJob {
                         tokio::time::sleep(replan_delay(attempt)).await;
                     }
                 }
-                Err(error) => {
-                    return Err(AttemptError::Failed {
-                        error: error.to_string(),
-                        security: false,
-                    });
-                }
+                Err(error) => return Err(error.into()),
             }
         }
-        Err(AttemptError::Failed {
+        Err(AttemptError {
             error: format!(
                 "branch kept moving; gave up after {} attempts",
                 self.task.attempts
             ),
             security: false,
+            next_step: NEXT_RERUN,
         })
     }
 

@@ -167,6 +167,7 @@ fn harness(tasks_toml: &str) -> Harness {
         downloads: Arc::new(MemoryDownloads::default()),
         server_url: "https://github.com".into(),
         run_date: "2026-11-23".into(),
+        observers: Vec::new(),
     };
     Harness {
         runner,
@@ -234,9 +235,14 @@ async fn a_timeout_fires_and_says_nothing_was_written() {
     );
     let report = h.runner.run(&request(), false).await.unwrap();
     match outcome(&report, "a") {
-        Outcome::Failed { error, security } => {
+        Outcome::Failed {
+            error,
+            security,
+            next_step,
+        } => {
             assert_eq!(error, "timed out after 100ms; nothing was written");
             assert!(!security);
+            assert!(next_step.starts_with("Rerun"), "{next_step}");
         }
         other => panic!("{other:?}"),
     }

@@ -18,7 +18,7 @@ use valkey_bot_core::{Environment, ReleaseRequest, Version};
 use valkey_bot_github::{Credentials, GitHub, GitHubConfig};
 use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
 
-use crate::commands::{Status, fetcher, publish, runner};
+use crate::commands::{Outputs, Status, fetcher, finish, runner, with_notifications};
 use crate::deliver::Delivered;
 use crate::registry;
 use crate::runner::{RunReport, Runner};
@@ -145,12 +145,12 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
         stage.sandbox.base_url()
     );
     println!("Repositories: {}\n", stage.root.display());
-    let runner = stage.runner(stage.config()?)?;
+    let runner = with_notifications(stage.runner(stage.config()?)?, false).await;
     let report = runner
         .run(&ReleaseRequest::local(version, Environment::Prod), false)
         .await?;
     print!("{}", changes(&stage.root, &report));
-    let status = publish(&report, None)?;
+    let status = finish(&report, &runner.server_url, &Outputs::default()).await?;
     let root = stage.root.clone();
     stage.shutdown().await;
     if args.keep.is_some() {

@@ -148,7 +148,9 @@ pub fn outcome<'a>(report: &'a RunReport, task: &str) -> &'a Outcome {
 /// The error of a failed task, and whether it was a security failure.
 pub fn failure(report: &RunReport, task: &str) -> (String, bool) {
     match outcome(report, task) {
-        Outcome::Failed { error, security } => (error.clone(), *security),
+        Outcome::Failed {
+            error, security, ..
+        } => (error.clone(), *security),
         other => panic!("{task} did not fail: {other:?}"),
     }
 }

@@ -1,0 +1,65 @@
+//! The run summary in Markdown, for the GitHub Actions run page (`GITHUB_STEP_SUMMARY`).
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::report::{detail, link};
+use crate::runner::{Outcome, RunReport};
+
+/// The summary: one row per task with outcome, duration, link, and for a failure what to do next.
+pub fn markdown(report: &RunReport, server_url: &str) -> String {
+    let request = &report.request;
+    let mode = if report.dry_run {
+        ", dry run: nothing was written"
+    } else {
+        ""
+    };
+    let mut out = format!(
+        "## valkey-bot: Valkey {} ({}{mode})\n\n| task | outcome | duration | link | details |\n| --- | --- | --- | --- | --- |\n",
+        request.version, request.environment
+    );
+    for task in &report.tasks {
+        let icon = match &task.outcome {
+            Outcome::Done | Outcome::UpToDate => "✅",
+            Outcome::Planned => "📝",
+            Outcome::Skipped { .. } => "⏭️",
+            Outcome::Failed { security: true, .. } => "🚨",
+            Outcome::Failed { .. } => "❌",
+        };
+        let links: Vec<String> = task
+            .delivered
+            .iter()
+            .filter_map(|d| link(d, server_url))
+            .map(|url| format!("[{}]({url})", url.rsplit('/').next().unwrap_or("link")))
+            .collect();
+        let mut details = cell(&detail(task));
+        if let Outcome::Failed { next_step, .. } = &task.outcome {
+            details.push_str(&format!("<br>**Next:** {}", cell(next_step)));
+        }
+        out.push_str(&format!(
+            "| {} | {icon} {} | {:.1}s | {} | {details} |\n",
+            task.name,
+            task.outcome.label(),
+            task.duration.as_secs_f64(),
+            links.join(" ")
+        ));
+    }
+    out
+}
+
+/// Makes text safe inside a table cell: no pipes, no line breaks, no HTML.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+/// Appends the summary to the file GitHub Actions shows on the run page.
+pub fn append(path: &Path, markdown: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(markdown.as_bytes())
+}

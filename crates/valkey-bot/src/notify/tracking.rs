@@ -1,0 +1,306 @@
+//! The release tracking issue, "Release status for Valkey <version>", in the automation
+//! repository: a checklist of every task with its status, link and duration. Created once per
+//! version, edited as tasks finish; every failure adds a comment with the error and the exact
+//! rerun to start. The issue body carries its own state (a hidden JSON comment), so a rerun of some
+//! tasks keeps the lines of the others.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::Mutex;
+use tracing::error;
+use valkey_bot_core::ReleaseRequest;
+use valkey_bot_core::config::TrackingSettings;
+use valkey_bot_core::github::Issues;
+
+use crate::report::{detail, link};
+use crate::runner::{Outcome, RunObserver, RunReport, TaskReport};
+
+const STATE_MARKER: &str = "<!-- valkey-bot-state ";
+
+/// One task's line of the checklist.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Line {
+    /// `done`, `up to date`, `failed`, ... or `pending`.
+    pub status: String,
+    /// Whether the task needs nothing more (done or up to date).
+    pub complete: bool,
+    /// Seconds it took.
+    pub seconds: Option<f64>,
+    /// What it changed, or why it failed.
+    pub detail: String,
+    /// A link to the commit or pull request.
+    pub link: Option<String>,
+}
+
+/// The issue's title for `version`.
+pub fn title(version: &str) -> String {
+    format!("Release status for Valkey {version}")
+}
+
+/// Renders the issue body from the checklist.
+pub fn body(version: &str, lines: &BTreeMap<String, Line>) -> String {
+    let mut out = format!(
+        "Post-release tasks for Valkey {version}, kept up to date by valkey-bot. A failure adds a comment with the rerun to start.\n\n"
+    );
+    for (task, line) in lines {
+        let check = if line.complete { "x" } else { " " };
+        let mut entry = format!("- [{check}] **{task}**: {}", line.status);
+        if let Some(seconds) = line.seconds {
+            entry.push_str(&format!(" in {seconds:.1}s"));
+        }
+        if !line.detail.is_empty() {
+            entry.push_str(&format!(" — {}", markdown_escape(&line.detail)));
+        }
+        if let Some(link) = &line.link {
+            entry.push_str(&format!(" ([link]({link}))"));
+        }
+        out.push_str(&entry);
+        out.push('\n');
+    }
+    let state = serde_json::to_string(lines)
+        .unwrap_or_default()
+        .replace("--", "\\u002d\\u002d");
+    out.push_str(&format!("\n{STATE_MARKER}{state} -->\n"));
+    out
+}
+
+/// The checklist stored in a body written by [`body`]; empty if there is none.
+pub fn parse_state(body: &str) -> BTreeMap<String, Line> {
+    body.rsplit_once(STATE_MARKER)
+        .and_then(|(_, rest)| rest.split_once(" -->"))
+        .and_then(|(json, _)| serde_json::from_str(json).ok())
+        .unwrap_or_default()
+}
+
+/// Escapes text for a Markdown list item: no HTML, no links, no line breaks.
+fn markdown_escape(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+        .chars()
+        .flat_map(|c| match c {
+            '<' | '>' | '[' | ']' | '*' | '_' | '`' | '|' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
+/// The comment posted when a task fails: the error and the exact rerun.
+pub fn failure_comment(
+    request: &ReleaseRequest,
+    task: &TaskReport,
+    rerun_tasks: &[String],
+    workflow: &str,
+) -> String {
+    let error = match &task.outcome {
+        Outcome::Failed { error, .. } => error.as_str(),
+        _ => "",
+    };
+    let security = matches!(task.outcome, Outcome::Failed { security: true, .. });
+    let tasks = rerun_tasks.join(",");
+    let version = &request.version;
+    let environment = request.environment;
+    let mut out = format!(
+        "### `{}` failed\n\n```\n{}\n```\n\n",
+        task.name,
+        error.replace("```", "'''")
+    );
+    if security {
+        out.push_str(
+            "This is a **security check**: nothing was written. Find out why the digest differs before doing anything else. \
+             If the new file is legitimate, rerun with `replace` set to `true`.\n\n",
+        );
+    }
+    out.push_str(&format!(
+        "To rerun once the cause is fixed, start the `{workflow}` workflow with:\n\n\
+         | input | value |\n| --- | --- |\n| version | `{version}` |\n| environment | `{environment}` |\n\
+         | tasks | `{tasks}` |\n| dry_run | `false` |\n| replace | `false` |\n\n\
+         or: `gh workflow run {workflow} -f version={version} -f environment={environment} -f tasks={tasks} -f dry_run=false`\n"
+    ));
+    out
+}
+
+/// Keeps the tracking issue of a run.
+pub struct TrackingIssue {
+    issues: Arc<dyn Issues>,
+    settings: TrackingSettings,
+    server_url: String,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    number: Option<u64>,
+    lines: BTreeMap<String, Line>,
+    /// Who needs whom, to name the dependents a rerun must include.
+    needs: BTreeMap<String, Vec<String>>,
+}
+
+impl TrackingIssue {
+    /// A tracker writing through `issues`, linking to `server_url`; `needs` maps each task to
+    /// the tasks it needs.
+    pub fn new(
+        issues: Arc<dyn Issues>,
+        settings: TrackingSettings,
+        server_url: &str,
+        needs: BTreeMap<String, Vec<String>>,
+    ) -> Self {
+        Self {
+            issues,
+            settings,
+            server_url: server_url.trim_end_matches('/').to_owned(),
+            state: Mutex::new(State {
+                needs,
+                ..State::default()
+            }),
+        }
+    }
+
+    async fn write_body(&self, version: &str, state: &State) {
+        let Some(number) = state.number else { return };
+        let repo = &self.settings.repository;
+        if let Err(e) = self
+            .issues
+            .edit_issue(repo, number, &body(version, &state.lines))
+            .await
+        {
+            error!(%repo, number, "cannot update the release tracking issue: {e}");
+        }
+    }
+
+    /// The failed task and every task that (transitively) needs it, for the rerun.
+    fn rerun_tasks(state: &State, failed: &str) -> Vec<String> {
+        let mut tasks = vec![failed.to_owned()];
+        let mut index = 0;
+        while index < tasks.len() {
+            let current = tasks[index].clone();
+            for (task, needs) in &state.needs {
+                if needs.contains(&current) && !tasks.contains(task) {
+                    tasks.push(task.clone());
+                }
+            }
+            index += 1;
+        }
+        tasks
+    }
+}
+
+#[async_trait]
+impl RunObserver for TrackingIssue {
+    async fn started(&self, request: &ReleaseRequest, dry_run: bool, tasks: &[String]) {
+        if dry_run {
+            return;
+        }
+        let version = request.version.as_str();
+        let repo = &self.settings.repository;
+        let title = title(version);
+        let mut state = self.state.lock().await;
+        let existing = match self
+            .issues
+            .find_issue(repo, &title, &self.settings.label)
+            .await
+        {
+            Ok(found) => found,
+            Err(e) => {
+                error!(%repo, "cannot look up the release tracking issue: {e}");
+                return;
+            }
+        };
+        if let Some(issue) = &existing {
+            state.lines = parse_state(&issue.body);
+        }
+        for task in tasks {
+            state.lines.insert(
+                task.clone(),
+                Line {
+                    status: "pending".into(),
+                    complete: false,
+                    seconds: None,
+                    detail: String::new(),
+                    link: None,
+                },
+            );
+        }
+        match existing {
+            Some(issue) => {
+                state.number = Some(issue.number);
+                self.write_body(version, &state).await;
+            }
+            None => match self
+                .issues
+                .create_issue(
+                    repo,
+                    &title,
+                    &body(version, &state.lines),
+                    &self.settings.label,
+                )
+                .await
+            {
+                Ok(issue) => state.number = Some(issue.number),
+                Err(e) => error!(%repo, "cannot open the release tracking issue: {e}"),
+            },
+        }
+    }
+
+    async fn task_finished(&self, request: &ReleaseRequest, dry_run: bool, task: &TaskReport) {
+        if dry_run {
+            return;
+        }
+        let mut state = self.state.lock().await;
+        state.lines.insert(
+            task.name.clone(),
+            Line {
+                status: task.outcome.label().to_owned(),
+                complete: matches!(task.outcome, Outcome::Done | Outcome::UpToDate),
+                seconds: Some((task.duration.as_secs_f64() * 10.0).round() / 10.0),
+                detail: detail(task),
+                link: task
+                    .delivered
+                    .iter()
+                    .find_map(|d| link(d, &self.server_url)),
+            },
+        );
+        let version = request.version.as_str();
+        self.write_body(version, &state).await;
+        if let (Outcome::Failed { .. }, Some(number)) = (&task.outcome, state.number) {
+            let rerun = Self::rerun_tasks(&state, &task.name);
+            let comment = failure_comment(request, task, &rerun, &self.settings.workflow);
+            let repo = &self.settings.repository;
+            if let Err(e) = self.issues.comment(repo, number, &comment).await {
+                error!(%repo, number, "cannot comment on the release tracking issue: {e}");
+            }
+        }
+    }
+
+    async fn finished(&self, _report: &RunReport) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(status: &str, complete: bool) -> Line {
+        Line {
+            status: status.into(),
+            complete,
+            seconds: Some(1.25),
+            detail: "pull request opened: <b>[x](y)</b>".into(),
+            link: Some("https://github.com/valkey-io/valkey-container/pull/7".into()),
+        }
+    }
+
+    #[test]
+    fn the_body_is_a_checklist_that_carries_its_own_state() {
+        let lines = BTreeMap::from([
+            ("checksums".to_owned(), line("done", true)),
+            ("website".to_owned(), line("failed", false)),
+        ]);
+        let rendered = body("9.1.1", &lines);
+        assert!(rendered.contains(
+            "- [x] **checksums**: done in 1.2s — pull request opened: \\<b\\>\\[x\\](y)\\</b\\> ([link](https://github.com/valkey-io/valkey-container/pull/7))\n"
+        ), "{rendered}");
+        assert!(rendered.contains("- [ ] **website**: failed"), "{rendered}");
+        assert_eq!(parse_state(&rendered), lines);
+        assert!(parse_state("a body someone wrote").is_empty());
+    }
+}
