@@ -108,8 +108,10 @@ fn init_logging(format: LogFormat) {
         .with_writer(std::io::stderr);
     let in_actions = std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true");
     match format {
-        LogFormat::Actions => builder.event_format(ActionsFormat).init(),
-        LogFormat::Auto if in_actions => builder.event_format(ActionsFormat).init(),
+        LogFormat::Actions => builder.with_ansi(false).event_format(ActionsFormat).init(),
+        LogFormat::Auto if in_actions => {
+            builder.with_ansi(false).event_format(ActionsFormat).init()
+        }
         LogFormat::Auto | LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }

@@ -273,13 +273,14 @@ impl Runner {
                     .iter()
                     .find(|n| reports[n.as_str()].outcome.is_failure())
                 {
-                    reports.insert(
-                        task.name.clone(),
-                        skipped(
-                            &task.name,
-                            format!("needs `{failed}`, which did not succeed"),
-                        ),
+                    let report = skipped(
+                        &task.name,
+                        format!("needs `{failed}`, which did not succeed"),
                     );
+                    for observer in &self.observers {
+                        observer.task_finished(&request, dry_run, &report).await;
+                    }
+                    reports.insert(task.name.clone(), report);
                     continue;
                 }
                 let mut inputs = Outputs::default();
@@ -328,17 +329,24 @@ impl Runner {
                     )
                 }
             };
+            for observer in &self.observers {
+                observer.task_finished(&request, dry_run, &report).await;
+            }
             outputs.insert(name.clone(), task_outputs);
             reports.insert(name, report);
         }
-        Ok(RunReport {
+        let report = RunReport {
             request: (*request).clone(),
             dry_run,
             tasks: tasks
                 .iter()
                 .filter_map(|t| reports.remove(&t.name))
                 .collect(),
-        })
+        };
+        for observer in &self.observers {
+            observer.finished(&report).await;
+        }
+        Ok(report)
     }
 }
 
@@ -461,7 +469,7 @@ impl TaskJob {
                 error,
                 security: true,
                 ..
-            } => tracing::error!("security check failed: {error}"),
+            } => tracing::error!("{error}"),
             Outcome::Failed { error, .. } => tracing::error!("{error}"),
             outcome => info!(
                 outcome = outcome.label(),

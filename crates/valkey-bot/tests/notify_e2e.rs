@@ -1,0 +1,551 @@
+//! Telling people, end to end against the sandbox: the tracking issue (created, updated on a
+//! rerun, commented on failure), the step summary, the JSON report, the alert payload, Actions
+//! annotations, and the rollback of a write that fails verification.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use common::*;
+use valkey_bot::commands::{Outputs, Status, finish, with_notifications};
+use valkey_bot::forge::{Access, Connector, Forge};
+use valkey_bot::notify::actions::ActionsFormat;
+use valkey_bot::notify::alert::Webhook;
+use valkey_bot::rehearse::Stage;
+use valkey_bot::runner::{Outcome, RunReport};
+use valkey_bot_core::RepoId;
+use valkey_bot_core::config::TaskConfig;
+use valkey_bot_core::github::{
+    CommitId, CommitSummary, DirEntry, FileWrite, GitHubError, Issues, RepoRead, RepoWrite,
+};
+use valkey_bot_core::task::Target;
+
+const HASHES: &str = "valkey-io/valkey-hashes";
+const AUTOMATION: &str = "valkey-io/valkey-automation-bot";
+
+/// A webhook receiver on loopback that records every JSON body and answers `status`.
+struct Receiver {
+    url: String,
+    bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+async fn receiver(status: u16) -> Receiver {
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&bodies);
+    let app = axum::Router::new().route(
+        "/hook/secret-token",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.lock().unwrap().push(body);
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/hook/secret-token",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Receiver { url, bodies }
+}
+
+/// Runs `request` with notifications and reports to files, as `valkey-bot run` does in Actions.
+struct Notified {
+    report: RunReport,
+    status: Status,
+    summary: String,
+    json: serde_json::Value,
+}
+
+async fn run_notified(
+    stage: &Stage,
+    request: &valkey_bot_core::ReleaseRequest,
+    webhook: Option<&Webhook>,
+) -> Notified {
+    let runner = with_notifications(stage.runner(stage.config().unwrap()).unwrap(), false).await;
+    notified(stage, runner, request, webhook).await
+}
+
+async fn notified(
+    stage: &Stage,
+    runner: valkey_bot::runner::Runner,
+    request: &valkey_bot_core::ReleaseRequest,
+    webhook: Option<&Webhook>,
+) -> Notified {
+    let summary_path = stage.root.join("summary.md");
+    let report_path = stage.root.join("report.json");
+    std::fs::remove_file(&summary_path).ok();
+    let report = runner.run(request, false).await.unwrap();
+    let outputs = Outputs {
+        report: Some(&report_path),
+        step_summary: Some(&summary_path),
+        actions_groups: true,
+        alerts: webhook,
+    };
+    let status = finish(&report, &runner.server_url, &outputs).await.unwrap();
+    Notified {
+        report,
+        status,
+        summary: std::fs::read_to_string(&summary_path).unwrap(),
+        json: serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap(),
+    }
+}
+
+async fn tracking_issues(stage: &Stage) -> Vec<valkey_bot_sandbox::Issue> {
+    let state = stage.sandbox.state().await;
+    state
+        .repo(AUTOMATION)
+        .map(|r| r.issues.clone())
+        .unwrap_or_default()
+}
+
+async fn comments(stage: &Stage) -> Vec<String> {
+    let state = stage.sandbox.state().await;
+    state
+        .repo(AUTOMATION)
+        .map(|r| r.comments.iter().map(|c| c.body.clone()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_success_then_a_rerun_keep_one_tracking_issue_and_send_no_alert() {
+    let stage = stage(&["9.1.0"]).await;
+    let hook = receiver(200).await;
+    let webhook = Webhook::new(hook.url.clone().into());
+    let first = run_notified(&stage, &request("9.1.0", &["checksums"]), Some(&webhook)).await;
+    assert_eq!(first.status, Status::Success);
+
+    let issues = tracking_issues(&stage).await;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].title, "Release status for Valkey 9.1.0");
+    assert_eq!(issues[0].labels, ["release-tracking"]);
+    let body = issues[0].body.clone().unwrap();
+    let head = git(&stage.root, HASHES, &["rev-parse", "main"]);
+    assert!(body.contains("- [x] **checksums**: done in "), "{body}");
+    assert!(
+        body.contains(&format!(
+            "([link]({}/{HASHES}/commit/{})",
+            stage.sandbox.base_url(),
+            head.trim()
+        )),
+        "{body}"
+    );
+
+    assert!(
+        first.summary.starts_with(
+            "## valkey-bot: Valkey 9.1.0 (prod)\n\n| task | outcome | duration | link | details |\n"
+        ),
+        "{}",
+        first.summary
+    );
+    assert!(
+        first.summary.contains("| checksums | ✅ done | "),
+        "{}",
+        first.summary
+    );
+    assert!(
+        first.summary.contains(&format!(
+            "[{}]({}/{HASHES}/commit/{})",
+            head.trim(),
+            stage.sandbox.base_url(),
+            head.trim()
+        )),
+        "{}",
+        first.summary
+    );
+    assert_eq!(first.json["tasks"][0]["outcome"], "done");
+    assert_eq!(first.json["tasks"][0]["delivered"][0]["kind"], "committed");
+    assert_eq!(first.json["request"]["version"], "9.1.0");
+
+    let rerun = run_notified(&stage, &request("9.1.0", &["checksums"]), Some(&webhook)).await;
+    assert_eq!(rerun.report.tasks[0].outcome, Outcome::UpToDate);
+    let issues = tracking_issues(&stage).await;
+    assert_eq!(issues.len(), 1, "the rerun updated the same issue");
+    assert!(
+        issues[0]
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("- [x] **checksums**: up to date")
+    );
+    assert!(comments(&stage).await.is_empty());
+    assert!(
+        hook.bodies.lock().unwrap().is_empty(),
+        "nothing to alert about"
+    );
+    stage.shutdown().await;
+}
+
+fn forge_retag(stage: &Stage) {
+    let readme = file(&stage.root, HASHES, "main", "README");
+    let forged = format!(
+        "{readme}hash valkey-9.1.0.tar.gz sha256 {} {}/valkey-io/valkey/archive/refs/tags/9.1.0.tar.gz\n",
+        "ab".repeat(32),
+        stage.sandbox.base_url()
+    );
+    commit_file(
+        &stage.root,
+        HASHES,
+        "main",
+        "README",
+        &forged,
+        "Update hash for 9.1.0",
+    );
+}
+
+/// Collects everything written through a `tracing` subscriber.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_security_failure_alerts_comments_with_the_rerun_and_annotates() {
+    let stage = stage(&["9.1.0"]).await;
+    forge_retag(&stage);
+    let hook = receiver(200).await;
+    let webhook = Webhook::new(hook.url.clone().into());
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .event_format(ActionsFormat)
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let run = run_notified(&stage, &request("9.1.0", &["checksums"]), Some(&webhook)).await;
+    drop(guard);
+
+    assert_eq!(run.status, Status::TaskFailed);
+    let log = logs.text();
+    assert!(
+        log.contains("::error title=valkey-bot%3A checksums::"),
+        "{log}"
+    );
+    assert!(
+        log.contains("task=checksums version=9.1.0 repository=valkey-io/valkey-hashes"),
+        "{log}"
+    );
+
+    let alerts = hook.bodies.lock().unwrap().clone();
+    assert_eq!(alerts.len(), 1);
+    let text = alerts[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            ":rotating_light: valkey-bot: a security check failed for Valkey 9.1.0 (prod)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("`checksums` SECURITY CHECK FAILED"), "{text}");
+
+    assert!(
+        run.summary.contains("| checksums | 🚨 failed |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("<br>**Next:** Do not rerun blindly"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(run.json["tasks"][0]["security"], true);
+
+    let comments = comments(&stage).await;
+    assert_eq!(comments.len(), 1, "one comment, for the failed task");
+    assert!(
+        comments[0].starts_with("### `checksums` failed\n"),
+        "{}",
+        comments[0]
+    );
+    assert!(
+        comments[0].contains("This is a **security check**"),
+        "{}",
+        comments[0]
+    );
+    assert!(
+        comments[0].contains("gh workflow run release.yml -f version=9.1.0 -f environment=prod -f tasks=checksums -f dry_run=false"),
+        "{}",
+        comments[0]
+    );
+    let body = tracking_issues(&stage).await[0].body.clone().unwrap();
+    assert!(body.contains("- [ ] **checksums**: failed"), "{body}");
+    for text in [
+        log.as_str(),
+        text,
+        run.summary.as_str(),
+        comments[0].as_str(),
+        body.as_str(),
+    ] {
+        assert!(
+            !text.contains("secret-token"),
+            "the webhook address leaked: {text}"
+        );
+    }
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_alert_that_cannot_be_delivered_does_not_hide_the_failure() {
+    let stage = stage(&["9.1.0"]).await;
+    forge_retag(&stage);
+    let hook = receiver(500).await;
+    let webhook = Webhook::new(hook.url.clone().into());
+    let run = run_notified(&stage, &request("9.1.0", &["checksums"]), Some(&webhook)).await;
+    assert_eq!(
+        run.status,
+        Status::TaskFailed,
+        "the run's own failure, not the alert's"
+    );
+    assert_eq!(hook.bodies.lock().unwrap().len(), 1, "it was attempted");
+    stage.shutdown().await;
+}
+
+/// Runs once, after the bot's first branch move (someone else pushing in between).
+type AfterMove = Option<Box<dyn FnOnce() + Send>>;
+
+/// Wraps the real GitHub access: reads of `README` at a commit the bot created come back corrupted
+/// (so verification fails), and after the bot moves a branch, `after_move` runs once.
+struct Corrupting {
+    inner: Arc<dyn Connector>,
+    after_move: Mutex<AfterMove>,
+}
+
+struct CorruptingRepo {
+    read: Arc<dyn RepoRead>,
+    write: Arc<dyn RepoWrite>,
+    written: Mutex<Vec<String>>,
+    after_move: Arc<Mutex<AfterMove>>,
+}
+
+#[async_trait]
+impl RepoRead for CorruptingRepo {
+    async fn branch_head(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+    ) -> Result<Option<CommitId>, GitHubError> {
+        self.read.branch_head(repo, branch).await
+    }
+    async fn read_file(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Bytes>, GitHubError> {
+        let real = self.read.read_file(repo, reference, path).await?;
+        if path == "README"
+            && self
+                .written
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|id| id == reference)
+        {
+            return Ok(Some(Bytes::from_static(b"not what was written\n")));
+        }
+        Ok(real)
+    }
+    async fn list_dir(
+        &self,
+        repo: &RepoId,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
+        self.read.list_dir(repo, reference, path).await
+    }
+}
+
+#[async_trait]
+impl RepoWrite for CorruptingRepo {
+    async fn own_login(&self) -> Result<String, GitHubError> {
+        self.write.own_login().await
+    }
+    async fn create_commit(
+        &self,
+        repo: &RepoId,
+        parent: &str,
+        files: &[FileWrite],
+        message: &str,
+    ) -> Result<CommitId, GitHubError> {
+        let id = self
+            .write
+            .create_commit(repo, parent, files, message)
+            .await?;
+        if !message.starts_with("Revert") {
+            self.written.lock().unwrap().push(id.clone());
+        }
+        Ok(id)
+    }
+    async fn move_branch(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+        force: bool,
+    ) -> Result<(), GitHubError> {
+        self.write.move_branch(repo, branch, commit, force).await?;
+        if let Some(hook) = self.after_move.lock().unwrap().take() {
+            hook();
+        }
+        Ok(())
+    }
+    async fn create_branch(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+    ) -> Result<(), GitHubError> {
+        self.write.create_branch(repo, branch, commit).await
+    }
+    async fn commits_between(
+        &self,
+        repo: &RepoId,
+        base: &str,
+        head: &str,
+    ) -> Result<Vec<CommitSummary>, GitHubError> {
+        self.write.commits_between(repo, base, head).await
+    }
+}
+
+#[async_trait]
+impl Connector for Corrupting {
+    async fn connect(
+        &self,
+        task: &TaskConfig,
+        target: Option<&Target>,
+        access: Access,
+    ) -> Result<Forge, GitHubError> {
+        let forge = self.inner.connect(task, target, access).await?;
+        let repo = Arc::new(CorruptingRepo {
+            read: Arc::clone(&forge.read),
+            write: Arc::clone(&forge.write),
+            written: Mutex::new(Vec::new()),
+            after_move: Arc::new(Mutex::new(self.after_move.lock().unwrap().take())),
+        });
+        Ok(Forge {
+            read: repo.clone(),
+            write: repo,
+            ..forge
+        })
+    }
+    async fn issues(&self, repo: &RepoId) -> Result<Arc<dyn Issues>, GitHubError> {
+        self.inner.issues(repo).await
+    }
+}
+
+async fn corrupting_run(stage: &Stage, after_move: AfterMove) -> RunReport {
+    let runner = stage.runner(stage.config().unwrap()).unwrap();
+    let runner = valkey_bot::runner::Runner {
+        connector: Arc::new(Corrupting {
+            inner: Arc::clone(&runner.connector),
+            after_move: Mutex::new(after_move),
+        }),
+        ..runner
+    };
+    runner
+        .run(&request("9.1.0", &["checksums"]), false)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_write_that_fails_verification_is_rolled_back() {
+    let stage = stage(&["9.1.0"]).await;
+    let before = git(&stage.root, HASHES, &["rev-parse", "main"]);
+    let report = corrupting_run(&stage, None).await;
+    let (error, _) = failure(&report, "checksums");
+    assert!(
+        error.contains("verification failed after writing commit"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "rolled back: `main` was moved back to {}",
+            before.trim()
+        )),
+        "{error}"
+    );
+    assert_eq!(
+        git(&stage.root, HASHES, &["rev-parse", "main"]),
+        before,
+        "the branch is restored"
+    );
+    match &report.tasks[0].outcome {
+        Outcome::Failed { next_step, .. } => assert!(
+            next_step.starts_with("Read what the rollback did"),
+            "{next_step}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_write_that_fails_verification_after_the_branch_moved_gets_a_revert_pull_request() {
+    let stage = stage(&["9.1.0"]).await;
+    let root = stage.root.clone();
+    let someone = Box::new(move || {
+        commit_file(
+            &root,
+            HASHES,
+            "main",
+            "NOTES",
+            "someone else's change\n",
+            "Add notes",
+        );
+    });
+    let report = corrupting_run(&stage, Some(someone)).await;
+    let (error, _) = failure(&report, "checksums");
+    assert!(
+        error.contains("`main` moved since; revert pull request opened: "),
+        "{error}"
+    );
+    let subjects = subjects(&stage.root, HASHES, "main");
+    assert_eq!(
+        subjects[..2],
+        ["Add notes", "Update hash for 9.1.0"],
+        "nothing was force-moved"
+    );
+
+    let state = stage.sandbox.state().await;
+    let pulls: Vec<_> = state
+        .repo(HASHES)
+        .unwrap()
+        .issues
+        .iter()
+        .filter(|i| i.pull.is_some())
+        .collect();
+    assert_eq!(pulls.len(), 1);
+    assert_eq!(pulls[0].title, "Revert \"Update hash for 9.1.0\"");
+    let branch = pulls[0].pull.as_ref().unwrap();
+    let reverted = file(&stage.root, HASHES, &branch.head_ref, "README");
+    assert!(
+        !reverted.contains("valkey-9.1.0.tar.gz"),
+        "the revert removes the bot's line: {reverted}"
+    );
+    assert_eq!(
+        file(&stage.root, HASHES, &branch.head_ref, "NOTES"),
+        "someone else's change\n",
+        "and keeps theirs"
+    );
+    stage.shutdown().await;
+}
