@@ -9,11 +9,22 @@ pub struct Sha256Digest([u8; 32]);
 
 /// Why a string is not a lowercase hexadecimal SHA-256 digest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "not a SHA-256 digest (expected 64 lowercase hexadecimal characters, got {len} characters)"
-)]
-pub struct DigestError {
-    len: usize,
+pub enum DigestError {
+    /// Not 64 characters long.
+    #[error("a SHA-256 digest has 64 hex characters, found {len}")]
+    Length {
+        /// The number of characters found.
+        len: usize,
+    },
+    /// Hex, but with uppercase letters.
+    #[error("the digest must be lowercase hex, found uppercase letters")]
+    Uppercase,
+    /// A character that is not a hex digit.
+    #[error("the digest contains {found:?}, which is not a hex digit")]
+    NotHex {
+        /// The first offending character.
+        found: char,
+    },
 }
 
 impl Sha256Digest {
@@ -27,19 +38,19 @@ impl Sha256Digest {
         &self.0
     }
 
-    /// Parses exactly 64 lowercase hexadecimal characters.
+    /// Parses exactly 64 lowercase hexadecimal characters (what `sha256sum` prints).
     pub fn parse(text: &str) -> Result<Self, DigestError> {
-        let error = || DigestError {
-            len: text.chars().count(),
-        };
-        let bytes = text.as_bytes();
-        if bytes.len() != 64 {
-            return Err(error());
+        if let Some(found) = text.chars().find(|c| !c.is_ascii_hexdigit()) {
+            return Err(DigestError::NotHex { found });
+        }
+        if text.len() != 64 {
+            return Err(DigestError::Length { len: text.len() });
         }
         let mut out = [0u8; 32];
-        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-            let high = nibble(pair[0]).ok_or_else(error)?;
-            let low = nibble(pair[1]).ok_or_else(error)?;
+        for (slot, pair) in out.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            let (Some(high), Some(low)) = (nibble(pair[0]), nibble(pair[1])) else {
+                return Err(DigestError::Uppercase);
+            };
             *slot = (high << 4) | low;
         }
         Ok(Self(out))

@@ -180,7 +180,7 @@ fn wrong_types_are_refused_by_field() {
         ),
         (
             serde_json::json!({"version": "9.1.1", "environment": "prod", "digests": {"valkey-9.1.1.tar.gz": "ABC"}}),
-            "`client_payload.digests.valkey-9.1.1.tar.gz`: not a SHA-256 digest",
+            "`client_payload.digests.valkey-9.1.1.tar.gz`: a SHA-256 digest has 64 hex characters, found 3",
         ),
         (
             serde_json::json!({"version": "9.1.1", "environment": "prod", "digests": {"../etc/passwd": DIGEST}}),

@@ -4,86 +4,11 @@
 //! artifact's file name, and a newline. Anything else is refused with the reason: the file
 //! is the only statement of what the artifact should hash to, so it is never guessed at.
 
-use std::fmt;
+use valkey_bot_core::Sha256Digest;
+use valkey_bot_core::digest::DigestError;
 
 /// Largest `.sha256` file looked at; a valid one is about 110 bytes.
 pub const MAX_SHA256_FILE_LEN: usize = 1024;
-
-/// A SHA-256 digest as 64 lowercase hexadecimal characters.
-#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Sha256Digest(String);
-
-/// Why a text is not a lowercase hex SHA-256 digest.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DigestError {
-    /// Not 64 characters long.
-    #[error("a SHA-256 digest has 64 hex characters, found {len}")]
-    Length {
-        /// The number of characters found.
-        len: usize,
-    },
-    /// Hex, but with uppercase letters.
-    #[error("the digest must be lowercase hex, found uppercase letters")]
-    Uppercase,
-    /// A character that is not a hex digit.
-    #[error("the digest contains {found:?}, which is not a hex digit")]
-    NotHex {
-        /// The first offending character.
-        found: char,
-    },
-}
-
-impl Sha256Digest {
-    /// Checks `hex` is 64 lowercase hex characters, e.g. the output of `sha256sum`.
-    pub fn from_hex(hex: &str) -> Result<Self, DigestError> {
-        if let Some(found) = hex.chars().find(|c| !c.is_ascii_hexdigit()) {
-            return Err(DigestError::NotHex { found });
-        }
-        if hex.len() != 64 {
-            return Err(DigestError::Length { len: hex.len() });
-        }
-        if hex.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(DigestError::Uppercase);
-        }
-        Ok(Self(hex.to_owned()))
-    }
-
-    /// The digest of raw hash bytes, written as lowercase hex.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
-    }
-
-    /// The 64 lowercase hex characters.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Sha256Digest({})", self.0)
-    }
-}
-
-impl TryFrom<String> for Sha256Digest {
-    type Error = DigestError;
-    fn try_from(hex: String) -> Result<Self, Self::Error> {
-        Self::from_hex(&hex)
-    }
-}
-
-impl From<Sha256Digest> for String {
-    fn from(digest: Sha256Digest) -> Self {
-        digest.0
-    }
-}
 
 /// Why a `.sha256` file was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -159,7 +84,7 @@ pub fn parse_sha256_file(
         return Err(ChecksumFileError::CarriageReturn);
     }
     let (digest, rest) = line.split_at(line.find([' ', '\t']).unwrap_or(line.len()));
-    let digest = Sha256Digest::from_hex(digest)?;
+    let digest = Sha256Digest::parse(digest)?;
     let name = match rest.strip_prefix("  ") {
         Some(name) => name,
         None if rest.starts_with(" *") => return Err(ChecksumFileError::BinaryMode),

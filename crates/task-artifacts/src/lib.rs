@@ -10,12 +10,12 @@ pub mod base_url;
 pub mod checksum;
 pub mod naming;
 pub mod platform;
+pub mod task;
 pub mod verified;
 
 pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL};
-pub use checksum::{
-    ChecksumFileError, DigestError, MAX_SHA256_FILE_LEN, Sha256Digest, parse_sha256_file,
-};
+pub use checksum::{ChecksumFileError, MAX_SHA256_FILE_LEN, parse_sha256_file};
 pub use naming::{Artifact, CHECKSUM_SUFFIX, artifact_name};
 pub use platform::{Platform, PlatformError};
-pub use verified::{VerifiedArtifact, VerifyError, verify};
+pub use task::{ArtifactsSettings, Factory};
+pub use verified::{VerifyError, verify};

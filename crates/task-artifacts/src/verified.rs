@@ -1,20 +1,10 @@
 //! The task's output: artifacts whose bytes hash to what their `.sha256` file publishes.
 
-use url::Url;
+use valkey_bot_core::Sha256Digest;
+use valkey_bot_core::outputs::VerifiedArtifact;
 
-use crate::checksum::{ChecksumFileError, Sha256Digest, parse_sha256_file};
+use crate::checksum::{ChecksumFileError, parse_sha256_file};
 use crate::naming::Artifact;
-
-/// A published artifact whose downloaded bytes matched its `.sha256` file.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct VerifiedArtifact {
-    /// The tarball's file name, e.g. `valkey-9.1.1-noble-x86_64.tar.gz`.
-    pub name: String,
-    /// Where the tarball was downloaded from.
-    pub url: Url,
-    /// Its SHA-256, as published and as computed.
-    pub sha256: Sha256Digest,
-}
 
 /// Why an artifact could not be verified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,16 +42,16 @@ pub fn verify(
             source,
         }
     })?;
-    if &published != computed {
+    if published != *computed {
         return Err(VerifyError::Mismatch {
             url: artifact.url.to_string(),
             published,
-            computed: computed.clone(),
+            computed: *computed,
         });
     }
     Ok(VerifiedArtifact {
         name: artifact.name.clone(),
-        url: artifact.url.clone(),
+        url: artifact.url.to_string(),
         sha256: published,
     })
 }

@@ -1,9 +1,11 @@
 //! The artifacts task's pure decisions: names, URLs, `.sha256` files and verification.
 
-use valkey_bot_core::Version;
+use valkey_bot_core::digest::DigestError;
+use valkey_bot_core::outputs::VerifiedArtifact;
+use valkey_bot_core::{Sha256Digest, Version};
 use valkey_bot_task_artifacts::{
-    Artifact, BaseUrl, BaseUrlError, ChecksumFileError, DEFAULT_BASE_URL, DigestError, Platform,
-    Sha256Digest, VerifiedArtifact, VerifyError, artifact_name, parse_sha256_file, verify,
+    Artifact, BaseUrl, BaseUrlError, ChecksumFileError, DEFAULT_BASE_URL, Platform, VerifyError,
+    artifact_name, parse_sha256_file, verify,
 };
 
 const DIGEST: &str = "3b1f8a0c5e7d9b2a4c6e8f0a1b3d5f7e9a0c2e4f6a8b0d2f4e6a8c0e2b4d6f8a";
@@ -23,7 +25,7 @@ fn base() -> BaseUrl {
 }
 
 fn digest(hex: &str) -> Sha256Digest {
-    Sha256Digest::from_hex(hex).expect("valid digest")
+    Sha256Digest::parse(hex).expect("valid digest")
 }
 
 #[test]
@@ -153,7 +155,7 @@ fn base_url_round_trips_through_serde_and_checks_on_the_way_in() {
 fn parses_a_well_formed_sha256_file() {
     let file = format!("{DIGEST}  {NAME}\n");
     let parsed = parse_sha256_file(file.as_bytes(), NAME).expect("valid file");
-    assert_eq!(parsed.as_str(), DIGEST);
+    assert_eq!(parsed.to_string(), DIGEST);
 }
 
 #[test]
@@ -289,10 +291,10 @@ fn digest_from_bytes_is_lowercase_hex() {
     bytes[31] = 0x0F;
     let digest = Sha256Digest::from_bytes(bytes);
     assert_eq!(
-        digest.as_str(),
+        digest.to_string(),
         "ab0000000000000000000000000000000000000000000000000000000000000f"
     );
-    assert_eq!(Sha256Digest::from_hex(digest.as_str()), Ok(digest));
+    assert_eq!(Sha256Digest::parse(&digest.to_string()), Ok(digest));
 }
 
 #[test]
@@ -304,7 +306,7 @@ fn verifies_an_artifact_whose_bytes_match_its_checksum_file() {
         verified,
         VerifiedArtifact {
             name: NAME.to_owned(),
-            url: artifact.url.clone(),
+            url: artifact.url.to_string(),
             sha256: digest(DIGEST),
         }
     );
@@ -360,7 +362,7 @@ mod properties {
         #[test]
         fn accepts_exactly_the_canonical_line(hex in "[0-9a-f]{64}") {
             let file = format!("{hex}  {NAME}\n");
-            prop_assert_eq!(parse_sha256_file(file.as_bytes(), NAME).map(String::from), Ok(hex));
+            prop_assert_eq!(parse_sha256_file(file.as_bytes(), NAME).map(|d| d.to_string()), Ok(hex));
         }
     }
 }
