@@ -12,9 +12,8 @@
 //! shape is an error naming the key.
 
 use url::Url;
-use valkey_bot_task_artifacts::{
-    BaseUrl, BaseUrlError, CHECKSUM_SUFFIX, Platform, PlatformError, VerifiedArtifact,
-};
+use valkey_bot_core::outputs::VerifiedArtifact;
+use valkey_bot_task_artifacts::{BaseUrl, BaseUrlError, CHECKSUM_SUFFIX, Platform, PlatformError};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// One binary the page links to, and its checksum file.
@@ -120,7 +119,10 @@ pub fn missing_links(links: &[BinaryLink], verified: &[VerifiedArtifact]) -> Vec
     let checksum_of = |artifact: &VerifiedArtifact| format!("{}{CHECKSUM_SUFFIX}", artifact.url);
     let mut missing = Vec::new();
     for link in links {
-        if !verified.iter().any(|artifact| artifact.url == link.tarball) {
+        if !verified
+            .iter()
+            .any(|artifact| artifact.url == link.tarball.as_str())
+        {
             missing.push(link.tarball.clone());
         }
         if !verified

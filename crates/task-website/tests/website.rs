@@ -1,10 +1,9 @@
 //! The website task's pure decisions, on fixtures in the format of valkey-io/valkey-io.github.io.
 
 use url::Url;
-use valkey_bot_core::Version;
-use valkey_bot_task_artifacts::{
-    Artifact, BaseUrl, DEFAULT_BASE_URL, Platform, Sha256Digest, VerifiedArtifact,
-};
+use valkey_bot_core::outputs::VerifiedArtifact;
+use valkey_bot_core::{Sha256Digest, Version};
+use valkey_bot_task_artifacts::{Artifact, BaseUrl, DEFAULT_BASE_URL, Platform};
 use valkey_bot_task_website::{
     BinaryLink, ContainerTags, LinkError, Placeholder, ReleaseDate, ReleasePage, RenderError,
     TagError, Template, TemplateError, WebsiteError, missing_links, page_links, page_path,
@@ -572,7 +571,7 @@ fn verified(release: &str, platforms: &[(&str, &str)]) -> Vec<VerifiedArtifact> 
             let artifact = Artifact::new(&base, &version(release), &platform);
             VerifiedArtifact {
                 name: artifact.name,
-                url: artifact.url,
+                url: artifact.url.to_string(),
                 sha256: Sha256Digest::from_bytes([7; 32]),
             }
         })
