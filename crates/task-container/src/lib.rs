@@ -15,6 +15,7 @@ pub mod jq;
 mod minor;
 pub mod plan;
 pub mod tags;
+mod task;
 pub mod unstable;
 pub mod versions_json;
 
@@ -24,3 +25,4 @@ pub use plan::{
     paths_to_read, plan,
 };
 pub use tags::ImageTags;
+pub use task::{Container, ContainerSettings, Factory};

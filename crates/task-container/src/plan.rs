@@ -262,7 +262,11 @@ fn validate(release: &Release) -> Result<(), ContainerError> {
     }
     let url = &release.url;
     let safe = |b: u8| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'`' | b'$');
-    if !url.starts_with("https://") || !url.bytes().all(safe) {
+    // Plain HTTP only to loopback: the local GitHub sandbox of rehearsals and tests.
+    let secure = url.starts_with("https://")
+        || url.starts_with("http://127.0.0.1:")
+        || url.starts_with("http://localhost:");
+    if !secure || !url.bytes().all(safe) {
         return Err(ContainerError::InvalidRelease {
             field: "url",
             value: url.clone(),

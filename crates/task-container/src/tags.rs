@@ -13,16 +13,7 @@
 //! becomes `alpine3.23`. The script reads the suite from the Dockerfile's `FROM` line, which the
 //! template writes from `versions.json`; here it is taken from `versions.json` directly.
 
-use serde::{Deserialize, Serialize};
-
-/// The tags one release is pushed under, per variant, in the order the script lists them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImageTags {
-    /// Tags of the Debian image, e.g. `9.1.1`, ..., `9.1.1-trixie`, ..., `trixie`.
-    pub debian: Vec<String>,
-    /// Tags of the Alpine image, e.g. `9.1.1-alpine`, ..., `alpine3.23`.
-    pub alpine: Vec<String>,
-}
+pub use valkey_bot_core::outputs::ImageTags;
 
 /// Computes the tags of `version` on minor line `line` (which has `aliases`), for the Debian suite
 /// `debian_suite` (`trixie`) and the Alpine version `alpine_version` (`3.23`).

@@ -12,11 +12,13 @@ pub mod links;
 pub mod page;
 pub mod path;
 pub mod tags;
+mod task;
 pub mod template;
 
 pub use date::{DateError, ReleaseDate};
 pub use links::{BinaryLink, LinkError, missing_links, page_links};
 pub use page::{ReleasePage, WebsiteError};
 pub use path::page_path;
-pub use tags::{ContainerTags, TagError, select_tags};
+pub use tags::{ImageTags, TagError, select_tags};
+pub use task::{Factory, Website, WebsiteSettings};
 pub use template::{Placeholder, RenderError, Template, TemplateError};

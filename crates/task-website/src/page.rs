@@ -5,7 +5,7 @@ use valkey_bot_core::Version;
 use crate::date::ReleaseDate;
 use crate::links::{BinaryLink, LinkError, page_links};
 use crate::path::page_path;
-use crate::tags::{ContainerTags, TagError, select_tags};
+use crate::tags::{ImageTags, TagError, select_tags};
 use crate::template::{RenderError, Template};
 
 /// Everything the website task writes and checks for one release.
@@ -42,7 +42,7 @@ impl ReleasePage {
         template: &Template,
         version: &Version,
         date: ReleaseDate,
-        container_tags: &ContainerTags,
+        container_tags: &ImageTags,
     ) -> Result<Self, WebsiteError> {
         let tags = select_tags(version, container_tags)?;
         let content = template.render(version, date, &tags)?;

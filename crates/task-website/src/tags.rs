@@ -16,14 +16,7 @@
 
 use valkey_bot_core::Version;
 
-/// The image tags the container task published for a release, per variant.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ContainerTags {
-    /// The Debian variant's tags, e.g. `9.1.1`, `9.1`, `9`, `latest`, `9.1.1-trixie`, ...
-    pub debian: Vec<String>,
-    /// The Alpine variant's tags, e.g. `9.1.1-alpine`, ..., `9.1.1-alpine3.24`, ...
-    pub alpine: Vec<String>,
-}
+pub use valkey_bot_core::outputs::ImageTags;
 
 /// Why no tags could be selected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,7 +35,7 @@ pub enum TagError {
 }
 
 /// Selects the tags the page of `version` lists, by the rule in this module's documentation.
-pub fn select_tags(version: &Version, tags: &ContainerTags) -> Result<Vec<String>, TagError> {
+pub fn select_tags(version: &Version, tags: &ImageTags) -> Result<Vec<String>, TagError> {
     if version.is_unstable() {
         return Err(TagError::Unstable);
     }

@@ -5,9 +5,8 @@ use valkey_bot_core::outputs::VerifiedArtifact;
 use valkey_bot_core::{Sha256Digest, Version};
 use valkey_bot_task_artifacts::{Artifact, BaseUrl, DEFAULT_BASE_URL, Platform};
 use valkey_bot_task_website::{
-    BinaryLink, ContainerTags, LinkError, Placeholder, ReleaseDate, ReleasePage, RenderError,
-    TagError, Template, TemplateError, WebsiteError, missing_links, page_links, page_path,
-    select_tags,
+    BinaryLink, ImageTags, LinkError, Placeholder, ReleaseDate, ReleasePage, RenderError, TagError,
+    Template, TemplateError, WebsiteError, missing_links, page_links, page_path, select_tags,
 };
 
 const TEMPLATE: &[u8] = include_bytes!("fixtures/valkey-website-template.md");
@@ -44,7 +43,7 @@ extra:
                 -   x86_64
 ---
 
-Valkey 9.1.1 Release"#;
+Downloads and container images of Valkey 9.1.1, as published on release day."#;
 
 /// The page for 9.1.0-rc2, released 2026-04-28, byte for byte (no trailing newline).
 const PAGE_9_1_0_RC2: &str = r#"---
@@ -77,7 +76,7 @@ extra:
                 -   x86_64
 ---
 
-Valkey 9.1.0-rc2 Release"#;
+Downloads and container images of Valkey 9.1.0-rc2, as published on release day."#;
 
 fn version(text: &str) -> Version {
     Version::parse(text).expect("valid version")
@@ -96,8 +95,8 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 /// The tags the container task publishes for 9.1.1 (minor line 9.1 aliased `9 latest`).
-fn tags_9_1_1() -> ContainerTags {
-    ContainerTags {
+fn tags_9_1_1() -> ImageTags {
+    ImageTags {
         debian: strings(&[
             "9.1.1",
             "9.1",
@@ -122,8 +121,8 @@ fn tags_9_1_1() -> ContainerTags {
 }
 
 /// The tags the container task publishes for 9.1.0-rc2 (a new minor line, no aliases yet).
-fn tags_9_1_0_rc2() -> ContainerTags {
-    ContainerTags {
+fn tags_9_1_0_rc2() -> ImageTags {
+    ImageTags {
         debian: strings(&["9.1.0-rc2", "9.1", "9.1.0-rc2-trixie", "9.1-trixie"]),
         alpine: strings(&[
             "9.1.0-rc2-alpine",
@@ -311,10 +310,10 @@ fn refuses_an_unknown_placeholder_naming_it_and_its_line() {
         "template line 16, column 15: unknown placeholder {release_date} (known: {version}, {date}, {tags})"
     );
     // A misspelt known name is unknown too, wherever it is.
-    let typo = with_all.replace("Valkey {version} Release", "Valkey {Version} Release");
+    let typo = with_all.replace("images of Valkey {version},", "images of Valkey {Version},");
     assert!(matches!(
         Template::parse(typo.as_bytes()),
-        Err(TemplateError::UnknownPlaceholder { name, line: 28, column: 8 }) if name == "Version"
+        Err(TemplateError::UnknownPlaceholder { name, line: 28, column: 36 }) if name == "Version"
     ));
 }
 
@@ -394,7 +393,7 @@ fn a_release_candidate_lists_its_minor_line_tags_without_rc() {
 fn tag_selection_matches_whole_version_parts_debian_first_without_duplicates() {
     // Alpine tags given before debian ones in each list position still come after them;
     // a tag of 9.1.10 or 19.1.1 is not a tag of 9.1.1; duplicates are kept once.
-    let tags = ContainerTags {
+    let tags = ImageTags {
         debian: strings(&["9.1.10", "19.1.1", "9.1.1-bookworm", "9.1.1", "9.1.1"]),
         alpine: strings(&["9.1.1-alpine", "9.1.10-alpine", "9.1.1-alpine", "9.1.1x"]),
     };
@@ -405,7 +404,7 @@ fn tag_selection_matches_whole_version_parts_debian_first_without_duplicates() {
 
     // For a candidate: 9.10 is another minor line, 9.1.0-rc2 tags carry -rc, 9 and latest
     // are not of the minor line.
-    let tags = ContainerTags {
+    let tags = ImageTags {
         debian: strings(&["9.10", "9.1.0-rc2", "9", "latest", "9.1", "9.1-rc-test"]),
         alpine: strings(&["9.1-alpine", "9.10-alpine"]),
     };
@@ -624,7 +623,7 @@ fn reports_each_link_without_a_verified_artifact() {
 
 #[test]
 fn container_tags_deserialize_from_the_container_tasks_json() {
-    let tags: ContainerTags = serde_json::from_str(
+    let tags: ImageTags = serde_json::from_str(
         r#"{"debian": ["9.1.1", "9.1.1-trixie"], "alpine": ["9.1.1-alpine", "9.1.1-alpine3.24"]}"#,
     )
     .expect("deserializes");

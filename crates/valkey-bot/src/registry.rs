@@ -8,6 +8,8 @@ pub fn factories() -> Vec<&'static dyn TaskFactory> {
     vec![
         &valkey_bot_task_checksums::Factory,
         &valkey_bot_task_artifacts::Factory,
+        &valkey_bot_task_container::Factory,
+        &valkey_bot_task_website::Factory,
     ]
 }
 

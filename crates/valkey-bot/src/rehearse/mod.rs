@@ -93,7 +93,6 @@ impl Stage {
                 (temp.path().to_owned(), Some(temp))
             }
         };
-        seed::seed(&root, versions)?;
         let (private_key, public_key_pem) = app_key()?;
         let mut config = SandboxConfig::new(&root);
         config.app = Some(AppConfig {
@@ -101,7 +100,9 @@ impl Stage {
             slug: APP_SLUG.to_owned(),
             public_key_pem,
         });
+        // The sandbox reads the repositories on demand, so it can start before they exist.
         let sandbox = Sandbox::start(config).await?;
+        seed::seed(&root, versions, sandbox.base_url())?;
         Ok(Self {
             root,
             sandbox,

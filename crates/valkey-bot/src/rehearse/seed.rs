@@ -148,17 +148,22 @@ fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Writes every repository of a rehearsal of `versions` under `root`, as the sandbox serves them.
-pub fn seed(root: &Path, versions: &[Version]) -> Result<(), SeedError> {
+/// Writes every repository of a rehearsal of `versions` under `root`, as the sandbox at
+/// `base_url` serves them (the website's binary links point at its `_downloads/releases/`).
+pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), SeedError> {
     let source = seed_source(root, versions)?;
     seed_hashes(root, &source)?;
     let container = Repo::init(root, "valkey-io/valkey-container", "mainline")?;
     container.write_dir(&CONTAINER)?;
     container.commit("Container images for the published releases")?;
     let website = Repo::init(root, "valkey-io/valkey-io.github.io", "main")?;
+    let template = String::from_utf8_lossy(WEBSITE_TEMPLATE).replace(
+        "https://download.valkey.io/releases/",
+        &format!("{base_url}/_downloads/releases/"),
+    );
     website.write(
         "templates/valkey-website-template.md",
-        WEBSITE_TEMPLATE,
+        template.as_bytes(),
         false,
     )?;
     website.write(
