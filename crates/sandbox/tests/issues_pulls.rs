@@ -256,6 +256,9 @@ async fn issues_comments_and_labels_share_numbers_with_pulls() {
     assert_eq!(mine.as_array().unwrap().len(), 2);
     let (status, _) = fx.get("/repos/acme/widgets/issues/55").await;
     assert_eq!(status, 404);
+    let (status, error) = fx.get("/repos/acme/widgets/issues/abc").await;
+    assert_eq!(status, 404);
+    assert_eq!(error["message"], "Not Found");
 }
 
 #[tokio::test]

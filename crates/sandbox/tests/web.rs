@@ -113,6 +113,51 @@ async fn tag_archive_is_prefixed_stable_and_conditional() {
 }
 
 #[tokio::test]
+async fn archive_bytes_are_cached_per_tag_target() {
+    let fx = Fixture::new().await;
+    let url = fx.web("/acme/widgets/archive/refs/tags/1.0.0.tar.gz");
+    let first = fx
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    // A config change that would make `git archive` write other bytes (file modes) ...
+    git(&fx.widgets_dir(), &["config", "tar.umask", "0077"]);
+    let second = fx
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    // ... does not change what the sandbox serves for the same tag: the bytes are cached.
+    assert_eq!(second, first);
+
+    // Moving the tag is a new archive (the digest changes, as it did on GitHub for re-tags).
+    git(
+        &fx.widgets_dir(),
+        &["tag", "-f", "1.0.0", &fx.widgets.feature],
+    );
+    let moved = fx
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_ne!(moved, first);
+    assert!(tar_paths(&moved).contains(&"widgets-1.0.0/feature.txt".to_owned()));
+}
+
+#[tokio::test]
 async fn raw_serves_file_bytes_at_a_ref() {
     let fx = Fixture::new().await;
     let response = fx

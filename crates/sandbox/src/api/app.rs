@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -56,7 +56,7 @@ fn installation_json(shared: &Shared, app: &AppConfig, owner: &str) -> Value {
 pub(crate) async fn get_installation(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let app = app_for(&shared, &caller)?;
     let repo = shared.repos.open(&owner, &name)?;
@@ -76,7 +76,7 @@ pub(crate) struct TokenRequest {
 pub(crate) async fn create_access_token(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<u64>,
+    GhPath(id): GhPath<u64>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     app_for(&shared, &caller)?;

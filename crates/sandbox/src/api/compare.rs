@@ -1,8 +1,8 @@
 //! `GET /repos/{o}/{r}/compare/{base}...{head}`.
 
+use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
-use axum::extract::Path;
 use serde_json::{Value, json};
 
 use super::SharedState;
@@ -14,7 +14,7 @@ use crate::repo::Repo;
 pub(crate) async fn compare(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, spec)): Path<(String, String, String)>,
+    GhPath((owner, name, spec)): GhPath<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let (base, head) = spec.split_once("...").ok_or_else(ApiError::not_found)?;

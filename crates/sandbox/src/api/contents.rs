@@ -1,8 +1,9 @@
 //! `GET /repos/{o}/{r}/contents/{path}?ref=R`: a file (base64) or a directory listing.
 
+use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ pub(crate) struct RefQuery {
 pub(crate) async fn get_root(
     state: SharedState,
     caller: Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     query: Query<RefQuery>,
 ) -> Result<Json<Value>, ApiError> {
     contents(state, caller, owner, name, String::new(), query).await
@@ -34,7 +35,7 @@ pub(crate) async fn get_root(
 pub(crate) async fn get_path(
     state: SharedState,
     caller: Extension<Caller>,
-    Path((owner, name, path)): Path<(String, String, String)>,
+    GhPath((owner, name, path)): GhPath<(String, String, String)>,
     query: Query<RefQuery>,
 ) -> Result<Json<Value>, ApiError> {
     contents(state, caller, owner, name, path, query).await

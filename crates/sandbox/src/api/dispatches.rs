@@ -1,7 +1,7 @@
 //! `POST /repos/{o}/{r}/dispatches`: recorded in the state, answered 204.
 
+use super::extract::GhPath;
 use axum::Extension;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -28,7 +28,7 @@ pub(crate) struct CreateDispatch {
 pub(crate) async fn create_dispatch(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     GhJson(body): GhJson<CreateDispatch>,
 ) -> Result<StatusCode, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;

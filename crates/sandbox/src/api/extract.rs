@@ -39,3 +39,24 @@ pub(crate) fn parse_optional<T: DeserializeOwned + Default>(bytes: &[u8]) -> Res
         parse(bytes)
     }
 }
+
+/// Path parameters; a segment that does not parse (`/issues/abc`) is 404 `Not Found`, as on GitHub.
+pub(crate) struct GhPath<T>(pub(crate) T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for GhPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| GhPath(value))
+            .map_err(|_| ApiError::not_found())
+    }
+}

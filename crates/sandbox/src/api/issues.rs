@@ -1,8 +1,9 @@
 //! Issues, comments and labels (issues and pull requests share numbers, so these work on both).
 
+use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -154,7 +155,7 @@ pub(crate) struct IssueQuery {
 pub(crate) async fn list_issues(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     Query(query): Query<IssueQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(
@@ -221,7 +222,7 @@ pub(crate) struct CreateIssue {
 pub(crate) async fn create_issue(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     GhJson(body): GhJson<CreateIssue>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(
@@ -271,7 +272,7 @@ pub(crate) async fn create_issue(
 pub(crate) async fn get_issue(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, number)): Path<(String, String, u64)>,
+    GhPath((owner, name, number)): GhPath<(String, String, u64)>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = open_issue(&shared, &caller, &owner, &name, number, Access::Read).await?;
     let state = shared.store.snapshot().await;
@@ -300,7 +301,7 @@ pub(crate) struct UpdateIssue {
 pub(crate) async fn update_issue(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, number)): Path<(String, String, u64)>,
+    GhPath((owner, name, number)): GhPath<(String, String, u64)>,
     GhJson(body): GhJson<UpdateIssue>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = open_issue(&shared, &caller, &owner, &name, number, Access::Write).await?;
@@ -351,7 +352,7 @@ fn comment_json(shared: &Shared, repo: &Repo, comment: &Comment) -> Value {
 pub(crate) async fn list_comments(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, number)): Path<(String, String, u64)>,
+    GhPath((owner, name, number)): GhPath<(String, String, u64)>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = open_issue(&shared, &caller, &owner, &name, number, Access::Read).await?;
     let state = shared.store.snapshot().await;
@@ -376,7 +377,7 @@ pub(crate) struct CreateComment {
 pub(crate) async fn create_comment(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, number)): Path<(String, String, u64)>,
+    GhPath((owner, name, number)): GhPath<(String, String, u64)>,
     GhJson(body): GhJson<CreateComment>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = open_issue(&shared, &caller, &owner, &name, number, Access::Write).await?;
@@ -417,7 +418,7 @@ pub(crate) enum AddLabels {
 pub(crate) async fn add_labels(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, number)): Path<(String, String, u64)>,
+    GhPath((owner, name, number)): GhPath<(String, String, u64)>,
     GhJson(body): GhJson<AddLabels>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = open_issue(&shared, &caller, &owner, &name, number, Access::Write).await?;

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use base64::Engine;
 use serde::Deserialize;
@@ -30,7 +30,7 @@ pub(crate) struct CreateBlob {
 pub(crate) async fn create_blob(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     GhJson(body): GhJson<CreateBlob>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -164,7 +164,7 @@ fn put_path(flat: &mut Flat, path: &str, mode: String, sha: String) {
 pub(crate) async fn create_tree(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     GhJson(body): GhJson<CreateTree>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -343,7 +343,7 @@ impl GivenIdentity {
 pub(crate) async fn create_commit(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     GhJson(body): GhJson<CreateCommit>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -410,7 +410,7 @@ pub(crate) async fn create_commit(
 pub(crate) async fn get_commit(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, sha)): Path<(String, String, String)>,
+    GhPath((owner, name, sha)): GhPath<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let full = object_of_kind(&repo, &sha, "commit")

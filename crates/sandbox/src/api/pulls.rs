@@ -1,8 +1,9 @@
 //! Pull requests: list (by state, head, base), create (refusing duplicates and empty ones), get, update.
 
+use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -81,7 +82,7 @@ pub(crate) struct PullQuery {
 pub(crate) async fn list_pulls(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     Query(query): Query<PullQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, READ)?;
@@ -122,7 +123,7 @@ pub(crate) struct CreatePull {
 pub(crate) async fn create_pull(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     GhJson(body): GhJson<CreatePull>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, WRITE)?;
@@ -221,7 +222,7 @@ pub(crate) async fn create_pull(
 pub(crate) async fn get_pull(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, number)): Path<(String, String, u64)>,
+    GhPath((owner, name, number)): GhPath<(String, String, u64)>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, READ)?;
     let state = shared.store.snapshot().await;
@@ -246,7 +247,7 @@ pub(crate) struct UpdatePull {
 pub(crate) async fn update_pull(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, number)): Path<(String, String, u64)>,
+    GhPath((owner, name, number)): GhPath<(String, String, u64)>,
     GhJson(body): GhJson<UpdatePull>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, WRITE)?;

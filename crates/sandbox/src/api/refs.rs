@@ -1,8 +1,8 @@
 //! Git references: get, create, update (fast-forward or forced, as a compare-and-swap) and delete.
 
+use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -55,7 +55,7 @@ async fn ref_json(shared: &Shared, repo: &Repo, full: &str, sha: &str) -> Result
 pub(crate) async fn get_ref(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, reference)): Path<(String, String, String)>,
+    GhPath((owner, name, reference)): GhPath<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let full = full_ref(&repo.git, &reference)
@@ -81,7 +81,7 @@ pub(crate) struct CreateRef {
 pub(crate) async fn create_ref(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
     GhJson(body): GhJson<CreateRef>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -145,7 +145,7 @@ pub(crate) struct UpdateRef {
 pub(crate) async fn update_ref(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, reference)): Path<(String, String, String)>,
+    GhPath((owner, name, reference)): GhPath<(String, String, String)>,
     GhJson(body): GhJson<UpdateRef>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -181,7 +181,7 @@ pub(crate) async fn update_ref(
 pub(crate) async fn delete_ref(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name, reference)): Path<(String, String, String)>,
+    GhPath((owner, name, reference)): GhPath<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     let full = full_ref(&repo.git, &reference)

@@ -1,8 +1,8 @@
 //! `GET /repos/{owner}/{repo}`.
 
+use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
-use axum::extract::Path;
 use serde_json::{Value, json};
 
 use super::SharedState;
@@ -13,7 +13,7 @@ use crate::error::ApiError;
 pub(crate) async fn get_repo(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
-    Path((owner, name)): Path<(String, String)>,
+    GhPath((owner, name)): GhPath<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(
         &owner,
