@@ -313,7 +313,7 @@ fn refuses_an_unknown_placeholder_naming_it_and_its_line() {
     let typo = with_all.replace("images of Valkey {version},", "images of Valkey {Version},");
     assert!(matches!(
         Template::parse(typo.as_bytes()),
-        Err(TemplateError::UnknownPlaceholder { name, line: 28, column: 36 }) if name == "Version"
+        Err(TemplateError::UnknownPlaceholder { name, line: 28, column: 42 }) if name == "Version"
     ));
 }
 
