@@ -1,0 +1,309 @@
+//! A whole release end to end against the sandbox: every task, its pull requests and commits,
+//! then a rerun that changes nothing, a release candidate, and the website's refusals.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use valkey_bot::deliver::{Delivered, PullRequestState};
+use valkey_bot::rehearse::Stage;
+use valkey_bot::runner::{Outcome, RunReport};
+use valkey_bot_core::{Environment, ReleaseRequest, Version};
+
+const CONTAINER: &str = "valkey-io/valkey-container";
+const WEBSITE: &str = "valkey-io/valkey-io.github.io";
+
+fn all(version: &str) -> ReleaseRequest {
+    ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod)
+}
+
+async fn pulls(stage: &Stage, repo: &str) -> Vec<valkey_bot_sandbox::Issue> {
+    let state = stage.sandbox.state().await;
+    state
+        .repo(repo)
+        .map(|r| {
+            r.issues
+                .iter()
+                .filter(|i| i.pull.is_some())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn pr_state(report: &RunReport, task: &str) -> PullRequestState {
+    let delivered = &report
+        .tasks
+        .iter()
+        .find(|t| t.name == task)
+        .unwrap()
+        .delivered;
+    match delivered.as_slice() {
+        [Delivered::PullRequest { state, .. }] => *state,
+        other => panic!("{task}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_whole_release_then_a_rerun_that_changes_nothing() {
+    let stage = stage(&["9.1.0"]).await;
+    let report = run(&stage, &all("9.1.0")).await;
+    for task in ["checksums", "container", "website"] {
+        assert_eq!(
+            outcome(&report, task),
+            &Outcome::Done,
+            "{task}: {:?}",
+            report.tasks
+        );
+    }
+    assert_eq!(outcome(&report, "artifacts"), &Outcome::UpToDate);
+
+    let container = pulls(&stage, CONTAINER).await;
+    assert_eq!(container.len(), 1);
+    assert_eq!(container[0].title, "Update to version 9.1.0");
+    let head = &container[0].pull.as_ref().unwrap().head_ref;
+    assert_eq!(head, "update-9.1.0");
+    let log = git(
+        &stage.root,
+        CONTAINER,
+        &[
+            "log",
+            "--format=%s|%an|%(trailers:key=Signed-off-by,valueonly)",
+            "mainline..update-9.1.0",
+        ],
+    );
+    let signoff =
+        "valkey-automation-bot[bot] <valkey-automation-bot[bot]@users.noreply.github.com>";
+    assert_eq!(
+        log.lines().filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+        [
+            format!(
+                "Update container aliases for version 9.1.0|valkey-automation-bot[bot]|{signoff}"
+            ),
+            format!(
+                "Update versions.json and Dockerfiles for version 9.1.0|valkey-automation-bot[bot]|{signoff}"
+            ),
+        ]
+    );
+    let modes = git(
+        &stage.root,
+        CONTAINER,
+        &[
+            "ls-tree",
+            "-r",
+            "update-9.1.0",
+            "--",
+            "9.1",
+            "generate-stackbrew-library.sh",
+        ],
+    );
+    assert!(
+        modes.contains("100755 blob") && modes.contains("\t9.1/debian/docker-entrypoint.sh\n"),
+        "{modes}"
+    );
+    for line in modes.lines() {
+        let executable = line.starts_with("100755");
+        assert_eq!(executable, line.ends_with(".sh"), "{line}");
+    }
+    let versions = file(&stage.root, CONTAINER, "update-9.1.0", "versions.json");
+    let archive = report
+        .tasks
+        .iter()
+        .find(|t| t.name == "checksums")
+        .unwrap()
+        .outputs["source-archive"]
+        .clone();
+    assert!(
+        versions.contains(&format!(
+            "\"sha256\": \"{}\"",
+            archive["sha256"].as_str().unwrap()
+        )),
+        "{versions}"
+    );
+
+    let website = pulls(&stage, WEBSITE).await;
+    assert_eq!(website.len(), 1);
+    assert_eq!(website[0].title, "Update website for version 9.1.0");
+    assert_eq!(
+        website[0].pull.as_ref().unwrap().head_ref,
+        "update-website-9.1.0"
+    );
+    assert_eq!(
+        subjects(&stage.root, WEBSITE, "update-website-9.1.0")[0],
+        "Updates downloads section for version 9.1.0"
+    );
+    let page = file(
+        &stage.root,
+        WEBSITE,
+        "update-website-9.1.0",
+        "content/download/releases/v9-1-0.md",
+    );
+    assert!(page.starts_with("---\ntitle: \"9.1.0\"\ndate: "), "{page}");
+    assert!(page.contains("                - \"9.1.0\"\n"), "{page}");
+    assert!(
+        page.contains("                - \"9.1.0-alpine\"\n"),
+        "{page}"
+    );
+    assert!(
+        !page.ends_with('\n'),
+        "the template has no final newline, nor has the page"
+    );
+
+    let rerun = run(&stage, &all("9.1.0")).await;
+    assert_eq!(outcome(&rerun, "checksums"), &Outcome::UpToDate);
+    assert_eq!(outcome(&rerun, "container"), &Outcome::UpToDate);
+    assert_eq!(outcome(&rerun, "website"), &Outcome::UpToDate);
+    assert_eq!(pr_state(&rerun, "container"), PullRequestState::Unchanged);
+    assert_eq!(pr_state(&rerun, "website"), PullRequestState::Unchanged);
+    assert_eq!(pulls(&stage, CONTAINER).await.len(), 1);
+    assert_eq!(pulls(&stage, WEBSITE).await.len(), 1);
+    assert_eq!(
+        git(
+            &stage.root,
+            CONTAINER,
+            &["rev-list", "--count", "update-9.1.0"]
+        )
+        .trim(),
+        "3"
+    );
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_release_candidate_lists_its_minor_line_tags() {
+    let stage = stage(&["9.1.0-rc1"]).await;
+    let report = run(&stage, &all("9.1.0-rc1")).await;
+    assert!(!report.failed(), "{:?}", report.tasks);
+    let page = file(
+        &stage.root,
+        WEBSITE,
+        "update-website-9.1.0-rc1",
+        "content/download/releases/v9-1-0-rc1.md",
+    );
+    let tags: Vec<&str> = page
+        .lines()
+        .filter(|l| l.starts_with("                - \""))
+        .collect();
+    assert!(tags.iter().all(|t| !t.contains("-rc")), "{tags:?}");
+    assert_eq!(tags[0], "                - \"9.1\"");
+    let aliases = git(
+        &stage.root,
+        CONTAINER,
+        &[
+            "diff",
+            "mainline..update-9.1.0-rc1",
+            "--",
+            "generate-stackbrew-library.sh",
+        ],
+    );
+    assert!(
+        aliases.is_empty(),
+        "a release candidate changes no alias: {aliases}"
+    );
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_broken_template_fails_the_website_before_anything_is_written() {
+    let stage = stage(&["9.1.0"]).await;
+    let template = file(
+        &stage.root,
+        WEBSITE,
+        "main",
+        "templates/valkey-website-template.md",
+    );
+    let broken = template.replace("date: {date}", "date: {release_date}");
+    commit_file(
+        &stage.root,
+        WEBSITE,
+        "main",
+        "templates/valkey-website-template.md",
+        &broken,
+        "Break the template",
+    );
+    let report = run(&stage, &all("9.1.0")).await;
+    let (error, _) = failure(&report, "website");
+    assert!(
+        error.contains("unknown placeholder {release_date}"),
+        "{error}"
+    );
+    assert!(pulls(&stage, WEBSITE).await.is_empty());
+    assert!(
+        git(
+            &stage.root,
+            WEBSITE,
+            &["branch", "--list", "update-website-*"]
+        )
+        .trim()
+        .is_empty()
+    );
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dead_binary_link_fails_the_website_naming_it() {
+    let stage = stage(&["9.1.0"]).await;
+    let template = file(
+        &stage.root,
+        WEBSITE,
+        "main",
+        "templates/valkey-website-template.md",
+    );
+    let extra = template.replace("-   distro: noble", "-   distro: focal\n            arch:\n                -   x86_64\n        -   distro: noble");
+    commit_file(
+        &stage.root,
+        WEBSITE,
+        "main",
+        "templates/valkey-website-template.md",
+        &extra,
+        "Add focal",
+    );
+    let report = run(&stage, &all("9.1.0")).await;
+    let (error, _) = failure(&report, "website");
+    let dead = format!(
+        "{}/_downloads/releases/valkey-9.1.0-focal-x86_64.tar.gz",
+        stage.sandbox.base_url()
+    );
+    assert!(error.contains(&dead), "{error}");
+    assert!(pulls(&stage, WEBSITE).await.is_empty());
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_commit_someone_else_pushed_to_the_bots_branch_is_never_overwritten() {
+    let stage = stage(&["9.1.0"]).await;
+    run(&stage, &all("9.1.0")).await;
+    commit_file(
+        &stage.root,
+        CONTAINER,
+        "update-9.1.0",
+        "NOTES",
+        "a maintainer's fix\n",
+        "Fix by hand",
+    );
+    // A change on the base branch makes the new plan differ from the bot's branch, so the bot
+    // would rebuild it: the newest line's Dockerfile is what the new 9.1 directory is copied from.
+    let dockerfile = file(&stage.root, CONTAINER, "mainline", "9.0/debian/Dockerfile");
+    let edited = format!("{dockerfile}# maintained by hand\n");
+    commit_file(
+        &stage.root,
+        CONTAINER,
+        "mainline",
+        "9.0/debian/Dockerfile",
+        &edited,
+        "Touch the template",
+    );
+    let report = run(&stage, &all("9.1.0")).await;
+    let (error, _) = failure(&report, "container");
+    assert!(
+        error.contains("has commits the bot did not make"),
+        "{error}"
+    );
+    let foreign = git(&stage.root, CONTAINER, &["rev-parse", "update-9.1.0"]);
+    assert!(error.contains(&foreign[..12]), "names the commit: {error}");
+    assert_eq!(
+        file(&stage.root, CONTAINER, "update-9.1.0", "NOTES"),
+        "a maintainer's fix\n"
+    );
+    stage.shutdown().await;
+}
