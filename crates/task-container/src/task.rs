@@ -105,7 +105,11 @@ impl Task for Container {
             url: archive.url.clone(),
             sha256: archive.sha256.to_string(),
         };
-        let invalid = |e: crate::ContainerError| TaskError::Invalid(e.to_string());
+        // A version already listed with another URL or digest is a moved tag: a security matter.
+        let invalid = |e: crate::ContainerError| match e {
+            crate::ContainerError::ConflictingEntry { .. } => TaskError::Security(e.to_string()),
+            e => TaskError::Invalid(e.to_string()),
+        };
         let head = ctx.target_head().await?;
         let versions = required(ctx, &head, versions_json::PATH).await?;
         let list = paths_to_read(&versions, &release).map_err(invalid)?;

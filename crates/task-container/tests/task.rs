@@ -1,0 +1,307 @@
+//! The `container` task end to end over an in-memory GitHub seeded with the fixture repository:
+//! each scenario's plan holds exactly the expected files (bytes before and after, modes), the two
+//! commit subjects, the pull request, and the image tags output.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use valkey_bot_core::outputs::{ImageTags, Outputs, SourceArchive};
+use valkey_bot_core::plan::{Delivery, PullRequestDelivery};
+use valkey_bot_core::task::{DeliverySpec, Settings, Target};
+use valkey_bot_core::template::Template;
+use valkey_bot_core::{
+    Environment, Plan, ReleaseRequest, RepoId, Sha256Digest, TaskContext, TaskError, TaskFactory,
+    Version,
+};
+use valkey_bot_task_container::Factory;
+use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
+
+type Tree = BTreeMap<String, (Vec<u8>, bool)>;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn read_tree(root: &Path) -> Tree {
+    fn walk(root: &Path, dir: &Path, tree: &mut Tree) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, tree);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                let executable =
+                    std::fs::metadata(&path).unwrap().permissions().mode() & 0o111 != 0;
+                tree.insert(relative, (std::fs::read(&path).unwrap(), executable));
+            }
+        }
+    }
+    let mut tree = Tree::new();
+    walk(root, root, &mut tree);
+    tree
+}
+
+fn repository(overlays: &[&str]) -> Tree {
+    let mut tree = read_tree(&fixtures().join("repo"));
+    for overlay in overlays {
+        tree.extend(read_tree(&fixtures().join("expected").join(overlay)));
+    }
+    tree
+}
+
+fn repo_id() -> RepoId {
+    RepoId::parse("valkey-io/valkey-container").unwrap()
+}
+
+fn target() -> Target {
+    Target {
+        repo: repo_id(),
+        branch: "mainline".into(),
+        delivery: DeliverySpec::PullRequest {
+            branch: Template::parse("update-{version}").unwrap(),
+            title: Template::parse("Update to version {version}").unwrap(),
+        },
+    }
+}
+
+fn archive(version: &str, sha256: &str) -> SourceArchive {
+    SourceArchive {
+        version: Version::parse(version).unwrap(),
+        filename: format!("{version}.tar.gz"),
+        url: format!("https://github.com/valkey-io/valkey/archive/refs/tags/{version}.tar.gz"),
+        sha256: Sha256Digest::parse(sha256).unwrap(),
+    }
+}
+
+/// Plans `version` against the fixture repository with `overlays` laid over it.
+async fn run(overlays: &[&str], version: &str, sha256: &str) -> (Result<Plan, TaskError>, String) {
+    let github = MemoryGitHub::default();
+    let tree = repository(overlays);
+    let files: Vec<(&str, &[u8])> = tree
+        .iter()
+        .map(|(path, (bytes, _))| (path.as_str(), bytes.as_slice()))
+        .collect();
+    let head = github.seed(&repo_id(), "mainline", "someone", &files);
+    let request = ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod);
+    let mut inputs = Outputs::default();
+    inputs.insert(archive(version, sha256));
+    let target = target();
+    let downloads = MemoryDownloads::default();
+    let ctx = TaskContext {
+        request: &request,
+        target: Some(&target),
+        inputs: &inputs,
+        repos: &github,
+        downloads: &downloads,
+        server_url: "https://github.com",
+        run_date: "2026-11-23",
+    };
+    let task = Factory.build(Settings::new(None)).unwrap();
+    (task.plan(&ctx).await, head)
+}
+
+/// Asserts the plan's change is exactly the scenario's expected commits.
+fn assert_change(plan: &Plan, head: &str, overlays: &[&str], scenario: &str, version: &str) {
+    let before = repository(overlays);
+    assert_eq!(plan.changes.len(), 1);
+    let change = &plan.changes[0];
+    assert_eq!(change.base_commit, head);
+    assert_eq!(change.base_branch, "mainline");
+    let subjects = [
+        format!("Update versions.json and Dockerfiles for version {version}"),
+        format!("Update container aliases for version {version}"),
+    ];
+    let mut want = Vec::new();
+    for (index, subject) in subjects.iter().enumerate() {
+        let dir = fixtures()
+            .join("expected")
+            .join(scenario)
+            .join((index + 1).to_string());
+        if dir.is_dir() {
+            want.push((subject.clone(), read_tree(&dir)));
+        }
+    }
+    let got: Vec<&str> = change.commits.iter().map(|c| c.message.as_str()).collect();
+    let expected: Vec<&str> = want.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(got, expected);
+    for (commit, (_, tree)) in change.commits.iter().zip(&want) {
+        let paths: Vec<&str> = commit.edits.iter().map(|e| e.path.as_str()).collect();
+        let want_paths: Vec<&str> = tree.keys().map(String::as_str).collect();
+        assert_eq!(paths, want_paths, "{}", commit.message);
+        for edit in &commit.edits {
+            let (bytes, executable) = &tree[&edit.path];
+            assert_eq!(
+                edit.after.as_deref(),
+                Some(bytes.as_slice()),
+                "{}",
+                edit.path
+            );
+            assert_eq!(
+                edit.before.as_deref(),
+                before.get(&edit.path).map(|(b, _)| b.as_slice()),
+                "{}",
+                edit.path
+            );
+            // An edited file keeps its mode in the repository; a new one takes the expected mode.
+            let mode = before.get(&edit.path).map_or(*executable, |(_, x)| *x);
+            assert_eq!(edit.executable, mode, "{}", edit.path);
+        }
+    }
+}
+
+fn tags(debian: &str, alpine: &str) -> ImageTags {
+    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect();
+    ImageTags {
+        debian: words(debian),
+        alpine: words(alpine),
+    }
+}
+
+const SHA_9_0_2: &str = "4ad4cf6839d60581e8f99e926dbab64f6275851487f6503e65de991df625a0b3";
+const SHA_9_0_3: &str = "682b0ab6272dddfb89770b50bd0b732afcc9f31dc48b1521688d39b1e9f45ab4";
+const SHA_9_1_0_RC1: &str = "d960e7bfb0bfc70c191d7a45a29a56564edaddddac7bb799df9903281f32e8ee";
+const SHA_9_1_0: &str = "b1a6317173f64f74e6cf0ed817a556b6b67fbf178c1ef6dd3d2783ff280ed890";
+const SHA_10_0_0: &str = "d735b721e2fd5ffc8ac1faac38daab5629d7839a72fb68a46595a8b4d00af30f";
+const SHA_8_0_7: &str = "669c333fc4e639fae1589eb3b3fa40fbb273b578c8244e15231c05ff1017c156";
+
+#[tokio::test]
+async fn patch_release() {
+    let (plan, head) = run(&[], "9.0.3", SHA_9_0_3).await;
+    let plan = plan.unwrap();
+    assert_change(&plan, &head, &[], "patch-9.0.3", "9.0.3");
+    let want = tags(
+        "9.0.3 9.0 9 latest 9.0.3-trixie 9.0-trixie 9-trixie trixie",
+        "9.0.3-alpine 9.0-alpine 9-alpine alpine 9.0.3-alpine3.23 9.0-alpine3.23 9-alpine3.23 alpine3.23",
+    );
+    assert_eq!(plan.outputs.get::<ImageTags>(), Some(&want));
+    let Delivery::PullRequest(PullRequestDelivery {
+        branch,
+        title,
+        body,
+    }) = &plan.changes[0].delivery
+    else {
+        panic!("a pull request")
+    };
+    assert_eq!(
+        (branch.as_str(), title.as_str()),
+        ("update-9.0.3", "Update to version 9.0.3")
+    );
+    assert!(
+        body.starts_with("Updates the container images to Valkey 9.0.3.\n"),
+        "{body}"
+    );
+    for item in [
+        "https://github.com/valkey-io/valkey/archive/refs/tags/9.0.3.tar.gz",
+        SHA_9_0_3,
+        "- debian: `9.0.3`, `9.0`, `9`, `latest`, `9.0.3-trixie`, `9.0-trixie`, `9-trixie`, `trixie`\n",
+        "- alpine: `9.0.3-alpine`, `9.0-alpine`, `9-alpine`, `alpine`, `9.0.3-alpine3.23`, `9.0-alpine3.23`, `9-alpine3.23`, `alpine3.23`\n",
+        "- `9.0/debian/Dockerfile`\n",
+    ] {
+        assert!(body.contains(item), "{item} missing from {body}");
+    }
+}
+
+#[tokio::test]
+async fn first_release_candidate_of_a_new_line() {
+    let (plan, head) = run(&[], "9.1.0-rc1", SHA_9_1_0_RC1).await;
+    let plan = plan.unwrap();
+    assert_change(&plan, &head, &[], "rc-9.1.0-rc1", "9.1.0-rc1");
+    let want = tags(
+        "9.1.0-rc1 9.1 9.1.0-rc1-trixie 9.1-trixie",
+        "9.1.0-rc1-alpine 9.1-alpine 9.1.0-rc1-alpine3.23 9.1-alpine3.23",
+    );
+    assert_eq!(plan.outputs.get::<ImageTags>(), Some(&want));
+}
+
+#[tokio::test]
+async fn final_release_of_that_line() {
+    let overlays = ["rc-9.1.0-rc1/1"];
+    let (plan, head) = run(&overlays, "9.1.0", SHA_9_1_0).await;
+    let plan = plan.unwrap();
+    assert_change(&plan, &head, &overlays, "final-9.1.0", "9.1.0");
+    assert_eq!(
+        plan.outputs.get::<ImageTags>().unwrap().debian[..4],
+        ["9.1.0", "9.1", "9", "latest"]
+    );
+}
+
+#[tokio::test]
+async fn new_major() {
+    let (plan, head) = run(&[], "10.0.0", SHA_10_0_0).await;
+    let plan = plan.unwrap();
+    assert_change(&plan, &head, &[], "major-10.0.0", "10.0.0");
+    assert_eq!(
+        plan.outputs.get::<ImageTags>().unwrap().debian[..4],
+        ["10.0.0", "10.0", "10", "latest"]
+    );
+}
+
+#[tokio::test]
+async fn backport_patch() {
+    let (plan, head) = run(&[], "8.0.7", SHA_8_0_7).await;
+    let plan = plan.unwrap();
+    assert_change(&plan, &head, &[], "backport-8.0.7", "8.0.7");
+    let want = tags(
+        "8.0.7 8.0 8.0.7-bookworm 8.0-bookworm",
+        "8.0.7-alpine 8.0-alpine 8.0.7-alpine3.21 8.0-alpine3.21",
+    );
+    assert_eq!(plan.outputs.get::<ImageTags>(), Some(&want));
+}
+
+#[tokio::test]
+async fn rerun_plans_no_change() {
+    let (plan, _) = run(&[], "9.0.2", SHA_9_0_2).await;
+    let plan = plan.unwrap();
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+    assert!(plan.is_noop());
+    assert_eq!(
+        plan.outputs.get::<ImageTags>().unwrap().debian[..4],
+        ["9.0.2", "9.0", "9", "latest"]
+    );
+    let overlays = ["rc-9.1.0-rc1/1", "final-9.1.0/1", "final-9.1.0/2"];
+    let (plan, _) = run(&overlays, "9.1.0", SHA_9_1_0).await;
+    assert!(plan.unwrap().changes.is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_source_archive_input_is_named() {
+    let github = MemoryGitHub::default();
+    let request = ReleaseRequest::local(Version::parse("9.0.3").unwrap(), Environment::Prod);
+    let inputs = Outputs::default();
+    let target = target();
+    let downloads = MemoryDownloads::default();
+    let ctx = TaskContext {
+        request: &request,
+        target: Some(&target),
+        inputs: &inputs,
+        repos: &github,
+        downloads: &downloads,
+        server_url: "https://github.com",
+        run_date: "2026-11-23",
+    };
+    let error = Factory
+        .build(Settings::new(None))
+        .unwrap()
+        .plan(&ctx)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("missing input `source-archive`"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_version_with_another_digest_is_a_security_error() {
+    let (plan, _) = run(&[], "9.0.2", SHA_9_0_3).await;
+    let error = plan.unwrap_err();
+    assert!(error.is_security(), "{error:?}");
+    assert!(error.to_string().contains(SHA_9_0_3), "{error}");
+}
