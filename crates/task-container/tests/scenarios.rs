@@ -3,53 +3,16 @@
 //! and were produced independently of this crate, with `jq` and `sed` on the fixture files.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{Tree, fixtures, read_tree, repository};
+
+use std::collections::BTreeSet;
+
 use valkey_bot_core::Version;
 use valkey_bot_task_container::{
     ContainerError, ContainerUpdate, ImageTags, Release, RepoSnapshot, paths_to_read, plan,
 };
-
-type Tree = BTreeMap<String, (Vec<u8>, bool)>;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// Every file under `root`, by path relative to it, with its executable bit.
-fn read_tree(root: &Path) -> Tree {
-    fn walk(root: &Path, dir: &Path, tree: &mut Tree) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, tree);
-            } else {
-                let relative = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_owned();
-                let executable =
-                    std::fs::metadata(&path).unwrap().permissions().mode() & 0o111 != 0;
-                tree.insert(relative, (std::fs::read(&path).unwrap(), executable));
-            }
-        }
-    }
-    let mut tree = Tree::new();
-    walk(root, root, &mut tree);
-    tree
-}
-
-/// The fixture repository with the files of earlier expected commits laid over it.
-fn repository(overlays: &[&str]) -> Tree {
-    let mut tree = read_tree(&fixtures().join("repo"));
-    for overlay in overlays {
-        tree.extend(read_tree(&fixtures().join("expected").join(overlay)));
-    }
-    tree
-}
 
 /// Reads from `repo` exactly what `paths_to_read` asks for, as the integrator will.
 fn snapshot(repo: &Tree, release: &Release) -> RepoSnapshot {

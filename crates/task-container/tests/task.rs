@@ -3,9 +3,9 @@
 //! commit subjects, the pull request, and the image tags output.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{fixtures, read_tree, repository};
 
 use valkey_bot_core::outputs::{ImageTags, Outputs, SourceArchive};
 use valkey_bot_core::plan::{Delivery, PullRequestDelivery};
@@ -17,44 +17,6 @@ use valkey_bot_core::{
 };
 use valkey_bot_task_container::Factory;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
-
-type Tree = BTreeMap<String, (Vec<u8>, bool)>;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn read_tree(root: &Path) -> Tree {
-    fn walk(root: &Path, dir: &Path, tree: &mut Tree) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, tree);
-            } else {
-                let relative = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_owned();
-                let executable =
-                    std::fs::metadata(&path).unwrap().permissions().mode() & 0o111 != 0;
-                tree.insert(relative, (std::fs::read(&path).unwrap(), executable));
-            }
-        }
-    }
-    let mut tree = Tree::new();
-    walk(root, root, &mut tree);
-    tree
-}
-
-fn repository(overlays: &[&str]) -> Tree {
-    let mut tree = read_tree(&fixtures().join("repo"));
-    for overlay in overlays {
-        tree.extend(read_tree(&fixtures().join("expected").join(overlay)));
-    }
-    tree
-}
 
 fn repo_id() -> RepoId {
     RepoId::parse("valkey-io/valkey-container").unwrap()
