@@ -13,9 +13,11 @@ use std::process::Command;
 use anyhow::Context as _;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
+use std::sync::Arc;
 use valkey_bot_core::config;
 use valkey_bot_core::{Environment, ReleaseRequest, Version};
-use valkey_bot_github::{Credentials, GitHub, GitHubConfig};
+
+use valkey_bot_github::{Credentials, GitHub, GitHubConfig, Hooks, MaskSink};
 use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
 
 use crate::commands::{Outputs, Status, fetcher, finish, runner, with_notifications};
@@ -118,17 +120,33 @@ impl Stage {
 
     /// A runner over `config` that authenticates as the App, exactly as in production.
     pub fn runner(&self, config: config::Config) -> anyhow::Result<Runner> {
-        let github_config = GitHubConfig::for_api(self.sandbox.api_url());
+        self.runner_with_mask(config, None)
+    }
+
+    /// Like [`Stage::runner`], as inside GitHub Actions: every minted token goes to `mask` first.
+    pub fn runner_with_mask(
+        &self,
+        config: config::Config,
+        mask: Option<Arc<dyn MaskSink>>,
+    ) -> anyhow::Result<Runner> {
+        let mut github_config = GitHubConfig::for_api(self.sandbox.api_url());
+        github_config.in_actions = mask.is_some();
         let credentials = Credentials::App {
             app_id: APP_ID,
             private_key: self.private_key.clone().into(),
         };
         let fetcher = fetcher(&config, self.sandbox.base_url(), None)?;
-        Ok(runner(
-            config,
-            GitHub::new(github_config, &credentials)?,
-            fetcher,
-        ))
+        let hooks = Hooks {
+            mask,
+            ..Hooks::default()
+        };
+        let github = GitHub::with_hooks(github_config, &credentials, hooks)?;
+        Ok(runner(config, github, fetcher))
+    }
+
+    /// The App's private key (PEM), for tests that prove it never leaks.
+    pub fn private_key_pem(&self) -> &str {
+        &self.private_key
     }
 
     /// Stops the sandbox (the repositories stay if they were kept).
