@@ -1,0 +1,197 @@
+//! The `valkey-bot` binary end to end: `sandbox` serves seeded repositories (first stdout line is
+//! its base URL), and `run` takes real webhook payloads with a plain token, with the documented
+//! exit codes: 0 done, 1 a task failed, 2 refused before anything ran.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::{file, subjects};
+use valkey_bot::rehearse::{SHIPPED_CONFIG, seed};
+use valkey_bot_core::Version;
+
+const BIN: &str = env!("CARGO_BIN_EXE_valkey-bot");
+
+struct Server {
+    child: Child,
+    base_url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Seeds `root` for `version` and serves it with `valkey-bot sandbox`.
+fn serve(root: &Path, version: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base_url = format!("http://127.0.0.1:{port}");
+    seed::seed(root, &[Version::parse(version).unwrap()], &base_url).unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox",
+            "--root",
+            root.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(
+        first.trim(),
+        base_url,
+        "the first stdout line is the base URL"
+    );
+    Server { child, base_url }
+}
+
+fn write_config(dir: &Path, base_url: &str) -> std::path::PathBuf {
+    let path = dir.join("tasks.toml");
+    let config = SHIPPED_CONFIG.replace(
+        "https://download.valkey.io/",
+        &format!("{base_url}/_downloads/"),
+    );
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn event(dir: &Path, client_payload: serde_json::Value) -> std::path::PathBuf {
+    let path = dir.join("event.json");
+    let body = serde_json::json!({
+        "action": "valkey-release",
+        "branch": "main",
+        "client_payload": client_payload,
+        "repository": {"full_name": "valkey-io/valkey-automation-bot"},
+        "sender": {"login": "valkey-release-trigger[bot]"}
+    });
+    std::fs::write(&path, body.to_string()).unwrap();
+    path
+}
+
+fn run(server: &Server, config: &Path, event: &Path, extra: &[&str]) -> (i32, String, String) {
+    let output = Command::new(BIN)
+        .args([
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--event",
+            event.to_str().unwrap(),
+        ])
+        .args(["--event-name", "repository_dispatch"])
+        .args(extra)
+        .env("GITHUB_API_URL", format!("{}/api/v3", server.base_url))
+        .env("GITHUB_SERVER_URL", &server.base_url)
+        .env("GITHUB_TOKEN", "test-token-not-a-secret")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("VALKEY_BOT_APP_ID")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("github");
+    let server = serve(&root, "9.1.0");
+    let config = write_config(dir.path(), &server.base_url);
+
+    // 2: a refused event, nothing ran.
+    let bad = event(
+        dir.path(),
+        serde_json::json!({"version": "9.1.0; rm -rf /", "environment": "prod"}),
+    );
+    let (code, _, stderr) = run(&server, &config, &bad, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`client_payload.version`: invalid version"),
+        "{stderr}"
+    );
+    assert_eq!(
+        subjects(&root, "valkey-io/valkey-hashes", "main").len(),
+        1,
+        "nothing written"
+    );
+
+    // A dry run prints diffs and writes nothing.
+    let good = event(
+        dir.path(),
+        serde_json::json!({"version": "9.1.0", "environment": "prod"}),
+    );
+    let (code, stdout, stderr) = run(
+        &server,
+        &config,
+        &good,
+        &["--dry-run", "--only", "checksums"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("# checksums (dry run)\n=== valkey-io/valkey-hashes (commit to `main`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+hash valkey-9.1.0.tar.gz sha256 "),
+        "{stdout}"
+    );
+    assert_eq!(
+        subjects(&root, "valkey-io/valkey-hashes", "main").len(),
+        1,
+        "nothing written"
+    );
+
+    // 0: the release.
+    let report = dir.path().join("report.json");
+    let (code, stdout, stderr) = run(
+        &server,
+        &config,
+        &good,
+        &["--report", report.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        file(&root, "valkey-io/valkey-hashes", "main", "README")
+            .contains("hash valkey-9.1.0.tar.gz sha256 ")
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let tasks: Vec<(&str, &str)> = json["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        tasks,
+        [
+            ("artifacts", "up_to_date"),
+            ("checksums", "done"),
+            ("container", "done"),
+            ("website", "done")
+        ]
+    );
+
+    // 1: a task failed (a missing artifact), the others still ran.
+    std::fs::remove_file(root.join("_downloads/releases/valkey-9.1.0-noble-arm64.tar.gz")).unwrap();
+    let (code, stdout, _) = run(&server, &config, &good, &["--only", "artifacts"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("artifacts  failed"), "{stdout}");
+}
