@@ -5,7 +5,10 @@ use valkey_bot_core::TaskFactory;
 
 /// Every registered task.
 pub fn factories() -> Vec<&'static dyn TaskFactory> {
-    vec![&valkey_bot_task_checksums::Factory]
+    vec![
+        &valkey_bot_task_checksums::Factory,
+        &valkey_bot_task_bundle::Factory,
+    ]
 }
 
 #[cfg(test)]
