@@ -11,3 +11,4 @@ pub mod registry;
 pub mod rehearse;
 pub mod report;
 pub mod runner;
+pub mod scaffold;

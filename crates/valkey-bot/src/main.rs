@@ -98,6 +98,14 @@ enum Command {
     },
     /// List the registered tasks.
     ListTasks,
+    /// Write a new task crate, crates/task-NAME, from templates (see docs/adding-a-task.md).
+    NewTask {
+        /// The task's name: lowercase letters, digits and `-`.
+        name: String,
+        /// Where task crates live.
+        #[arg(long, default_value = "crates")]
+        crates_dir: PathBuf,
+    },
 }
 
 fn init_logging(format: LogFormat) {
@@ -153,6 +161,19 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::CheckConfig { path } => Ok(commands::check_config(&path)?),
         Command::ListTasks => {
             commands::list_tasks();
+            Ok(Status::Success)
+        }
+        Command::NewTask { name, crates_dir } => {
+            let scaffold = valkey_bot::scaffold::new_task(&name, &crates_dir)?;
+            println!(
+                "wrote {}: {}",
+                scaffold.dir.display(),
+                scaffold.files.join(", ")
+            );
+            println!("now add by hand:");
+            for line in &scaffold.hand_edits {
+                println!("  {line}");
+            }
             Ok(Status::Success)
         }
     }

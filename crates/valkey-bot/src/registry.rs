@@ -10,6 +10,7 @@ pub fn factories() -> Vec<&'static dyn TaskFactory> {
         &valkey_bot_task_artifacts::Factory,
         &valkey_bot_task_container::Factory,
         &valkey_bot_task_website::Factory,
+        &valkey_bot_task_bundle::Factory,
     ]
 }
 

@@ -183,6 +183,7 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
         tasks,
         [
             ("artifacts", "up_to_date"),
+            ("bundle", "done"),
             ("checksums", "done"),
             ("container", "done"),
             ("website", "done")
@@ -194,4 +195,46 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
     let (code, stdout, _) = run(&server, &config, &good, &["--only", "artifacts"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("artifacts  failed"), "{stdout}");
+}
+
+#[test]
+fn the_readmes_first_command_rehearses_a_whole_release() {
+    let keep = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args(["rehearse", "--keep", keep.path().to_str().unwrap()])
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with(
+            "Rehearsing the release of Valkey 9.1.0 against a local GitHub at http://127.0.0.1:"
+        ),
+        "{stdout}"
+    );
+    for line in [
+        "artifacts  up to date ",
+        "bundle     done ",
+        "checksums  done ",
+        "container  done ",
+        "website    done ",
+        " Update hash for 9.1.0\n",
+        " Update versions.json and Dockerfiles for version 9.1.0\n",
+        " Update container aliases for version 9.1.0\n",
+        " Updates downloads section for version 9.1.0\n",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing from {stdout}");
+    }
+    let root = keep.path().canonicalize().unwrap();
+    assert!(subjects(&root, "valkey-io/valkey-hashes", "main")[0] == "Update hash for 9.1.0");
+    assert!(
+        stdout.contains(&format!("The repositories are kept in {}", root.display())),
+        "{stdout}"
+    );
 }

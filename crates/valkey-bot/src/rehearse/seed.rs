@@ -172,6 +172,13 @@ pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), See
         false,
     )?;
     website.commit("Website with the download pages of the published releases")?;
+    let bundle = Repo::init(root, "valkey-io/valkey-bundle", "main")?;
+    bundle.write(
+        "README.md",
+        b"# valkey-bundle\n\nReceives a dispatch for every release.\n",
+        false,
+    )?;
+    bundle.commit("Initial commit")?;
     let automation = Repo::init(root, "valkey-io/valkey-automation-bot", "main")?;
     automation.write(
         "README.md",

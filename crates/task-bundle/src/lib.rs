@@ -1,0 +1,102 @@
+//! The `bundle` task: sends a `repository_dispatch` event (`valkey-release`, payload
+//! `{"version": "<version>", "component": "valkey"}`) to the valkey-bundle repository, so it
+//! rebuilds its images with the new Valkey.
+//!
+//! Which versions are announced: every release, final or release candidate, that is at least
+//! `minimum_version` in release order (`8.1.0-rc1 < 8.1.0 < 8.1.1`, so release candidates of the
+//! minimum itself are not announced). `unstable` is never announced.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::json;
+use valkey_bot_core::plan::Effect;
+use valkey_bot_core::task::Settings;
+use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError, TaskFactory, Version};
+
+/// The task's `settings` in `tasks.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleSettings {
+    /// The repository that receives the event.
+    #[serde(default = "default_repository")]
+    pub repository: RepoId,
+    /// The event type it listens to.
+    #[serde(default = "default_event_type")]
+    pub event_type: String,
+    /// The oldest version it packages.
+    #[serde(default = "default_minimum")]
+    pub minimum_version: Version,
+}
+
+fn default_repository() -> RepoId {
+    RepoId::parse("valkey-io/valkey-bundle").unwrap_or_else(|_| unreachable!("a valid literal"))
+}
+
+fn default_event_type() -> String {
+    "valkey-release".into()
+}
+
+fn default_minimum() -> Version {
+    Version::parse("8.1.0").unwrap_or_else(|_| unreachable!("a valid literal"))
+}
+
+/// Registers the task.
+pub struct Factory;
+
+impl TaskFactory for Factory {
+    fn name(&self) -> &'static str {
+        "bundle"
+    }
+
+    fn description(&self) -> &'static str {
+        "sends a repository_dispatch event to the valkey-bundle repository"
+    }
+
+    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
+        Ok(Arc::new(Bundle {
+            settings: settings.parse()?,
+        }))
+    }
+}
+
+/// The task itself.
+pub struct Bundle {
+    settings: BundleSettings,
+}
+
+#[async_trait]
+impl Task for Bundle {
+    async fn plan(&self, ctx: &TaskContext<'_>) -> Result<Plan, TaskError> {
+        let version = &ctx.request.version;
+        let minimum = &self.settings.minimum_version;
+        if version.is_unstable() {
+            return Ok(note(format!(
+                "`{version}` is not a release: nothing to send"
+            )));
+        }
+        if version < minimum {
+            return Ok(note(format!(
+                "{version} is older than {minimum}: {} does not package it",
+                self.settings.repository
+            )));
+        }
+        Ok(Plan {
+            effects: vec![Effect::Dispatch {
+                repo: self.settings.repository.clone(),
+                event_type: self.settings.event_type.clone(),
+                payload: json!({ "version": version.as_str(), "component": "valkey" }),
+            }],
+            ..Plan::default()
+        })
+    }
+}
+
+/// An empty plan that says why.
+fn note(text: String) -> Plan {
+    Plan {
+        notes: vec![text],
+        ..Plan::default()
+    }
+}
