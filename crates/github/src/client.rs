@@ -178,6 +178,26 @@ impl GitHubClient {
         }
     }
 
+    /// A branch write's result, with a Conflict turned into success when `branch` already points
+    /// at `commit` (the state asked for holds).
+    async fn unless_already_at(
+        &self,
+        result: Result<(), GitHubError>,
+        repo: &RepoId,
+        branch: &str,
+        commit: &str,
+    ) -> Result<(), GitHubError> {
+        match result {
+            Err(GitHubError::Conflict(reason))
+                if !self.already_at(repo, branch, commit).await? =>
+            {
+                Err(GitHubError::Conflict(reason))
+            }
+            Err(GitHubError::Conflict(_)) => Ok(()),
+            other => other,
+        }
+    }
+
     /// After a Conflict on a branch write: whether `branch` already is where we wanted it (an
     /// earlier attempt of ours, or someone else, put it there), which makes the write a success.
     async fn already_at(
@@ -400,19 +420,10 @@ impl RepoWrite for GitHubClient {
         // first attempt took effect could undo someone's push made in between: not repeated.
         let idempotency = if force { NotIdempotent } else { Idempotent };
         let body = wire::MoveRef { sha: commit, force };
-        match self
+        let result = self
             .send(Method::PATCH, &path, Some(&body), idempotency)
-            .await
-        {
-            Err(GitHubError::Conflict(reason)) => {
-                if self.already_at(repo, branch, commit).await? {
-                    Ok(())
-                } else {
-                    Err(GitHubError::Conflict(reason))
-                }
-            }
-            other => other,
-        }
+            .await;
+        self.unless_already_at(result, repo, branch, commit).await
     }
 
     /// Creating a branch that already points at `commit` succeeds (the state asked for holds).
@@ -428,24 +439,15 @@ impl RepoWrite for GitHubClient {
         };
         // Safe to repeat: a repeat after the first took effect answers "Reference already
         // exists", and the branch is then checked to be at `commit`.
-        match self
+        let result = self
             .send(
                 Method::POST,
                 &repo_path(repo, "git/refs"),
                 Some(&body),
                 Idempotent,
             )
-            .await
-        {
-            Err(GitHubError::Conflict(reason)) => {
-                if self.already_at(repo, branch, commit).await? {
-                    Ok(())
-                } else {
-                    Err(GitHubError::Conflict(reason))
-                }
-            }
-            other => other,
-        }
+            .await;
+        self.unless_already_at(result, repo, branch, commit).await
     }
 
     async fn commits_between(
