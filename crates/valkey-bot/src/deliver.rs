@@ -292,14 +292,18 @@ async fn deliver_pull_request(
                 title: pr.title.clone(),
                 body: pr.body.clone(),
             };
-            (
-                forge
-                    .pulls
-                    .open(&change.repo, &spec)
-                    .await
-                    .map_err(github)?,
-                PullRequestState::Created,
-            )
+            // Another run for the same release may have opened it in the meantime: plan again,
+            // and the next attempt finds it.
+            let opened = match forge.pulls.open(&change.repo, &spec).await {
+                Err(GitHubError::Conflict(_)) => {
+                    return Err(DeliverError::Moved {
+                        repo,
+                        branch: pr.branch.clone(),
+                    });
+                }
+                other => other.map_err(github)?,
+            };
+            (opened, PullRequestState::Created)
         }
     };
     Ok(Delivered::PullRequest {

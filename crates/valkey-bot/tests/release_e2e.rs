@@ -307,3 +307,22 @@ async fn a_commit_someone_else_pushed_to_the_bots_branch_is_never_overwritten() 
     );
     stage.shutdown().await;
 }
+
+#[tokio::test]
+async fn two_runs_for_the_same_release_at_once_write_everything_once() {
+    let stage = stage(&["9.1.0"]).await;
+    let request = all("9.1.0");
+    let (first, second) = tokio::join!(run(&stage, &request), run(&stage, &request));
+    for report in [&first, &second] {
+        assert!(!report.failed(), "{:?}", report.tasks);
+    }
+    let readme = file(&stage.root, "valkey-io/valkey-hashes", "main", "README");
+    assert_eq!(
+        readme.matches("hash valkey-9.1.0.tar.gz ").count(),
+        1,
+        "{readme}"
+    );
+    assert_eq!(pulls(&stage, CONTAINER).await.len(), 1);
+    assert_eq!(pulls(&stage, WEBSITE).await.len(), 1);
+    stage.shutdown().await;
+}
