@@ -107,7 +107,7 @@ async fn stage(versions: &[Version], args: &Args) -> anyhow::Result<Stage> {
     let faults = stage.sandbox.faults();
     faults.add(FaultRule::new(
         "*",
-        "**",
+        "/**",
         FaultAction::Latency {
             ms: args.latency_ms,
         },
