@@ -5,23 +5,8 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use valkey_bot::notify::actions::ActionsFormat;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn a_failed_task_is_an_error_annotation_carrying_task_version_and_repository() {
@@ -37,25 +22,12 @@ async fn a_failed_task_is_an_error_annotation_carrying_task_version_and_reposito
     tracing::callsite::rebuild_interest_cache();
 
     let stage = stage(&["9.1.0"]).await;
-    let readme = file(&stage.root, "valkey-io/valkey-hashes", "main", "README");
-    let forged = format!(
-        "{readme}hash valkey-9.1.0.tar.gz sha256 {} {}/valkey-io/valkey/archive/refs/tags/9.1.0.tar.gz\n",
-        "ab".repeat(32),
-        stage.sandbox.base_url()
-    );
-    commit_file(
-        &stage.root,
-        "valkey-io/valkey-hashes",
-        "main",
-        "README",
-        &forged,
-        "Forge",
-    );
+    forge_retag(&stage, "9.1.0");
     let report = run(&stage, &request("9.1.0", &["checksums"])).await;
     assert!(report.failed());
     stage.shutdown().await;
 
-    let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let log = logs.text();
     let error = log
         .lines()
         .find(|l| l.starts_with("::error "))

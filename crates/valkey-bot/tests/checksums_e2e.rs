@@ -77,20 +77,7 @@ async fn first_release_then_a_rerun_that_commits_nothing() {
 #[tokio::test]
 async fn a_re_tagged_release_is_refused_and_nothing_is_written() {
     let stage = stage(&["9.1.0"]).await;
-    let readme = file(&stage.root, HASHES, "main", "README");
-    let forged = format!(
-        "{readme}hash valkey-9.1.0.tar.gz sha256 {} {}/valkey-io/valkey/archive/refs/tags/9.1.0.tar.gz\n",
-        "ab".repeat(32),
-        stage.sandbox.base_url()
-    );
-    commit_file(
-        &stage.root,
-        HASHES,
-        "main",
-        "README",
-        &forged,
-        "Update hash for 9.1.0",
-    );
+    let forged = forge_retag(&stage, "9.1.0");
     let report = run(&stage, &request("9.1.0", &["checksums"])).await;
     let (error, security) = failure(&report, "checksums");
     assert!(security, "{error}");

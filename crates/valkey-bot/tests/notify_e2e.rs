@@ -180,27 +180,10 @@ async fn a_success_then_a_rerun_keep_one_tracking_issue_and_send_no_alert() {
     stage.shutdown().await;
 }
 
-fn forge_retag(stage: &Stage) {
-    let readme = file(&stage.root, HASHES, "main", "README");
-    let forged = format!(
-        "{readme}hash valkey-9.1.0.tar.gz sha256 {} {}/valkey-io/valkey/archive/refs/tags/9.1.0.tar.gz\n",
-        "ab".repeat(32),
-        stage.sandbox.base_url()
-    );
-    commit_file(
-        &stage.root,
-        HASHES,
-        "main",
-        "README",
-        &forged,
-        "Update hash for 9.1.0",
-    );
-}
-
 #[tokio::test]
 async fn a_security_failure_alerts_comments_with_the_rerun_and_annotates() {
     let stage = stage(&["9.1.0"]).await;
-    forge_retag(&stage);
+    forge_retag(&stage, "9.1.0");
     let hook = receiver(200).await;
     let webhook = Webhook::new(hook.url.clone().into());
     let run = run_notified(&stage, &request("9.1.0", &["checksums"]), Some(&webhook)).await;
@@ -266,7 +249,7 @@ async fn a_security_failure_alerts_comments_with_the_rerun_and_annotates() {
 #[tokio::test]
 async fn an_alert_that_cannot_be_delivered_does_not_hide_the_failure() {
     let stage = stage(&["9.1.0"]).await;
-    forge_retag(&stage);
+    forge_retag(&stage, "9.1.0");
     let hook = receiver(500).await;
     let webhook = Webhook::new(hook.url.clone().into());
     let run = run_notified(&stage, &request("9.1.0", &["checksums"]), Some(&webhook)).await;

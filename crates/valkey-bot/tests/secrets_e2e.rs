@@ -26,19 +26,6 @@ impl MaskSink for Tokens {
     }
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Everything a run leaves for people to read.
 async fn run_and_collect(
     stage: &Stage,
@@ -72,7 +59,7 @@ async fn run_and_collect(
     drop(guard);
 
     let mut texts = vec![
-        String::from_utf8(logs.0.lock().unwrap().clone()).unwrap(),
+        logs.text(),
         std::fs::read_to_string(&report_path).unwrap(),
         std::fs::read_to_string(&summary_path).unwrap(),
         valkey_bot::report::table(&report),

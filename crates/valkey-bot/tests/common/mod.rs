@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use valkey_bot::rehearse::Stage;
 use valkey_bot::runner::{Outcome, RunReport};
@@ -158,4 +159,45 @@ pub fn failure(report: &RunReport, task: &str) -> (String, bool) {
 /// The hash line for `version` as the bot writes it, from the archive the stage serves.
 pub fn hash_line_prefix(version: &str) -> String {
     format!("hash valkey-{version}.tar.gz sha256 ")
+}
+
+/// Records a different digest for `version`'s archive in the hashes file, as if its tag had
+/// been moved after the first release; returns the forged file.
+pub fn forge_retag(stage: &Stage, version: &str) -> String {
+    let readme = file(&stage.root, "valkey-io/valkey-hashes", "main", "README");
+    let forged = format!(
+        "{readme}hash valkey-{version}.tar.gz sha256 {} {}/valkey-io/valkey/archive/refs/tags/{version}.tar.gz\n",
+        "ab".repeat(32),
+        stage.sandbox.base_url()
+    );
+    commit_file(
+        &stage.root,
+        "valkey-io/valkey-hashes",
+        "main",
+        "README",
+        &forged,
+        &format!("Update hash for {version}"),
+    );
+    forged
+}
+
+/// Everything written through a `tracing` subscriber that writes here.
+#[derive(Clone, Default)]
+pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// What was written, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
