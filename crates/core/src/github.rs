@@ -188,6 +188,13 @@ pub trait PullRequests: Send + Sync {
         number: u64,
         labels: &[String],
     ) -> Result<(), GitHubError>;
+    /// Removes `label` from pull request or issue `number`; a label it does not carry is no error.
+    async fn remove_label(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        label: &str,
+    ) -> Result<(), GitHubError>;
 }
 
 /// An issue, as far as the bot cares.

@@ -568,6 +568,26 @@ impl PullRequests for GitHubClient {
         )
         .await
     }
+
+    async fn remove_label(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        label: &str,
+    ) -> Result<(), GitHubError> {
+        // Safe to repeat: the second time the label is gone, which GitHub answers with 404.
+        let path = repo_path(
+            repo,
+            &format!("issues/{number}/labels/{}", encode_query(label)),
+        );
+        match self
+            .send(Method::DELETE, &path, None::<&()>, Idempotent)
+            .await
+        {
+            Err(GitHubError::NotFound(_)) => Ok(()),
+            other => other,
+        }
+    }
 }
 
 #[async_trait]

@@ -140,6 +140,17 @@ impl<T: PullRequests> PullRequests for ReadOnly<T> {
             labels.join(", ")
         )))
     }
+
+    async fn remove_label(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        label: &str,
+    ) -> Result<(), GitHubError> {
+        Err(refused(format!(
+            "remove label {label} from {repo}#{number}"
+        )))
+    }
 }
 
 #[async_trait]

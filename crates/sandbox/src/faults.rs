@@ -110,7 +110,8 @@ impl FaultRule {
         Ok(())
     }
 
-    fn matches(&self, method: &str, path: &str) -> bool {
+    /// Whether a request `method path` is one this rule breaks (`/api/v3` prefix optional).
+    pub fn matches(&self, method: &str, path: &str) -> bool {
         let method_matches = self.method == "*" || self.method.eq_ignore_ascii_case(method);
         let stripped = path
             .strip_prefix("/api/v3")

@@ -62,6 +62,13 @@ pub enum Write {
         /// Number.
         number: u64,
     },
+    /// A label was removed.
+    Unlabel {
+        /// Repository.
+        repo: String,
+        /// Number.
+        number: u64,
+    },
     /// An issue was opened.
     CreateIssue {
         /// Repository.
@@ -537,6 +544,26 @@ impl PullRequests for MemoryGitHub {
             repo: repo.to_string(),
             number,
         });
+        Ok(())
+    }
+
+    async fn remove_label(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        label: &str,
+    ) -> Result<(), GitHubError> {
+        let mut state = lock(&self.state);
+        let before = state.labels.len();
+        state
+            .labels
+            .retain(|(r, n, l)| !(r == repo && *n == number && l == label));
+        if state.labels.len() != before {
+            state.writes.push(Write::Unlabel {
+                repo: repo.to_string(),
+                number,
+            });
+        }
         Ok(())
     }
 }

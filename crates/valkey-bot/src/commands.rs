@@ -159,12 +159,22 @@ pub fn fetcher(
     server_url: &str,
     cache_dir: Option<&Path>,
 ) -> anyhow::Result<Fetcher> {
+    fetcher_with(fetch_policy(config, server_url)?, cache_dir)
+}
+
+/// The download policy of `[downloads]`: its hosts plus the GitHub server's, its size limit.
+pub fn fetch_policy(config: &Config, server_url: &str) -> anyhow::Result<FetchPolicy> {
     let mut hosts = config.downloads.allowed_hosts.clone();
     let server = Url::parse(server_url)
         .with_context(|| format!("GITHUB_SERVER_URL {server_url:?} is not a URL"))?;
     hosts.extend(server.host_str().map(str::to_owned));
     let mut policy = FetchPolicy::new(hosts);
     policy.max_bytes = config.downloads.max_bytes;
+    Ok(policy)
+}
+
+/// A fetcher with `policy`, caching on disk in `cache_dir` if given.
+pub fn fetcher_with(policy: FetchPolicy, cache_dir: Option<&Path>) -> anyhow::Result<Fetcher> {
     let mut builder = Fetcher::builder(policy);
     if let Some(dir) = cache_dir {
         builder = builder.cache_dir(dir);

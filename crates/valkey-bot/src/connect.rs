@@ -147,6 +147,9 @@ impl PullRequests for NoRepository {
     async fn add_labels(&self, _: &RepoId, _: u64, _: &[String]) -> Result<(), GitHubError> {
         Err(refused())
     }
+    async fn remove_label(&self, _: &RepoId, _: u64, _: &str) -> Result<(), GitHubError> {
+        Err(refused())
+    }
 }
 
 #[async_trait]

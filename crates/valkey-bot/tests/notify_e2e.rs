@@ -13,6 +13,7 @@ use common::*;
 use valkey_bot::commands::{Outputs, Status, finish, with_notifications};
 use valkey_bot::forge::{Access, Connector, Forge};
 use valkey_bot::notify::alert::Webhook;
+use valkey_bot::notify::labels::FAILED_RUN_LABEL;
 use valkey_bot::rehearse::Stage;
 use valkey_bot::runner::{Outcome, RunReport};
 use valkey_bot_core::RepoId;
@@ -21,37 +22,10 @@ use valkey_bot_core::github::{
     CommitId, CommitSummary, DirEntry, FileWrite, GitHubError, Issues, RepoRead, RepoWrite,
 };
 use valkey_bot_core::task::Target;
+use valkey_bot_sandbox::{FaultAction, FaultRule};
 
 const HASHES: &str = "valkey-io/valkey-hashes";
 const AUTOMATION: &str = "valkey-io/valkey-automation-bot";
-
-/// A webhook receiver on loopback that records every JSON body and answers `status`.
-struct Receiver {
-    url: String,
-    bodies: Arc<Mutex<Vec<serde_json::Value>>>,
-}
-
-async fn receiver(status: u16) -> Receiver {
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&bodies);
-    let app = axum::Router::new().route(
-        "/hook/secret-token",
-        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-            let seen = Arc::clone(&seen);
-            async move {
-                seen.lock().unwrap().push(body);
-                axum::http::StatusCode::from_u16(status).unwrap()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://{}/hook/secret-token",
-        listener.local_addr().unwrap()
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Receiver { url, bodies }
-}
 
 /// Runs `request` with notifications and reports to files, as `valkey-bot run` does in Actions.
 struct Notified {
@@ -176,6 +150,63 @@ async fn a_success_then_a_rerun_keep_one_tracking_issue_and_send_no_alert() {
     assert!(
         hook.bodies.lock().unwrap().is_empty(),
         "nothing to alert about"
+    );
+    stage.shutdown().await;
+}
+
+/// The labels of the one pull request in `repo`.
+async fn pull_labels(stage: &Stage, repo: &str) -> Vec<String> {
+    let pulls = pulls(stage, repo).await;
+    assert_eq!(pulls.len(), 1, "{repo}: one pull request");
+    pulls[0].labels.clone()
+}
+
+#[tokio::test]
+async fn a_failed_run_labels_its_pull_requests_and_the_successful_rerun_unlabels_them() {
+    let stage = stage(&["9.1.0"]).await;
+    stage
+        .sandbox
+        .faults()
+        .add(
+            FaultRule::new(
+                "POST",
+                "/repos/*/*/dispatches",
+                FaultAction::Status {
+                    status: 422,
+                    retry_after_secs: None,
+                    after_effect: false,
+                },
+            )
+            .times(1),
+        )
+        .unwrap();
+    let whole = request(
+        "9.1.0",
+        &["checksums", "artifacts", "container", "website", "bundle"],
+    );
+    let failed = run_notified(&stage, &whole, None).await;
+    assert_eq!(failed.status, Status::TaskFailed);
+    assert_eq!(
+        outcome(&failed.report, "container"),
+        &Outcome::Done,
+        "the pull request was opened"
+    );
+    assert_eq!(
+        pull_labels(&stage, "valkey-io/valkey-container").await,
+        [FAILED_RUN_LABEL]
+    );
+
+    let rerun = run_notified(&stage, &whole, None).await;
+    assert_eq!(rerun.status, Status::Success);
+    assert!(
+        pull_labels(&stage, "valkey-io/valkey-container")
+            .await
+            .is_empty()
+    );
+    assert!(
+        pull_labels(&stage, "valkey-io/valkey-io.github.io")
+            .await
+            .is_empty()
     );
     stage.shutdown().await;
 }

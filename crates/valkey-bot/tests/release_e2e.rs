@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use valkey_bot::deliver::{Delivered, PullRequestState};
-use valkey_bot::rehearse::Stage;
 use valkey_bot::runner::{Outcome, RunReport};
 use valkey_bot_core::{Environment, ReleaseRequest, Version};
 
@@ -15,20 +14,6 @@ const WEBSITE: &str = "valkey-io/valkey-io.github.io";
 
 fn all(version: &str) -> ReleaseRequest {
     ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod)
-}
-
-async fn pulls(stage: &Stage, repo: &str) -> Vec<valkey_bot_sandbox::Issue> {
-    let state = stage.sandbox.state().await;
-    state
-        .repo(repo)
-        .map(|r| {
-            r.issues
-                .iter()
-                .filter(|i| i.pull.is_some())
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn pr_state(report: &RunReport, task: &str) -> PullRequestState {

@@ -12,7 +12,7 @@ use common::*;
 use valkey_bot::commands::{Outputs, finish, with_notifications};
 use valkey_bot::notify::actions::ActionsFormat;
 use valkey_bot::notify::alert;
-use valkey_bot::rehearse::Stage;
+use valkey_bot::rehearse::{RunnerOptions, Stage};
 use valkey_bot_core::{Environment, ReleaseRequest, Version};
 use valkey_bot_github::MaskSink;
 
@@ -43,7 +43,13 @@ async fn run_and_collect(
     let guard = tracing::subscriber::set_default(subscriber);
     let mask: Arc<dyn MaskSink> = tokens.clone();
     let runner = stage
-        .runner_with_mask(stage.config().unwrap(), Some(mask))
+        .runner_with(
+            stage.config().unwrap(),
+            RunnerOptions {
+                mask: Some(mask),
+                ..RunnerOptions::default()
+            },
+        )
         .unwrap();
     let runner = with_notifications(runner, false).await;
     let report = runner.run(request, false).await.unwrap();

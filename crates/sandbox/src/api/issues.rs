@@ -441,3 +441,28 @@ pub(crate) async fn add_labels(
         .await?;
     Ok(Json(labels_json(&labels)))
 }
+
+/// `DELETE /repos/{o}/{r}/issues/{n}/labels/{name}` → 200 with the labels left, or 404
+/// "Label does not exist" when the issue does not carry it.
+pub(crate) async fn remove_label(
+    axum::extract::State(shared): SharedState,
+    Extension(caller): Extension<Caller>,
+    GhPath((owner, name, number, label)): GhPath<(String, String, u64, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let repo = open_issue(&shared, &caller, &owner, &name, number, Access::Write).await?;
+    let now = now_rfc3339();
+    let labels = shared
+        .store
+        .update(|state| {
+            let issue = issue_mut(state, &repo, number)?;
+            let before = issue.labels.len();
+            issue.labels.retain(|existing| *existing != label);
+            if issue.labels.len() == before {
+                return Err(ApiError::new(StatusCode::NOT_FOUND, "Label does not exist"));
+            }
+            issue.updated_at = now;
+            Ok(issue.labels.clone())
+        })
+        .await?;
+    Ok(Json(labels_json(&labels)))
+}

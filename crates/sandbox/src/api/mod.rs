@@ -14,7 +14,7 @@ mod repos;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
 use crate::shared::Shared;
 
@@ -89,6 +89,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/repos/{owner}/{repo}/issues/{number}/labels",
             post(issues::add_labels),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/labels/{name}",
+            delete(issues::remove_label),
         )
         .route(
             "/repos/{owner}/{repo}/dispatches",

@@ -1,5 +1,6 @@
 //! Pull requests opened or updated by a run that failed are labelled, so they do not look
-//! healthy to a maintainer who finds them before the alert.
+//! healthy to a maintainer who finds them before the alert; a later run that succeeds takes the
+//! label off again.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use crate::runner::{RunObserver, RunReport, TaskReport};
 /// The label put on pull requests of a failed run.
 pub const FAILED_RUN_LABEL: &str = "valkey-bot: run failed";
 
-/// Labels the pull requests of a failed run.
+/// Labels the pull requests of a failed run, and unlabels them after a run that succeeds.
 pub struct FailedRunLabels {
     /// GitHub access per task.
     pub connector: Arc<dyn Connector>,
@@ -30,9 +31,10 @@ impl RunObserver for FailedRunLabels {
     async fn task_finished(&self, _: &ReleaseRequest, _: bool, _: &TaskReport) {}
 
     async fn finished(&self, report: &RunReport) {
-        if report.dry_run || !report.failed() {
+        if report.dry_run {
             return;
         }
+        let failed = report.failed();
         for task in &report.tasks {
             let Some(config) = self.config.tasks.iter().find(|t| t.name == task.name) else {
                 continue;
@@ -47,19 +49,25 @@ impl RunObserver for FailedRunLabels {
                     .connect(config, target, Access::ReadWrite)
                     .await
                 {
-                    Ok(forge) => match target {
-                        Some(target) => {
+                    Ok(forge) => match (target, failed) {
+                        (Some(target), true) => {
                             forge
                                 .pulls
                                 .add_labels(&target.repo, *number, &[FAILED_RUN_LABEL.to_owned()])
                                 .await
                         }
-                        None => Ok(()),
+                        (Some(target), false) => {
+                            forge
+                                .pulls
+                                .remove_label(&target.repo, *number, FAILED_RUN_LABEL)
+                                .await
+                        }
+                        (None, _) => Ok(()),
                     },
                     Err(e) => Err(e),
                 };
                 if let Err(e) = result {
-                    error!(%repo, number, "cannot label the pull request of a failed run: {e}");
+                    error!(%repo, number, failed, "cannot set the failed-run label of the pull request: {e}");
                 }
             }
         }

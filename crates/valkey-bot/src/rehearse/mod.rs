@@ -14,13 +14,16 @@ use anyhow::Context as _;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use std::sync::Arc;
+use std::time::Duration;
 use valkey_bot_core::config;
 use valkey_bot_core::{Environment, ReleaseRequest, Version};
 
-use valkey_bot_github::{Credentials, GitHub, GitHubConfig, Hooks, MaskSink};
+use valkey_bot_github::{Credentials, GitHub, GitHubConfig, Hooks, MaskSink, Sleeper};
 use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
 
-use crate::commands::{Outputs, Status, fetcher, finish, runner, with_notifications};
+use crate::commands::{
+    Outputs, Status, fetch_policy, fetcher_with, finish, runner, with_notifications,
+};
 use crate::deliver::Delivered;
 use crate::registry;
 use crate::runner::{RunReport, Runner};
@@ -65,6 +68,17 @@ fn app_key() -> anyhow::Result<(String, String)> {
     let private_pem = private.to_pkcs1_pem(LineEnding::LF)?.to_string();
     let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF)?;
     Ok((private_pem, public_pem))
+}
+
+/// What a stage's runner may do differently from production, for tests; the default is production.
+#[derive(Debug, Default)]
+pub struct RunnerOptions {
+    /// Inside GitHub Actions: every minted token goes here first.
+    pub mask: Option<Arc<dyn MaskSink>>,
+    /// Waits between GitHub retries (default: real sleeps).
+    pub sleeper: Option<Arc<dyn Sleeper>>,
+    /// How long GitHub calls and downloads wait for the next bytes (default: production's).
+    pub read_timeout: Option<Duration>,
 }
 
 /// Seeded repositories served by a running sandbox with App authentication: the stage a
@@ -120,28 +134,33 @@ impl Stage {
 
     /// A runner over `config` that authenticates as the App, exactly as in production.
     pub fn runner(&self, config: config::Config) -> anyhow::Result<Runner> {
-        self.runner_with_mask(config, None)
+        self.runner_with(config, RunnerOptions::default())
     }
 
-    /// Like [`Stage::runner`], as inside GitHub Actions: every minted token goes to `mask` first.
-    pub fn runner_with_mask(
+    /// Like [`Stage::runner`], with the replaceable parts of `options`.
+    pub fn runner_with(
         &self,
         config: config::Config,
-        mask: Option<Arc<dyn MaskSink>>,
+        options: RunnerOptions,
     ) -> anyhow::Result<Runner> {
         let mut github_config = GitHubConfig::for_api(self.sandbox.api_url());
-        github_config.in_actions = mask.is_some();
+        github_config.in_actions = options.mask.is_some();
+        let mut policy = fetch_policy(&config, self.sandbox.base_url())?;
+        if let Some(timeout) = options.read_timeout {
+            github_config.read_timeout = timeout;
+            policy.read_timeout = timeout;
+        }
         let credentials = Credentials::App {
             app_id: APP_ID,
             private_key: self.private_key.clone().into(),
         };
-        let fetcher = fetcher(&config, self.sandbox.base_url(), None)?;
         let hooks = Hooks {
-            mask,
+            mask: options.mask,
+            sleeper: options.sleeper,
             ..Hooks::default()
         };
         let github = GitHub::with_hooks(github_config, &credentials, hooks)?;
-        Ok(runner(config, github, fetcher))
+        Ok(runner(config, github, fetcher_with(policy, None)?))
     }
 
     /// The App's private key (PEM), for tests that prove it never leaks.

@@ -201,3 +201,49 @@ impl std::io::Write for Captured {
         Ok(())
     }
 }
+
+/// A webhook receiver on loopback that records every JSON body and answers `status`.
+pub struct Receiver {
+    /// Where to post.
+    pub url: String,
+    /// Every JSON body received.
+    pub bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+/// Starts a [`Receiver`] that answers every post with `status`.
+pub async fn receiver(status: u16) -> Receiver {
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&bodies);
+    let app = axum::Router::new().route(
+        "/hook/secret-token",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.lock().unwrap().push(body);
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/hook/secret-token",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Receiver { url, bodies }
+}
+
+/// The pull requests of `repo`, as the sandbox holds them.
+pub async fn pulls(stage: &Stage, repo: &str) -> Vec<valkey_bot_sandbox::Issue> {
+    let state = stage.sandbox.state().await;
+    state
+        .repo(repo)
+        .map(|r| {
+            r.issues
+                .iter()
+                .filter(|i| i.pull.is_some())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}

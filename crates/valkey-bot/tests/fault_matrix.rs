@@ -1,0 +1,650 @@
+//! The fault matrix (issue 10; documented in docs/reliability.md): every GitHub endpoint a whole
+//! release uses × {500, 502, 503, 403 secondary rate limit with `retry-after`, dropped connection,
+//! timeout, 409/422 conflict}, each on its own fresh stage, then a rerun without the fault.
+//!
+//! A scenario passes when the faulted run either
+//! - completes: no task failed and the repositories (branches, their trees and commit counts,
+//!   pull requests) are exactly what a fault-free release leaves; the tracking issue may lag only
+//!   when the fault hit the issues API (it is best-effort and logged), or
+//! - fails cleanly: the run's status is a failure, the alert webhook received the failure, and
+//!   every repository a failed task changed is named in its error (what was written, or rolled back);
+//!
+//! and the rerun then ends with every task done or up to date and the repositories exactly as a
+//! fault-free release leaves them (after a clean run, the rerun must change nothing at all).
+//!
+//! The endpoints come from a fault-free reference release: every request it makes must belong to
+//! one endpoint in [`ENDPOINTS`], so a new endpoint the bot starts using fails the matrix until it
+//! is added here. This is a `harness = false` test: it prints one line `N passed, N failed`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Receiver, git, receiver};
+use tokio::sync::Semaphore;
+use valkey_bot::commands::{Status, with_notifications};
+use valkey_bot::deliver::Delivered;
+use valkey_bot::notify::alert::{self, Webhook};
+use valkey_bot::rehearse::{RunnerOptions, Stage};
+use valkey_bot::runner::{Outcome, RunReport};
+use valkey_bot_core::{Environment, ReleaseRequest, Version};
+use valkey_bot_github::Sleeper;
+use valkey_bot_sandbox::{FaultAction, FaultRule, LoggedRequest};
+
+/// The release every scenario runs: a new minor line, so every task writes something.
+const VERSION: &str = "9.1.0";
+/// How long the bot waits for response bytes before it calls a request timed out.
+const READ_TIMEOUT: Duration = Duration::from_secs(3);
+/// Scenarios running at once (each has its own sandbox and repositories).
+const PARALLEL: usize = 6;
+
+/// One endpoint the bot uses: a name for the report, the method and the sandbox path glob.
+struct Endpoint {
+    name: &'static str,
+    method: &'static str,
+    path: &'static str,
+}
+
+const fn endpoint(name: &'static str, method: &'static str, path: &'static str) -> Endpoint {
+    Endpoint { name, method, path }
+}
+
+/// Every endpoint the bot may call, as GitHub's route templates.
+const ENDPOINTS: &[Endpoint] = &[
+    endpoint(
+        "mint installation token",
+        "POST",
+        "/app/installations/*/access_tokens",
+    ),
+    endpoint("find installation", "GET", "/repos/*/*/installation"),
+    endpoint("read the App", "GET", "/app"),
+    endpoint("read repository", "GET", "/repos/*/*"),
+    endpoint("read ref", "GET", "/repos/*/*/git/ref/**"),
+    endpoint("create ref", "POST", "/repos/*/*/git/refs"),
+    endpoint("move ref", "PATCH", "/repos/*/*/git/refs/**"),
+    endpoint("delete ref", "DELETE", "/repos/*/*/git/refs/**"),
+    endpoint("create blob", "POST", "/repos/*/*/git/blobs"),
+    endpoint("create tree", "POST", "/repos/*/*/git/trees"),
+    endpoint("create commit", "POST", "/repos/*/*/git/commits"),
+    endpoint("read commit", "GET", "/repos/*/*/git/commits/*"),
+    endpoint("read contents", "GET", "/repos/*/*/contents/**"),
+    endpoint("compare", "GET", "/repos/*/*/compare/**"),
+    endpoint("list pull requests", "GET", "/repos/*/*/pulls"),
+    endpoint("open pull request", "POST", "/repos/*/*/pulls"),
+    endpoint("read pull request", "GET", "/repos/*/*/pulls/*"),
+    endpoint("update pull request", "PATCH", "/repos/*/*/pulls/*"),
+    endpoint("list issues", "GET", "/repos/*/*/issues"),
+    endpoint("open issue", "POST", "/repos/*/*/issues"),
+    endpoint("update issue", "PATCH", "/repos/*/*/issues/*"),
+    endpoint("comment", "POST", "/repos/*/*/issues/*/comments"),
+    endpoint("add labels", "POST", "/repos/*/*/issues/*/labels"),
+    endpoint("remove label", "DELETE", "/repos/*/*/issues/*/labels/*"),
+    endpoint("send dispatch", "POST", "/repos/*/*/dispatches"),
+    endpoint("source archive", "GET", "/*/*/archive/**"),
+    endpoint("raw file", "GET", "/*/*/raw/**"),
+    endpoint("binary download", "GET", "/_downloads/**"),
+];
+
+impl Endpoint {
+    fn matches(&self, request: &LoggedRequest) -> bool {
+        FaultRule::new(self.method, self.path, FaultAction::Drop)
+            .matches(&request.method, &request.path)
+    }
+
+    fn is_write(&self) -> bool {
+        self.method != "GET"
+    }
+
+    /// Whether the tracking issue uses this endpoint: a fault here may cost an update of that
+    /// best-effort issue (logged as an error), never the release itself.
+    fn is_tracking(&self) -> bool {
+        self.path.contains("/issues")
+            || self.path.ends_with("/installation")
+            || self.path.ends_with("/access_tokens")
+    }
+}
+
+/// One column of the matrix.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    Status500,
+    /// 502 after the request took effect for writes: the answer is lost, the write is not.
+    Status502,
+    Status503,
+    RateLimited,
+    Dropped,
+    TimedOut,
+    /// 409 for reads (GitHub's "Git Repository is empty"), 422 for writes (validation failed).
+    Conflict,
+}
+
+const FAULTS: [Fault; 7] = [
+    Fault::Status500,
+    Fault::Status502,
+    Fault::Status503,
+    Fault::RateLimited,
+    Fault::Dropped,
+    Fault::TimedOut,
+    Fault::Conflict,
+];
+
+impl Fault {
+    fn label(self, endpoint: &Endpoint) -> &'static str {
+        match self {
+            Fault::Status500 => "500",
+            Fault::Status502 if endpoint.is_write() => "502 after effect",
+            Fault::Status502 => "502",
+            Fault::Status503 => "503",
+            Fault::RateLimited => "403 retry-after",
+            Fault::Dropped => "dropped connection",
+            Fault::TimedOut => "timeout",
+            Fault::Conflict if endpoint.is_write() => "422",
+            Fault::Conflict => "409",
+        }
+    }
+
+    fn action(self, endpoint: &Endpoint) -> FaultAction {
+        let status = |status, after_effect| FaultAction::Status {
+            status,
+            retry_after_secs: None,
+            after_effect,
+        };
+        match self {
+            Fault::Status500 => status(500, false),
+            Fault::Status502 => status(502, endpoint.is_write()),
+            Fault::Status503 => status(503, false),
+            Fault::RateLimited => FaultAction::Status {
+                status: 403,
+                retry_after_secs: Some(7),
+                after_effect: false,
+            },
+            Fault::Dropped => FaultAction::Drop,
+            Fault::TimedOut => FaultAction::Stall,
+            Fault::Conflict if endpoint.is_write() => status(422, false),
+            Fault::Conflict => status(409, false),
+        }
+    }
+}
+
+/// Records every wait between GitHub retries instead of sleeping through it.
+#[derive(Debug, Default)]
+struct RecordingSleeper(Mutex<Vec<Duration>>);
+
+impl Sleeper for RecordingSleeper {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        self.0.lock().unwrap().push(duration);
+        Box::pin(async {})
+    }
+}
+
+/// Every repository's refs and default branch head, taken before a run: what changes are
+/// measured from.
+struct Baseline {
+    /// `owner/name` → refname → commit.
+    refs: BTreeMap<String, BTreeMap<String, String>>,
+    /// `owner/name` → the commit `HEAD` points at.
+    heads: BTreeMap<String, String>,
+}
+
+impl Baseline {
+    fn of(root: &Path) -> Self {
+        let mut refs = BTreeMap::new();
+        let mut heads = BTreeMap::new();
+        for name in repositories(root) {
+            heads.insert(
+                name.clone(),
+                git(root, &name, &["rev-parse", "HEAD"]).trim().to_owned(),
+            );
+            refs.insert(name.clone(), ref_commits(root, &name));
+        }
+        Self { refs, heads }
+    }
+}
+
+/// What a run changed in the repositories, comparable between stages: per ref, the commits
+/// added since the baseline and their diff, with the stage's own address normalised away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    /// Per repository: every changed or new ref, its new commit count and its diff.
+    refs: BTreeMap<String, Vec<String>>,
+    /// Per repository: every pull request's title, state, head and base.
+    pulls: BTreeMap<String, Vec<String>>,
+    /// Per repository: every issue's title, state and labels.
+    issues: BTreeMap<String, Vec<String>>,
+    /// Repository dispatches sent.
+    dispatches: usize,
+}
+
+impl Fingerprint {
+    async fn of(stage: &Stage, baseline: &Arc<Baseline>) -> Self {
+        let root = stage.root.clone();
+        let base_url = stage.sandbox.base_url().to_owned();
+        let baseline = Arc::clone(baseline);
+        let refs = tokio::task::spawn_blocking(move || changes(&root, &baseline, &base_url))
+            .await
+            .unwrap();
+        let state = stage.sandbox.state().await;
+        let mut pulls = BTreeMap::new();
+        let mut issues = BTreeMap::new();
+        let mut dispatches = 0;
+        for (name, repo) in &state.repos {
+            dispatches += repo.dispatches.len();
+            for issue in &repo.issues {
+                let line = format!("{} [{}] {:?}", issue.title, issue.state, issue.labels);
+                match &issue.pull {
+                    Some(pull) => pulls
+                        .entry(name.clone())
+                        .or_insert_with(Vec::new)
+                        .push(format!("{line} {} -> {}", pull.head_ref, pull.base_ref)),
+                    None => issues
+                        .entry(name.clone())
+                        .or_insert_with(Vec::new)
+                        .push(line),
+                }
+            }
+        }
+        Self {
+            refs,
+            pulls,
+            issues,
+            dispatches,
+        }
+    }
+
+    /// The repositories whose refs or pull requests differ between `self` and `other`.
+    fn changed_repos(&self, other: &Self) -> Vec<String> {
+        let mut names: Vec<&String> = self.refs.keys().chain(self.pulls.keys()).collect();
+        names.extend(other.refs.keys().chain(other.pulls.keys()));
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .filter(|name| {
+                self.refs.get(*name) != other.refs.get(*name)
+                    || self.pulls.get(*name) != other.pulls.get(*name)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Where `self` first departs from `other`, for the failure message.
+    fn explain(&self, other: &Self) -> String {
+        let lines = |f: &Self| -> Vec<String> {
+            f.refs
+                .iter()
+                .chain(&f.pulls)
+                .flat_map(|(repo, lines)| {
+                    lines
+                        .iter()
+                        .flat_map(|l| l.lines())
+                        .map(move |line| format!("{repo}: {line}"))
+                })
+                .collect()
+        };
+        let (mine, theirs) = (lines(self), lines(other));
+        let at = mine.iter().zip(&theirs).take_while(|(a, b)| a == b).count();
+        format!(
+            "{:?} where a fault-free release has {:?}",
+            mine.get(at).map(String::as_str).unwrap_or("(nothing)"),
+            theirs.get(at).map(String::as_str).unwrap_or("(nothing)")
+        )
+    }
+
+    /// Everything but the tracking issues and the dispatch count.
+    fn same_work(&self, other: &Self) -> bool {
+        self.refs == other.refs && self.pulls == other.pulls
+    }
+}
+
+/// `owner/name` of every git repository under `root`.
+fn repositories(root: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for owner in std::fs::read_dir(root).unwrap().flatten() {
+        if !owner.path().is_dir() {
+            continue;
+        }
+        for repo in std::fs::read_dir(owner.path()).unwrap().flatten() {
+            if repo.path().join("HEAD").exists() || repo.path().join(".git").exists() {
+                names.push(format!(
+                    "{}/{}",
+                    owner.file_name().to_string_lossy(),
+                    repo.file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Refname → commit of every ref of `repo`.
+fn ref_commits(root: &Path, repo: &str) -> BTreeMap<String, String> {
+    git(
+        root,
+        repo,
+        &["for-each-ref", "--format=%(refname) %(objectname)"],
+    )
+    .lines()
+    .filter_map(|line| line.split_once(' '))
+    .map(|(name, commit)| (name.to_owned(), commit.to_owned()))
+    .collect()
+}
+
+/// Per repository, every ref that differs from `baseline`: `refname +N` and the diff from its
+/// baseline commit (or the repository's baseline `HEAD` for a new ref), `base_url` → `SANDBOX`.
+fn changes(root: &Path, baseline: &Baseline, base_url: &str) -> BTreeMap<String, Vec<String>> {
+    let mut all = BTreeMap::new();
+    for name in repositories(root) {
+        let before = baseline.refs.get(&name).cloned().unwrap_or_default();
+        let mut lines = Vec::new();
+        for (refname, commit) in ref_commits(root, &name) {
+            let from = before
+                .get(&refname)
+                .or_else(|| baseline.heads.get(&name))
+                .cloned()
+                .unwrap_or_default();
+            if from == commit && before.contains_key(&refname) {
+                continue;
+            }
+            let range = format!("{from}..{commit}");
+            let count = git(root, &name, &["rev-list", "--count", &range]);
+            // Blob ids hash the stage's own address, so `index` lines are left out.
+            let diff: String = git(root, &name, &["diff", &from, &commit])
+                .lines()
+                .filter(|line| !line.starts_with("index "))
+                .map(|line| line.replace(base_url, "SANDBOX") + "\n")
+                .collect();
+            lines.push(format!("{refname} +{}\n{diff}", count.trim()));
+        }
+        if !lines.is_empty() {
+            all.insert(name, lines);
+        }
+    }
+    all
+}
+
+/// A production request for the whole release of [`VERSION`].
+fn release() -> ReleaseRequest {
+    ReleaseRequest::local(Version::parse(VERSION).unwrap(), Environment::Prod)
+}
+
+/// One run with notifications and alerts, as `valkey-bot run` does it.
+async fn run(
+    stage: &Stage,
+    hook: &Receiver,
+    sleeper: Arc<RecordingSleeper>,
+) -> (RunReport, Status) {
+    let options = RunnerOptions {
+        sleeper: Some(sleeper),
+        read_timeout: Some(READ_TIMEOUT),
+        ..RunnerOptions::default()
+    };
+    let runner = stage.runner_with(stage.config().unwrap(), options).unwrap();
+    let runner = with_notifications(runner, false).await;
+    let report = runner.run(&release(), false).await.unwrap();
+    // What `finish` does with alerts, without printing the table of every scenario.
+    if let Some(payload) = alert::payload(&report) {
+        let webhook = Webhook::new(hook.url.clone().into());
+        if let Err(e) = webhook.send(&payload).await {
+            println!("  the alert could not be sent: {e}");
+        }
+    }
+    let status = if report.failed() {
+        Status::TaskFailed
+    } else {
+        Status::Success
+    };
+    (report, status)
+}
+
+/// What a fault-free release leaves, and the endpoints it used.
+struct Reference {
+    fingerprint: Fingerprint,
+    used: Vec<&'static Endpoint>,
+}
+
+async fn reference() -> Result<Reference, String> {
+    let stage = common::stage(&[VERSION]).await;
+    let hook = receiver(200).await;
+    let baseline = Arc::new(Baseline::of(&stage.root));
+    let (report, status) = run(&stage, &hook, Arc::default()).await;
+    if status != Status::Success {
+        return Err(format!("the fault-free release failed: {:?}", report.tasks));
+    }
+    let log = stage.sandbox.request_log();
+    let mut used = Vec::new();
+    for request in &log {
+        let owners: Vec<&'static Endpoint> =
+            ENDPOINTS.iter().filter(|e| e.matches(request)).collect();
+        match owners.as_slice() {
+            [one] => {
+                if !used.iter().any(|e: &&Endpoint| e.name == one.name) {
+                    used.push(*one);
+                }
+            }
+            [] => {
+                return Err(format!(
+                    "{} {} belongs to no endpoint of the matrix: add it to ENDPOINTS",
+                    request.method, request.path
+                ));
+            }
+            many => {
+                return Err(format!(
+                    "{} {} belongs to {} endpoints: make their globs disjoint",
+                    request.method,
+                    request.path,
+                    many.len()
+                ));
+            }
+        }
+    }
+    let fingerprint = Fingerprint::of(&stage, &baseline).await;
+    stage.shutdown().await;
+    Ok(Reference { fingerprint, used })
+}
+
+/// How a scenario ended, for the tally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    /// The release completed in the faulted run.
+    Completed,
+    /// The release completed; only the tracking issue missed an update, which the rerun made.
+    CompletedTrackingLagged,
+    /// A task failed cleanly and the rerun completed the release.
+    FailedCleanly,
+}
+
+fn failed_tasks(report: &RunReport) -> Vec<(&str, &str)> {
+    report
+        .tasks
+        .iter()
+        .filter_map(|task| match &task.outcome {
+            Outcome::Failed { error, .. } => Some((task.name.as_str(), error.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn scenario(
+    endpoint: &'static Endpoint,
+    fault: Fault,
+    expected: &Fingerprint,
+) -> Result<Verdict, String> {
+    let stage = common::stage(&[VERSION]).await;
+    let hook = receiver(200).await;
+    let baseline = Arc::new(Baseline::of(&stage.root));
+    let initial = Fingerprint::of(&stage, &baseline).await;
+    let faults = stage.sandbox.faults();
+    faults
+        .add(FaultRule::new(endpoint.method, endpoint.path, fault.action(endpoint)).times(1))
+        .map_err(|e| e.to_string())?;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let (report, status) = run(&stage, &hook, Arc::clone(&sleeper)).await;
+    if !faults.rules().is_empty() {
+        return Err("the fault never fired".to_owned());
+    }
+    let after = Fingerprint::of(&stage, &baseline).await;
+    let failed = failed_tasks(&report);
+    let verdict = if failed.is_empty() {
+        if status != Status::Success {
+            return Err(format!("no task failed but the run ended {status:?}"));
+        }
+        if after == *expected {
+            Verdict::Completed
+        } else if endpoint.is_tracking() && after.same_work(expected) {
+            Verdict::CompletedTrackingLagged
+        } else {
+            return Err(format!(
+                "the run succeeded but left {:?} different: {}",
+                after.changed_repos(expected),
+                after.explain(expected)
+            ));
+        }
+    } else {
+        if status == Status::Success {
+            return Err(format!("{failed:?} failed but the run ended successfully"));
+        }
+        let alerts = hook.bodies.lock().unwrap().clone();
+        for (task, _) in &failed {
+            if !alerts.iter().any(|body| body.to_string().contains(task)) {
+                return Err(format!("{task} failed but no alert named it: {alerts:?}"));
+            }
+        }
+        for repo in after.changed_repos(&initial) {
+            if !failed.iter().any(|(_, error)| error.contains(&repo))
+                && !report
+                    .tasks
+                    .iter()
+                    .filter(|task| !task.outcome.is_failure())
+                    .flat_map(|task| &task.delivered)
+                    .any(|delivered| format!("{delivered:?}").contains(&repo))
+            {
+                return Err(format!(
+                    "{repo} was changed but no successful task delivered to it and no error names it: {failed:?}"
+                ));
+            }
+        }
+        Verdict::FailedCleanly
+    };
+    if matches!(fault, Fault::RateLimited) && verdict != Verdict::FailedCleanly {
+        let waits = sleeper.0.lock().unwrap().clone();
+        if !waits.iter().any(|wait| *wait >= Duration::from_secs(7)) {
+            return Err(format!("retry-after: 7 was not honoured; waits {waits:?}"));
+        }
+    }
+
+    let (rerun, status) = run(&stage, &hook, Arc::default()).await;
+    let end = Fingerprint::of(&stage, &baseline).await;
+    stage.shutdown().await;
+    if status != Status::Success {
+        return Err(format!("the rerun failed: {:?}", failed_tasks(&rerun)));
+    }
+    if !end.same_work(expected) || end.issues != expected.issues {
+        return Err(format!(
+            "after the rerun, {:?} differ: {}",
+            end.changed_repos(expected),
+            end.explain(expected)
+        ));
+    }
+    if end.dispatches == 0 {
+        return Err("no dispatch was ever sent".to_owned());
+    }
+    if verdict == Verdict::Completed {
+        // A dispatch is an event, not state: GitHub keeps no record to compare with, so a rerun
+        // sends it again (docs/reliability.md).
+        let changed: Vec<&str> = rerun
+            .tasks
+            .iter()
+            .filter(|task| task.outcome != Outcome::UpToDate)
+            .filter(|task| {
+                !task
+                    .delivered
+                    .iter()
+                    .all(|d| matches!(d, Delivered::Dispatched { .. }))
+            })
+            .map(|task| task.name.as_str())
+            .collect();
+        if !changed.is_empty() || end.refs != after.refs || end.pulls != after.pulls {
+            return Err(format!(
+                "the rerun after a completed run changed {changed:?}"
+            ));
+        }
+    }
+    Ok(verdict)
+}
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(matrix())
+}
+
+async fn matrix() -> ExitCode {
+    let reference = match reference().await {
+        Ok(reference) => Arc::new(reference),
+        Err(error) => {
+            println!("fault matrix: {error}\n0 passed, 1 failed");
+            return ExitCode::FAILURE;
+        }
+    };
+    let unused: Vec<&str> = ENDPOINTS
+        .iter()
+        .filter(|e| !reference.used.iter().any(|u| u.name == e.name))
+        .map(|e| e.name)
+        .collect();
+    println!(
+        "fault matrix: {} endpoints × {} faults (release {VERSION}); not used by a release, so not in the matrix: {unused:?}",
+        reference.used.len(),
+        FAULTS.len()
+    );
+    let permits = Arc::new(Semaphore::new(PARALLEL));
+    let mut scenarios = Vec::new();
+    for endpoint in reference.used.iter().copied() {
+        for fault in FAULTS {
+            let permits = Arc::clone(&permits);
+            let reference = Arc::clone(&reference);
+            scenarios.push(tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await.unwrap();
+                let result = scenario(endpoint, fault, &reference.fingerprint).await;
+                (endpoint, fault, result)
+            }));
+        }
+    }
+    let mut tally: BTreeMap<Verdict, usize> = BTreeMap::new();
+    let (mut passed, mut failed) = (0, 0);
+    for scenario in scenarios {
+        let (endpoint, fault, result) = scenario.await.unwrap();
+        let row = format!(
+            "{} {} × {}",
+            endpoint.method,
+            endpoint.path,
+            fault.label(endpoint)
+        );
+        match result {
+            Ok(verdict) => {
+                passed += 1;
+                *tally.entry(verdict).or_default() += 1;
+                println!("  ok    {row:<62} {verdict:?}");
+            }
+            Err(error) => {
+                failed += 1;
+                println!("  FAIL  {row:<62} {error}");
+            }
+        }
+    }
+    println!("outcomes: {tally:?}");
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
