@@ -112,6 +112,21 @@ pub enum DeliverError {
         /// What differs.
         problem: String,
     },
+    /// The pull request branch holds the change, but its pull request could not be found,
+    /// opened or updated.
+    #[error(
+        "{repo}: branch `{branch}` holds the change (commit {commit}) but its pull request could not be opened or updated: {source}; a rerun opens it (to undo instead, delete the branch)"
+    )]
+    PullRequestPending {
+        /// Repository.
+        repo: String,
+        /// The pull request branch.
+        branch: String,
+        /// Its head.
+        commit: CommitId,
+        /// The error.
+        source: GitHubError,
+    },
     /// GitHub refused or failed.
     #[error("{repo}: {source}")]
     GitHub {
@@ -262,12 +277,18 @@ async fn deliver_pull_request(
         }
     };
     verify(change, forge, &pr.branch, &head).await?;
+    let pending = |source| DeliverError::PullRequestPending {
+        repo: repo.clone(),
+        branch: pr.branch.clone(),
+        commit: head.clone(),
+        source,
+    };
 
     let (pull, state) = match forge
         .pulls
         .find_open(&change.repo, &pr.branch)
         .await
-        .map_err(github)?
+        .map_err(pending)?
     {
         Some(open) if open.title == pr.title && open.body == pr.body => {
             let state = if branch_changed {
@@ -282,7 +303,7 @@ async fn deliver_pull_request(
                 .pulls
                 .edit(&change.repo, open.number, &pr.title, &pr.body)
                 .await
-                .map_err(github)?;
+                .map_err(pending)?;
             (edited, PullRequestState::Updated)
         }
         None => {
@@ -301,7 +322,7 @@ async fn deliver_pull_request(
                         branch: pr.branch.clone(),
                     });
                 }
-                other => other.map_err(github)?,
+                other => other.map_err(pending)?,
             };
             (opened, PullRequestState::Created)
         }

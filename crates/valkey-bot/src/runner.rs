@@ -415,7 +415,7 @@ const NEXT_BUG: &str = "This is a bug in the bot: report it with this run's log;
 impl From<DeliverError> for AttemptError {
     fn from(error: DeliverError) -> Self {
         let next_step = match &error {
-            DeliverError::Moved { .. } => NEXT_RERUN,
+            DeliverError::Moved { .. } | DeliverError::PullRequestPending { .. } => NEXT_RERUN,
             DeliverError::ForeignCommits { .. } => NEXT_FOREIGN,
             DeliverError::Verification { .. } => NEXT_VERIFY,
             DeliverError::GitHub { .. } => NEXT_FIX,

@@ -1,20 +1,24 @@
-//! The fault matrix (issue 10; documented in docs/reliability.md): every GitHub endpoint a whole
-//! release uses × {500, 502, 503, 403 secondary rate limit with `retry-after`, dropped connection,
+//! The fault matrix (issue 10; documented in docs/reliability.md): every GitHub endpoint the bot
+//! uses × {500, 502, 503, 403 secondary rate limit with `retry-after`, dropped connection,
 //! timeout, 409/422 conflict}, each on its own fresh stage, then a rerun without the fault.
 //!
+//! Three flows reach every endpoint: a first release, a release whose dispatch is refused (the
+//! failure path: tracking comment, failed-run labels), and a rerun after a maintainer retitled the
+//! bot's pull requests (own-commit check, pull request edit). Each endpoint gets its rows in the
+//! first flow that uses it; every request a flow makes must belong to one entry of [`ENDPOINTS`],
+//! so a new endpoint fails the matrix until it is listed.
+//!
 //! A scenario passes when the faulted run either
-//! - completes: no task failed and the repositories (branches, their trees and commit counts,
-//!   pull requests) are exactly what a fault-free release leaves; the tracking issue may lag only
-//!   when the fault hit the issues API (it is best-effort and logged), or
-//! - fails cleanly: the run's status is a failure, the alert webhook received the failure, and
-//!   every repository a failed task changed is named in its error (what was written, or rolled back);
+//! - completes: no task failed and the repositories (per ref: commits added and their diff; pull
+//!   requests; tracking issue) are exactly what a fault-free release leaves; the tracking issue may
+//!   lag only when the fault hit an endpoint it uses (it is best-effort and logged as an error), or
+//! - fails cleanly: the run's status is a failure, the alert webhook received it naming every
+//!   failed task, and every branch the run changed was delivered by a task that succeeded or is
+//!   named, with its repository, in a failed task's error;
 //!
-//! and the rerun then ends with every task done or up to date and the repositories exactly as a
-//! fault-free release leaves them (after a clean run, the rerun must change nothing at all).
-//!
-//! The endpoints come from a fault-free reference release: every request it makes must belong to
-//! one endpoint in [`ENDPOINTS`], so a new endpoint the bot starts using fails the matrix until it
-//! is added here. This is a `harness = false` test: it prints one line `N passed, N failed`.
+//! and the rerun then succeeds and leaves exactly what a fault-free release leaves (after a run
+//! that completed, the rerun changes nothing). A `403` must be retried only after its
+//! `retry-after`. This is a `harness = false` test: it prints one line `N passed, N failed`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -33,8 +37,10 @@ use valkey_bot::deliver::Delivered;
 use valkey_bot::notify::alert::{self, Webhook};
 use valkey_bot::rehearse::{RunnerOptions, Stage};
 use valkey_bot::runner::{Outcome, RunReport};
-use valkey_bot_core::{Environment, ReleaseRequest, Version};
-use valkey_bot_github::Sleeper;
+use valkey_bot_core::config::{Access, Permission};
+use valkey_bot_core::github::PullRequests;
+use valkey_bot_core::{Environment, ReleaseRequest, RepoId, Version};
+use valkey_bot_github::{Sleeper, TokenScope};
 use valkey_bot_sandbox::{FaultAction, FaultRule, LoggedRequest};
 
 /// The release every scenario runs: a new minor line, so every task writes something.
@@ -42,7 +48,7 @@ const VERSION: &str = "9.1.0";
 /// How long the bot waits for response bytes before it calls a request timed out.
 const READ_TIMEOUT: Duration = Duration::from_secs(3);
 /// Scenarios running at once (each has its own sandbox and repositories).
-const PARALLEL: usize = 6;
+const PARALLEL: usize = 10;
 
 /// One endpoint the bot uses: a name for the report, the method and the sandbox path glob.
 struct Endpoint {
@@ -64,11 +70,9 @@ const ENDPOINTS: &[Endpoint] = &[
     ),
     endpoint("find installation", "GET", "/repos/*/*/installation"),
     endpoint("read the App", "GET", "/app"),
-    endpoint("read repository", "GET", "/repos/*/*"),
     endpoint("read ref", "GET", "/repos/*/*/git/ref/**"),
     endpoint("create ref", "POST", "/repos/*/*/git/refs"),
     endpoint("move ref", "PATCH", "/repos/*/*/git/refs/**"),
-    endpoint("delete ref", "DELETE", "/repos/*/*/git/refs/**"),
     endpoint("create blob", "POST", "/repos/*/*/git/blobs"),
     endpoint("create tree", "POST", "/repos/*/*/git/trees"),
     endpoint("create commit", "POST", "/repos/*/*/git/commits"),
@@ -77,7 +81,6 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint("compare", "GET", "/repos/*/*/compare/**"),
     endpoint("list pull requests", "GET", "/repos/*/*/pulls"),
     endpoint("open pull request", "POST", "/repos/*/*/pulls"),
-    endpoint("read pull request", "GET", "/repos/*/*/pulls/*"),
     endpoint("update pull request", "PATCH", "/repos/*/*/pulls/*"),
     endpoint("list issues", "GET", "/repos/*/*/issues"),
     endpoint("open issue", "POST", "/repos/*/*/issues"),
@@ -87,7 +90,6 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint("remove label", "DELETE", "/repos/*/*/issues/*/labels/*"),
     endpoint("send dispatch", "POST", "/repos/*/*/dispatches"),
     endpoint("source archive", "GET", "/*/*/archive/**"),
-    endpoint("raw file", "GET", "/*/*/raw/**"),
     endpoint("binary download", "GET", "/_downloads/**"),
 ];
 
@@ -273,6 +275,20 @@ impl Fingerprint {
             .collect()
     }
 
+    /// `(repository, branch)` of every ref that changed since the baseline.
+    fn changed_refs(&self) -> Vec<(String, String)> {
+        self.refs
+            .iter()
+            .flat_map(|(repo, lines)| {
+                lines.iter().filter_map(move |line| {
+                    let refname = line.split(' ').next()?;
+                    let branch = refname.strip_prefix("refs/heads/").unwrap_or(refname);
+                    Some((repo.clone(), branch.to_owned()))
+                })
+            })
+            .collect()
+    }
+
     /// Where `self` first departs from `other`, for the failure message.
     fn explain(&self, other: &Self) -> String {
         let lines = |f: &Self| -> Vec<String> {
@@ -403,50 +419,146 @@ async fn run(
     (report, status)
 }
 
-/// What a fault-free release leaves, and the endpoints it used.
-struct Reference {
-    fingerprint: Fingerprint,
-    used: Vec<&'static Endpoint>,
+/// Where a scenario's faulted run starts from. Each flow exercises endpoints the others do not;
+/// an endpoint gets its rows in the first flow that uses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    /// The first run of a release on freshly seeded repositories.
+    FirstRelease,
+    /// The first run of a release whose bundle dispatch is refused: the failure path (the
+    /// tracking issue comment, the failed-run labels on the pull requests).
+    FailingRelease,
+    /// A rerun after a maintainer retitled the bot's pull requests: the bot checks the branches
+    /// are its own and puts the titles back.
+    EditedPullRequests,
 }
 
-async fn reference() -> Result<Reference, String> {
-    let stage = common::stage(&[VERSION]).await;
-    let hook = receiver(200).await;
-    let baseline = Arc::new(Baseline::of(&stage.root));
-    let (report, status) = run(&stage, &hook, Arc::default()).await;
-    if status != Status::Success {
-        return Err(format!("the fault-free release failed: {:?}", report.tasks));
-    }
-    let log = stage.sandbox.request_log();
-    let mut used = Vec::new();
-    for request in &log {
-        let owners: Vec<&'static Endpoint> =
-            ENDPOINTS.iter().filter(|e| e.matches(request)).collect();
-        match owners.as_slice() {
-            [one] => {
-                if !used.iter().any(|e: &&Endpoint| e.name == one.name) {
-                    used.push(*one);
+const FLOWS: [Flow; 3] = [
+    Flow::FirstRelease,
+    Flow::FailingRelease,
+    Flow::EditedPullRequests,
+];
+
+/// Pull requests the bot opens in a release, by repository.
+const PULL_REQUEST_REPOS: [&str; 2] = [
+    "valkey-io/valkey-container",
+    "valkey-io/valkey-io.github.io",
+];
+
+impl Flow {
+    /// Brings `stage` to the flow's starting point (before the baseline is taken).
+    async fn prepare(self, stage: &Stage, hook: &Receiver) {
+        match self {
+            Flow::FirstRelease | Flow::FailingRelease => {}
+            Flow::EditedPullRequests => {
+                let (report, status) = run(stage, hook, Arc::default()).await;
+                assert_eq!(status, Status::Success, "{:?}", failed_tasks(&report));
+                let app = stage.app().unwrap();
+                for repo in PULL_REQUEST_REPOS {
+                    let repo: RepoId = repo.parse().unwrap();
+                    let permissions = BTreeMap::from([(Permission::PullRequests, Access::Write)]);
+                    let pulls = app
+                        .client_for(TokenScope::new(repo.clone(), permissions))
+                        .await
+                        .unwrap();
+                    let number = common::pulls(stage, &repo.to_string()).await[0].number;
+                    pulls
+                        .edit(&repo, number, "Retitled by a maintainer", "")
+                        .await
+                        .unwrap();
                 }
-            }
-            [] => {
-                return Err(format!(
-                    "{} {} belongs to no endpoint of the matrix: add it to ENDPOINTS",
-                    request.method, request.path
-                ));
-            }
-            many => {
-                return Err(format!(
-                    "{} {} belongs to {} endpoints: make their globs disjoint",
-                    request.method,
-                    request.path,
-                    many.len()
-                ));
             }
         }
     }
-    let fingerprint = Fingerprint::of(&stage, &baseline).await;
-    stage.shutdown().await;
-    Ok(Reference { fingerprint, used })
+
+    /// Faults that are part of the flow itself, present during the faulted run.
+    fn standing_faults(self) -> Vec<FaultRule> {
+        match self {
+            Flow::FailingRelease => vec![FaultRule::new(
+                "POST",
+                "/repos/*/*/dispatches",
+                FaultAction::Status {
+                    status: 422,
+                    retry_after_secs: None,
+                    after_effect: false,
+                },
+            )],
+            Flow::FirstRelease | Flow::EditedPullRequests => Vec::new(),
+        }
+    }
+
+    /// Whether the faulted run fails even without the scenario's fault.
+    fn fails_anyway(self) -> bool {
+        self == Flow::FailingRelease
+    }
+}
+
+/// What a fault-free release leaves, and for each flow the endpoints that get rows there.
+struct Reference {
+    fingerprint: Fingerprint,
+    rows: Vec<(Flow, Vec<&'static Endpoint>)>,
+}
+
+/// The endpoint `request` belongs to; exactly one must match.
+fn endpoint_of(request: &LoggedRequest) -> Result<&'static Endpoint, String> {
+    let owners: Vec<&'static Endpoint> = ENDPOINTS.iter().filter(|e| e.matches(request)).collect();
+    match owners.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!(
+            "{} {} belongs to no endpoint of the matrix: add it to ENDPOINTS",
+            request.method, request.path
+        )),
+        many => Err(format!(
+            "{} {} belongs to {} endpoints: make their globs disjoint",
+            request.method,
+            request.path,
+            many.len()
+        )),
+    }
+}
+
+/// Runs every flow without a scenario fault: the final state a release must end in (the same
+/// for every flow, once rerun) and the endpoints each flow's measured run uses.
+async fn reference() -> Result<Reference, String> {
+    let mut fingerprint: Option<Fingerprint> = None;
+    let mut covered: Vec<&'static str> = Vec::new();
+    let mut rows = Vec::new();
+    for flow in FLOWS {
+        let stage = common::stage(&[VERSION]).await;
+        let hook = receiver(200).await;
+        let baseline = Arc::new(Baseline::of(&stage.root));
+        flow.prepare(&stage, &hook).await;
+        let before = stage.sandbox.request_log().len();
+        for rule in flow.standing_faults() {
+            stage
+                .sandbox
+                .faults()
+                .add(rule)
+                .map_err(|e| e.to_string())?;
+        }
+        let (report, status) = run(&stage, &hook, Arc::default()).await;
+        if (status == Status::Success) == flow.fails_anyway() {
+            return Err(format!(
+                "{flow:?} without a fault ended {status:?}: {:?}",
+                failed_tasks(&report)
+            ));
+        }
+        let mut used = Vec::new();
+        for request in &stage.sandbox.request_log()[before..] {
+            let endpoint = endpoint_of(request)?;
+            if !covered.contains(&endpoint.name) {
+                covered.push(endpoint.name);
+                used.push(endpoint);
+            }
+        }
+        rows.push((flow, used));
+        if flow == Flow::FirstRelease {
+            fingerprint = Some(Fingerprint::of(&stage, &baseline).await);
+        }
+        stage.shutdown().await;
+    }
+    let fingerprint = fingerprint.ok_or("no first release")?;
+    Ok(Reference { fingerprint, rows })
 }
 
 /// How a scenario ended, for the tally.
@@ -471,31 +583,74 @@ fn failed_tasks(report: &RunReport) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// Checks a faulted run that failed: the run says so, the alert names every failed task, and
+/// every ref that changed was delivered by a task that succeeded or is named in an error.
+fn check_clean_failure(
+    report: &RunReport,
+    status: Status,
+    alerts: &[serde_json::Value],
+    changed: &[(String, String)],
+) -> Result<(), String> {
+    let failed = failed_tasks(report);
+    if status == Status::Success {
+        return Err(format!("{failed:?} failed but the run ended successfully"));
+    }
+    for (task, _) in &failed {
+        if !alerts.iter().any(|body| body.to_string().contains(task)) {
+            return Err(format!("{task} failed but no alert named it: {alerts:?}"));
+        }
+    }
+    for (repo, branch) in changed {
+        let named = failed
+            .iter()
+            .any(|(_, error)| error.contains(repo.as_str()) && error.contains(branch.as_str()));
+        let delivered = report
+            .tasks
+            .iter()
+            .filter(|task| !task.outcome.is_failure())
+            .flat_map(|task| &task.delivered)
+            .any(|d| {
+                let text = format!("{d:?}");
+                text.contains(repo.as_str()) && text.contains(branch.as_str())
+            });
+        if !named && !delivered {
+            return Err(format!(
+                "{repo} `{branch}` changed, but no successful task delivered it and no error names it: {failed:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn scenario(
+    flow: Flow,
     endpoint: &'static Endpoint,
     fault: Fault,
     expected: &Fingerprint,
 ) -> Result<Verdict, String> {
     let stage = common::stage(&[VERSION]).await;
     let hook = receiver(200).await;
+    let fresh = Arc::new(Baseline::of(&stage.root));
+    flow.prepare(&stage, &hook).await;
     let baseline = Arc::new(Baseline::of(&stage.root));
-    let initial = Fingerprint::of(&stage, &baseline).await;
     let faults = stage.sandbox.faults();
-    faults
-        .add(FaultRule::new(endpoint.method, endpoint.path, fault.action(endpoint)).times(1))
-        .map_err(|e| e.to_string())?;
+    let rule = FaultRule::new(endpoint.method, endpoint.path, fault.action(endpoint)).times(1);
+    faults.add(rule).map_err(|e| e.to_string())?;
+    for standing in flow.standing_faults() {
+        faults.add(standing).map_err(|e| e.to_string())?;
+    }
     let sleeper = Arc::new(RecordingSleeper::default());
     let (report, status) = run(&stage, &hook, Arc::clone(&sleeper)).await;
-    if !faults.rules().is_empty() {
+    if faults.rules().iter().any(|rule| rule.times.is_some()) {
         return Err("the fault never fired".to_owned());
     }
-    let after = Fingerprint::of(&stage, &baseline).await;
-    let failed = failed_tasks(&report);
-    let verdict = if failed.is_empty() {
+    faults.clear();
+    let after = Fingerprint::of(&stage, &fresh).await;
+    let verdict = if failed_tasks(&report).is_empty() {
         if status != Status::Success {
             return Err(format!("no task failed but the run ended {status:?}"));
         }
-        if after == *expected {
+        if after.same_work(expected) && after.issues == expected.issues {
             Verdict::Completed
         } else if endpoint.is_tracking() && after.same_work(expected) {
             Verdict::CompletedTrackingLagged
@@ -507,29 +662,9 @@ async fn scenario(
             ));
         }
     } else {
-        if status == Status::Success {
-            return Err(format!("{failed:?} failed but the run ended successfully"));
-        }
         let alerts = hook.bodies.lock().unwrap().clone();
-        for (task, _) in &failed {
-            if !alerts.iter().any(|body| body.to_string().contains(task)) {
-                return Err(format!("{task} failed but no alert named it: {alerts:?}"));
-            }
-        }
-        for repo in after.changed_repos(&initial) {
-            if !failed.iter().any(|(_, error)| error.contains(&repo))
-                && !report
-                    .tasks
-                    .iter()
-                    .filter(|task| !task.outcome.is_failure())
-                    .flat_map(|task| &task.delivered)
-                    .any(|delivered| format!("{delivered:?}").contains(&repo))
-            {
-                return Err(format!(
-                    "{repo} was changed but no successful task delivered to it and no error names it: {failed:?}"
-                ));
-            }
-        }
+        let changed = Fingerprint::of(&stage, &baseline).await.changed_refs();
+        check_clean_failure(&report, status, &alerts, &changed)?;
         Verdict::FailedCleanly
     };
     if matches!(fault, Fault::RateLimited) && verdict != Verdict::FailedCleanly {
@@ -540,7 +675,7 @@ async fn scenario(
     }
 
     let (rerun, status) = run(&stage, &hook, Arc::default()).await;
-    let end = Fingerprint::of(&stage, &baseline).await;
+    let end = Fingerprint::of(&stage, &fresh).await;
     stage.shutdown().await;
     if status != Status::Success {
         return Err(format!("the rerun failed: {:?}", failed_tasks(&rerun)));
@@ -595,35 +730,43 @@ async fn matrix() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let in_rows: Vec<&str> = reference
+        .rows
+        .iter()
+        .flat_map(|(_, endpoints)| endpoints.iter().map(|e| e.name))
+        .collect();
     let unused: Vec<&str> = ENDPOINTS
         .iter()
-        .filter(|e| !reference.used.iter().any(|u| u.name == e.name))
         .map(|e| e.name)
+        .filter(|name| !in_rows.contains(name))
         .collect();
     println!(
-        "fault matrix: {} endpoints × {} faults (release {VERSION}); not used by a release, so not in the matrix: {unused:?}",
-        reference.used.len(),
+        "fault matrix: {} endpoints × {} faults (release {VERSION}); listed but used by no flow: {unused:?}",
+        in_rows.len(),
         FAULTS.len()
     );
     let permits = Arc::new(Semaphore::new(PARALLEL));
     let mut scenarios = Vec::new();
-    for endpoint in reference.used.iter().copied() {
-        for fault in FAULTS {
-            let permits = Arc::clone(&permits);
-            let reference = Arc::clone(&reference);
-            scenarios.push(tokio::spawn(async move {
-                let _permit = permits.acquire_owned().await.unwrap();
-                let result = scenario(endpoint, fault, &reference.fingerprint).await;
-                (endpoint, fault, result)
-            }));
+    for (flow, endpoints) in &reference.rows {
+        for endpoint in endpoints.iter().copied() {
+            for fault in FAULTS {
+                let permits = Arc::clone(&permits);
+                let reference = Arc::clone(&reference);
+                let flow = *flow;
+                scenarios.push(tokio::spawn(async move {
+                    let _permit = permits.acquire_owned().await.unwrap();
+                    let result = scenario(flow, endpoint, fault, &reference.fingerprint).await;
+                    (flow, endpoint, fault, result)
+                }));
+            }
         }
     }
     let mut tally: BTreeMap<Verdict, usize> = BTreeMap::new();
     let (mut passed, mut failed) = (0, 0);
     for scenario in scenarios {
-        let (endpoint, fault, result) = scenario.await.unwrap();
+        let (flow, endpoint, fault, result) = scenario.await.unwrap();
         let row = format!(
-            "{} {} × {}",
+            "{flow:?}: {} {} × {}",
             endpoint.method,
             endpoint.path,
             fault.label(endpoint)
@@ -632,11 +775,11 @@ async fn matrix() -> ExitCode {
             Ok(verdict) => {
                 passed += 1;
                 *tally.entry(verdict).or_default() += 1;
-                println!("  ok    {row:<62} {verdict:?}");
+                println!("  ok    {row:<80} {verdict:?}");
             }
             Err(error) => {
                 failed += 1;
-                println!("  FAIL  {row:<62} {error}");
+                println!("  FAIL  {row:<80} {error}");
             }
         }
     }

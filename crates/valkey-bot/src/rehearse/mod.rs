@@ -150,17 +150,30 @@ impl Stage {
             github_config.read_timeout = timeout;
             policy.read_timeout = timeout;
         }
-        let credentials = Credentials::App {
-            app_id: APP_ID,
-            private_key: self.private_key.clone().into(),
-        };
         let hooks = Hooks {
             mask: options.mask,
             sleeper: options.sleeper,
             ..Hooks::default()
         };
-        let github = GitHub::with_hooks(github_config, &credentials, hooks)?;
+        let github = self.connect(github_config, hooks)?;
         Ok(runner(config, github, fetcher_with(policy, None)?))
+    }
+
+    /// The App's own connection to the sandbox, for tests that act on GitHub as someone
+    /// other than a run would (editing a pull request by hand, for example).
+    pub fn app(&self) -> anyhow::Result<GitHub> {
+        self.connect(
+            GitHubConfig::for_api(self.sandbox.api_url()),
+            Hooks::default(),
+        )
+    }
+
+    fn connect(&self, config: GitHubConfig, hooks: Hooks) -> anyhow::Result<GitHub> {
+        let credentials = Credentials::App {
+            app_id: APP_ID,
+            private_key: self.private_key.clone().into(),
+        };
+        Ok(GitHub::with_hooks(config, &credentials, hooks)?)
     }
 
     /// The App's private key (PEM), for tests that prove it never leaks.
