@@ -474,15 +474,7 @@ impl Flow {
     /// Faults that are part of the flow itself, present during the faulted run.
     fn standing_faults(self) -> Vec<FaultRule> {
         match self {
-            Flow::FailingRelease => vec![FaultRule::new(
-                "POST",
-                "/repos/*/*/dispatches",
-                FaultAction::Status {
-                    status: 422,
-                    retry_after_secs: None,
-                    after_effect: false,
-                },
-            )],
+            Flow::FailingRelease => vec![common::dispatches_refused()],
             Flow::FirstRelease | Flow::EditedPullRequests => Vec::new(),
         }
     }

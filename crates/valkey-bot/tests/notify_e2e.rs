@@ -22,7 +22,6 @@ use valkey_bot_core::github::{
     CommitId, CommitSummary, DirEntry, FileWrite, GitHubError, Issues, RepoRead, RepoWrite,
 };
 use valkey_bot_core::task::Target;
-use valkey_bot_sandbox::{FaultAction, FaultRule};
 
 const HASHES: &str = "valkey-io/valkey-hashes";
 const AUTOMATION: &str = "valkey-io/valkey-automation-bot";
@@ -167,18 +166,7 @@ async fn a_failed_run_labels_its_pull_requests_and_the_successful_rerun_unlabels
     stage
         .sandbox
         .faults()
-        .add(
-            FaultRule::new(
-                "POST",
-                "/repos/*/*/dispatches",
-                FaultAction::Status {
-                    status: 422,
-                    retry_after_secs: None,
-                    after_effect: false,
-                },
-            )
-            .times(1),
-        )
+        .add(dispatches_refused().times(1))
         .unwrap();
     let whole = request(
         "9.1.0",

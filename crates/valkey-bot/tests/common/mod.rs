@@ -247,3 +247,17 @@ pub async fn pulls(stage: &Stage, repo: &str) -> Vec<valkey_bot_sandbox::Issue> 
         })
         .unwrap_or_default()
 }
+
+/// A fault rule refusing every repository dispatch with 422: the bundle task fails, the rest of
+/// the release succeeds.
+pub fn dispatches_refused() -> valkey_bot_sandbox::FaultRule {
+    valkey_bot_sandbox::FaultRule::new(
+        "POST",
+        "/repos/*/*/dispatches",
+        valkey_bot_sandbox::FaultAction::Status {
+            status: 422,
+            retry_after_secs: None,
+            after_effect: false,
+        },
+    )
+}
