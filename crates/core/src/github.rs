@@ -146,6 +146,8 @@ pub struct PullRequest {
     pub head_branch: String,
     /// The head commit.
     pub head_commit: CommitId,
+    /// The names of its labels.
+    pub labels: Vec<String>,
 }
 
 /// What a pull request should say.

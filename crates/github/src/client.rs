@@ -235,6 +235,7 @@ fn pull_request(pull: wire::Pull) -> PullRequest {
         body: pull.body.unwrap_or_default(),
         head_branch: pull.head.reference,
         head_commit: pull.head.sha,
+        labels: pull.labels.into_iter().map(|label| label.name).collect(),
     }
 }
 

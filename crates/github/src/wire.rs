@@ -159,6 +159,14 @@ pub(crate) struct Pull {
     #[serde(default)]
     pub body: Option<String>,
     pub head: PullHead,
+    #[serde(default)]
+    pub labels: Vec<LabelName>,
+}
+
+/// A label, as far as its name.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LabelName {
+    pub name: String,
 }
 
 /// A pull request's head.

@@ -445,6 +445,16 @@ impl RepoWrite for MemoryGitHub {
     }
 }
 
+/// The labels of pull request `number` of `repo`, in the order they were added.
+fn labels_of(state: &State, repo: &RepoId, number: u64) -> Vec<String> {
+    state
+        .labels
+        .iter()
+        .filter(|(r, n, _)| r == repo && *n == number)
+        .map(|(_, _, label)| label.clone())
+        .collect()
+}
+
 /// Whether `descendant` is `ancestor` or has it in its history.
 fn descends(state: &State, descendant: &str, ancestor: &str) -> bool {
     let mut next = Some(descendant.to_owned());
@@ -475,6 +485,7 @@ impl PullRequests for MemoryGitHub {
             .find(|(r, pr)| r == repo && pr.head_branch == head_branch)
             .map(|(_, pr)| PullRequest {
                 head_commit: head.clone().unwrap_or_default(),
+                labels: labels_of(&state, repo, pr.number),
                 ..pr.clone()
             }))
     }
@@ -498,6 +509,7 @@ impl PullRequests for MemoryGitHub {
             body: spec.body.clone(),
             head_branch: spec.head_branch.clone(),
             head_commit: head,
+            labels: Vec::new(),
         };
         state.pulls.push((repo.clone(), pr.clone()));
         state.writes.push(Write::OpenPullRequest {
@@ -523,6 +535,10 @@ impl PullRequests for MemoryGitHub {
         pr.title = title.to_owned();
         pr.body = body.to_owned();
         let pr = pr.clone();
+        let pr = PullRequest {
+            labels: labels_of(&state, repo, number),
+            ..pr
+        };
         state.writes.push(Write::EditPullRequest {
             repo: repo.to_string(),
             number,

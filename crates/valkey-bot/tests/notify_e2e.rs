@@ -14,6 +14,7 @@ use valkey_bot::commands::{Outputs, Status, finish, with_notifications};
 use valkey_bot::forge::{Access, Connector, Forge};
 use valkey_bot::notify::alert::Webhook;
 use valkey_bot::notify::labels::FAILED_RUN_LABEL;
+use valkey_bot::notify::tracking::CHECKED_PREFIX;
 use valkey_bot::rehearse::Stage;
 use valkey_bot::runner::{Outcome, RunReport};
 use valkey_bot_core::RepoId;
@@ -98,7 +99,8 @@ async fn a_success_then_a_rerun_keep_one_tracking_issue_and_send_no_alert() {
     assert_eq!(issues[0].labels, ["release-tracking"]);
     let body = issues[0].body.clone().unwrap();
     let head = git(&stage.root, HASHES, &["rev-parse", "main"]);
-    assert!(body.contains("- [x] **checksums**: done in "), "{body}");
+    assert!(body.contains("- [x] **checksums**: done — "), "{body}");
+    assert!(body.contains("\nLast checked by valkey-bot: 20"), "{body}");
     assert!(
         body.contains(&format!(
             "([link]({}/{HASHES}/commit/{})",
@@ -138,12 +140,11 @@ async fn a_success_then_a_rerun_keep_one_tracking_issue_and_send_no_alert() {
     assert_eq!(rerun.report.tasks[0].outcome, Outcome::UpToDate);
     let issues = tracking_issues(&stage).await;
     assert_eq!(issues.len(), 1, "the rerun updated the same issue");
-    assert!(
-        issues[0]
-            .body
-            .as_deref()
-            .unwrap()
-            .contains("- [x] **checksums**: up to date")
+    let rerun_body = issues[0].body.clone().unwrap();
+    assert_eq!(
+        without_checked_time(&rerun_body),
+        without_checked_time(&body),
+        "a rerun that changes nothing changes only the last-checked time"
     );
     assert!(comments(&stage).await.is_empty());
     assert!(
@@ -151,6 +152,105 @@ async fn a_success_then_a_rerun_keep_one_tracking_issue_and_send_no_alert() {
         "nothing to alert about"
     );
     stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rerun_of_a_whole_release_writes_only_the_tracking_issue_time_and_the_dispatch() {
+    let stage = stage(&["9.1.0"]).await;
+    let release = valkey_bot_core::ReleaseRequest::local(
+        valkey_bot_core::Version::parse("9.1.0").unwrap(),
+        valkey_bot_core::Environment::Prod,
+    );
+    let first = run_notified(&stage, &release, None).await;
+    assert_eq!(first.status, Status::Success, "{}", first.summary);
+    let before = stage.sandbox.state().await;
+    let refs_before = all_refs(&stage);
+    let requests_before = stage.sandbox.request_log().len();
+
+    let rerun = run_notified(&stage, &release, None).await;
+    assert_eq!(rerun.status, Status::Success, "{}", rerun.summary);
+    for task in &rerun.report.tasks {
+        if task.name != "bundle" {
+            assert_eq!(task.outcome, Outcome::UpToDate, "{}", task.name);
+        }
+    }
+    assert_eq!(all_refs(&stage), refs_before, "no commit, no branch moved");
+    let after = stage.sandbox.state().await;
+    for repo in [
+        "valkey-io/valkey-container",
+        "valkey-io/valkey-io.github.io",
+    ] {
+        assert_eq!(
+            after.repo(repo).unwrap().issues,
+            before.repo(repo).unwrap().issues,
+            "{repo}: no pull request updated"
+        );
+    }
+    let (issue_after, issue_before) = (
+        &after.repo(AUTOMATION).unwrap().issues[0],
+        &before.repo(AUTOMATION).unwrap().issues[0],
+    );
+    assert_eq!(
+        without_checked_time(issue_after.body.as_deref().unwrap()),
+        without_checked_time(issue_before.body.as_deref().unwrap()),
+        "the tracking issue changed beyond its time"
+    );
+    let writes: Vec<String> = stage.sandbox.request_log()[requests_before..]
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.ends_with("/access_tokens"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "POST /api/v3/repos/valkey-io/valkey-bundle/dispatches".to_owned(),
+            format!(
+                "PATCH /api/v3/repos/{AUTOMATION}/issues/{}",
+                issue_after.number
+            ),
+        ],
+        "the rerun wrote only the dispatch (an event, sent at least once) and the tracking time"
+    );
+    stage.shutdown().await;
+}
+
+/// Refname → commit of every ref of every repository on the stage.
+fn all_refs(stage: &Stage) -> Vec<String> {
+    let mut refs = Vec::new();
+    for repo in [
+        HASHES,
+        "valkey-io/valkey-container",
+        "valkey-io/valkey-io.github.io",
+    ] {
+        for line in git(
+            &stage.root,
+            repo,
+            &["for-each-ref", "--format=%(refname) %(objectname)"],
+        )
+        .lines()
+        {
+            refs.push(format!("{repo}: {line}"));
+        }
+    }
+    refs
+}
+
+/// `body` without its "Last checked by valkey-bot" line.
+fn without_checked_time(body: &str) -> String {
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|line| line.starts_with(CHECKED_PREFIX))
+            .count(),
+        1,
+        "{body}"
+    );
+    lines
+        .into_iter()
+        .filter(|line| !line.starts_with(CHECKED_PREFIX))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The labels of the one pull request in `repo`.

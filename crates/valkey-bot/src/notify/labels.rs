@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tracing::error;
 use valkey_bot_core::ReleaseRequest;
-use valkey_bot_core::config::Config;
+use valkey_bot_core::config::{Config, TaskConfig};
+use valkey_bot_core::github::GitHubError;
+use valkey_bot_core::task::Target;
 
 use crate::deliver::Delivered;
 use crate::forge::{Access, Connector};
@@ -39,37 +41,59 @@ impl RunObserver for FailedRunLabels {
             let Some(config) = self.config.tasks.iter().find(|t| t.name == task.name) else {
                 continue;
             };
+            let Some(target) = config.target(report.request.environment) else {
+                continue;
+            };
             for delivered in &task.delivered {
-                let Delivered::PullRequest { repo, number, .. } = delivered else {
+                let Delivered::PullRequest {
+                    repo,
+                    number,
+                    branch,
+                    ..
+                } = delivered
+                else {
                     continue;
                 };
-                let target = config.target(report.request.environment);
-                let result = match self
-                    .connector
-                    .connect(config, target, Access::ReadWrite)
-                    .await
-                {
-                    Ok(forge) => match (target, failed) {
-                        (Some(target), true) => {
-                            forge
-                                .pulls
-                                .add_labels(&target.repo, *number, &[FAILED_RUN_LABEL.to_owned()])
-                                .await
-                        }
-                        (Some(target), false) => {
-                            forge
-                                .pulls
-                                .remove_label(&target.repo, *number, FAILED_RUN_LABEL)
-                                .await
-                        }
-                        (None, _) => Ok(()),
-                    },
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = result {
+                if let Err(e) = self.set_label(config, target, branch, failed).await {
                     error!(%repo, number, failed, "cannot set the failed-run label of the pull request: {e}");
                 }
             }
+        }
+    }
+}
+
+impl FailedRunLabels {
+    /// Puts the label on the open pull request from `branch` if `failed`, takes it off if not;
+    /// writes nothing when the pull request already is as it should be.
+    async fn set_label(
+        &self,
+        config: &TaskConfig,
+        target: &Target,
+        branch: &str,
+        failed: bool,
+    ) -> Result<(), GitHubError> {
+        let forge = self
+            .connector
+            .connect(config, Some(target), Access::ReadWrite)
+            .await?;
+        let Some(pull) = forge.pulls.find_open(&target.repo, branch).await? else {
+            return Ok(());
+        };
+        let labelled = pull.labels.iter().any(|label| label == FAILED_RUN_LABEL);
+        match (failed, labelled) {
+            (true, false) => {
+                forge
+                    .pulls
+                    .add_labels(&target.repo, pull.number, &[FAILED_RUN_LABEL.to_owned()])
+                    .await
+            }
+            (false, true) => {
+                forge
+                    .pulls
+                    .remove_label(&target.repo, pull.number, FAILED_RUN_LABEL)
+                    .await
+            }
+            _ => Ok(()),
         }
     }
 }

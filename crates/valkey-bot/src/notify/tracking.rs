@@ -1,8 +1,12 @@
 //! The release tracking issue, "Release status for Valkey <version>", in the automation
-//! repository: a checklist of every task with its status, link and duration. Created once per
-//! version, edited as tasks finish; every failure adds a comment with the error and the exact
-//! rerun to start. The issue body carries its own state (a hidden JSON comment), so a rerun of some
-//! tasks keeps the lines of the others.
+//! repository: a checklist of every task with its status and link, and when a run last looked.
+//! Created once per version, edited as tasks finish; every failure adds a comment with the error
+//! and the exact rerun to start. The issue body carries its own state (a hidden JSON comment), so
+//! a rerun of some tasks keeps the lines of the others.
+//!
+//! The checklist shows the release, not the last run: a task that finds its work already done
+//! keeps the line of the run that did it, so a rerun that changes nothing changes only the
+//! "last checked" time (durations are in each run's summary, not here).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +22,8 @@ use crate::report::{detail, link};
 use crate::runner::{Outcome, RunObserver, RunReport, TaskReport};
 
 const STATE_MARKER: &str = "<!-- valkey-bot-state ";
+/// Starts the one body line that changes on a rerun that changes nothing.
+pub const CHECKED_PREFIX: &str = "Last checked by valkey-bot: ";
 
 /// One task's line of the checklist.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -26,8 +32,6 @@ pub struct Line {
     pub status: String,
     /// Whether the task needs nothing more (done or up to date).
     pub complete: bool,
-    /// Seconds it took.
-    pub seconds: Option<f64>,
     /// What it changed, or why it failed.
     pub detail: String,
     /// A link to the commit or pull request.
@@ -39,17 +43,14 @@ pub fn title(version: &str) -> String {
     format!("Release status for Valkey {version}")
 }
 
-/// Renders the issue body from the checklist.
-pub fn body(version: &str, lines: &BTreeMap<String, Line>) -> String {
+/// Renders the issue body from the checklist; `checked` is when a run last looked (RFC 3339).
+pub fn body(version: &str, lines: &BTreeMap<String, Line>, checked: &str) -> String {
     let mut out = format!(
         "Post-release tasks for Valkey {version}, kept up to date by valkey-bot. A failure adds a comment with the rerun to start.\n\n"
     );
     for (task, line) in lines {
         let check = if line.complete { "x" } else { " " };
         let mut entry = format!("- [{check}] **{task}**: {}", line.status);
-        if let Some(seconds) = line.seconds {
-            entry.push_str(&format!(" in {seconds:.1}s"));
-        }
         if !line.detail.is_empty() {
             entry.push_str(&format!(" — {}", markdown_escape(&line.detail)));
         }
@@ -59,6 +60,7 @@ pub fn body(version: &str, lines: &BTreeMap<String, Line>) -> String {
         out.push_str(&entry);
         out.push('\n');
     }
+    out.push_str(&format!("\n{CHECKED_PREFIX}{checked}\n"));
     let state = serde_json::to_string(lines)
         .unwrap_or_default()
         .replace("--", "\\u002d\\u002d");
@@ -134,6 +136,8 @@ struct State {
     lines: BTreeMap<String, Line>,
     /// Who needs whom, to name the dependents a rerun must include.
     needs: BTreeMap<String, Vec<String>>,
+    /// Whether this run has written the body (and so its "last checked" time) yet.
+    written: bool,
 }
 
 impl TrackingIssue {
@@ -156,12 +160,13 @@ impl TrackingIssue {
         }
     }
 
-    async fn write_body(&self, version: &str, state: &State) {
+    async fn write_body(&self, version: &str, state: &mut State) {
         let Some(number) = state.number else { return };
+        state.written = true;
         let repo = &self.settings.repository;
         if let Err(e) = self
             .issues
-            .edit_issue(repo, number, &body(version, &state.lines))
+            .edit_issue(repo, number, &body(version, &state.lines, &now()))
             .await
         {
             error!(%repo, number, "cannot update the release tracking issue: {e}");
@@ -209,34 +214,40 @@ impl RunObserver for TrackingIssue {
         if let Some(issue) = &existing {
             state.lines = parse_state(&issue.body);
         }
+        let mut changed = false;
         for task in tasks {
-            state.lines.insert(
-                task.clone(),
-                Line {
-                    status: "pending".into(),
-                    complete: false,
-                    seconds: None,
-                    detail: String::new(),
-                    link: None,
-                },
-            );
+            if state.lines.get(task).is_some_and(|line| line.complete) {
+                continue;
+            }
+            let pending = Line {
+                status: "pending".into(),
+                complete: false,
+                detail: String::new(),
+                link: None,
+            };
+            changed |= state.lines.insert(task.clone(), pending.clone()) != Some(pending);
         }
         match existing {
             Some(issue) => {
                 state.number = Some(issue.number);
-                self.write_body(version, &state).await;
+                if changed {
+                    self.write_body(version, &mut state).await;
+                }
             }
             None => match self
                 .issues
                 .create_issue(
                     repo,
                     &title,
-                    &body(version, &state.lines),
+                    &body(version, &state.lines, &now()),
                     &self.settings.label,
                 )
                 .await
             {
-                Ok(issue) => state.number = Some(issue.number),
+                Ok(issue) => {
+                    state.number = Some(issue.number);
+                    state.written = true;
+                }
                 Err(e) => error!(%repo, "cannot open the release tracking issue: {e}"),
             },
         }
@@ -247,21 +258,25 @@ impl RunObserver for TrackingIssue {
             return;
         }
         let mut state = self.state.lock().await;
-        state.lines.insert(
-            task.name.clone(),
-            Line {
-                status: task.outcome.label().to_owned(),
-                complete: matches!(task.outcome, Outcome::Done | Outcome::UpToDate),
-                seconds: Some((task.duration.as_secs_f64() * 10.0).round() / 10.0),
-                detail: detail(task),
-                link: task
-                    .delivered
-                    .iter()
-                    .find_map(|d| link(d, &self.server_url)),
-            },
-        );
-        let version = request.version.as_str();
-        self.write_body(version, &state).await;
+        let already_complete = state
+            .lines
+            .get(&task.name)
+            .is_some_and(|line| line.complete);
+        if already_complete && task.outcome == Outcome::UpToDate {
+            return;
+        }
+        let line = Line {
+            status: task.outcome.label().to_owned(),
+            complete: matches!(task.outcome, Outcome::Done | Outcome::UpToDate),
+            detail: detail(task),
+            link: task
+                .delivered
+                .iter()
+                .find_map(|d| link(d, &self.server_url)),
+        };
+        if state.lines.insert(task.name.clone(), line.clone()) != Some(line) {
+            self.write_body(request.version.as_str(), &mut state).await;
+        }
         if let (Outcome::Failed { .. }, Some(number)) = (&task.outcome, state.number) {
             let rerun = Self::rerun_tasks(&state, &task.name);
             let comment = failure_comment(request, task, &rerun, &self.settings.workflow);
@@ -272,7 +287,21 @@ impl RunObserver for TrackingIssue {
         }
     }
 
-    async fn finished(&self, _report: &RunReport) {}
+    async fn finished(&self, report: &RunReport) {
+        if report.dry_run {
+            return;
+        }
+        let mut state = self.state.lock().await;
+        if !state.written {
+            self.write_body(report.request.version.as_str(), &mut state)
+                .await;
+        }
+    }
+}
+
+/// Now, UTC, to the second.
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 #[cfg(test)]
@@ -283,7 +312,6 @@ mod tests {
         Line {
             status: status.into(),
             complete,
-            seconds: Some(1.25),
             detail: "pull request opened: <b>[x](y)</b>".into(),
             link: Some("https://github.com/valkey-io/valkey-container/pull/7".into()),
         }
@@ -295,11 +323,15 @@ mod tests {
             ("checksums".to_owned(), line("done", true)),
             ("website".to_owned(), line("failed", false)),
         ]);
-        let rendered = body("9.1.1", &lines);
+        let rendered = body("9.1.1", &lines, "2026-11-23T10:00:00Z");
         assert!(rendered.contains(
-            "- [x] **checksums**: done in 1.2s — pull request opened: \\<b\\>\\[x\\](y)\\</b\\> ([link](https://github.com/valkey-io/valkey-container/pull/7))\n"
+            "- [x] **checksums**: done — pull request opened: \\<b\\>\\[x\\](y)\\</b\\> ([link](https://github.com/valkey-io/valkey-container/pull/7))\n"
         ), "{rendered}");
         assert!(rendered.contains("- [ ] **website**: failed"), "{rendered}");
+        assert!(
+            rendered.contains("\nLast checked by valkey-bot: 2026-11-23T10:00:00Z\n"),
+            "{rendered}"
+        );
         assert_eq!(parse_state(&rendered), lines);
         assert!(parse_state("a body someone wrote").is_empty());
     }
