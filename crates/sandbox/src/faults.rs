@@ -5,6 +5,7 @@
 //!   "action": {"kind": "status", "status": 500, "after_effect": true}}`;
 //! other actions: `{"kind": "latency", "ms": 200}`, `{"kind": "drop"}`, `{"kind": "stall"}`,
 //! `{"kind": "truncate", "bytes": 100}`, `{"kind": "bandwidth", "bytes_per_sec": 1024}`,
+//! `{"kind": "redirect", "location": "https://elsewhere.example/file"}`,
 //! `{"kind": "status", "status": 403, "retry_after_secs": 30}` (secondary rate limit).
 //! `DELETE /_sandbox/faults` clears the plan; `GET /_sandbox/faults` lists what is left.
 
@@ -64,6 +65,11 @@ pub enum FaultAction {
         /// The rate limit.
         bytes_per_sec: u64,
     },
+    /// Answer `302 Found` with `Location: location` instead of handling the request.
+    Redirect {
+        /// Where the client is sent (any URL, on or off the sandbox).
+        location: String,
+    },
 }
 
 impl FaultRule {
@@ -89,6 +95,13 @@ impl FaultRule {
                 "path pattern {:?} must start with /",
                 self.path
             )));
+        }
+        if let FaultAction::Redirect { location } = &self.action {
+            if axum::http::HeaderValue::from_str(location).is_err() || location.is_empty() {
+                return Err(SandboxError::InvalidFault(format!(
+                    "redirect location {location:?} is not a header value"
+                )));
+            }
         }
         if let FaultAction::Status {
             status,
@@ -175,7 +188,10 @@ impl Faults {
                     plan.latency_ms += ms;
                     true
                 }
-                FaultAction::Status { .. } | FaultAction::Drop | FaultAction::Stall => {
+                FaultAction::Status { .. }
+                | FaultAction::Drop
+                | FaultAction::Stall
+                | FaultAction::Redirect { .. } => {
                     if plan.terminal.is_none() {
                         plan.terminal = Some(rule.action.clone());
                         true

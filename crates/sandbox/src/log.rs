@@ -1,6 +1,7 @@
 //! The request log: one entry per request answered (or dropped), without token values.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,8 @@ pub struct LoggedRequest {
     pub status: Option<u16>,
     /// `app-jwt`, `installation:<id>`, `anonymous` or `bearer`.
     pub scope: String,
+    /// When it arrived, in milliseconds since the sandbox started.
+    pub started_ms: u64,
     /// Time from arrival to the response head, in milliseconds.
     pub duration_ms: u64,
     /// Body bytes of the response (its declared length).
@@ -24,12 +27,28 @@ pub struct LoggedRequest {
 }
 
 /// The shared, append-only log.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct RequestLog {
     entries: Arc<Mutex<Vec<LoggedRequest>>>,
+    /// When the sandbox started: offsets in the log count from here.
+    epoch: Instant,
+}
+
+impl Default for RequestLog {
+    fn default() -> Self {
+        Self {
+            entries: Arc::default(),
+            epoch: Instant::now(),
+        }
+    }
 }
 
 impl RequestLog {
+    /// Milliseconds from the sandbox's start to `at`.
+    pub(crate) fn offset_ms(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// Appends `entry`.
     pub(crate) fn push(&self, entry: LoggedRequest) {
         self.lock().push(entry);

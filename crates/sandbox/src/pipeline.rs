@@ -11,7 +11,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::StreamExt;
-use http_body_util::BodyExt;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -51,6 +50,7 @@ pub(crate) async fn pipeline(
             query: query.clone(),
             status,
             scope: scope.clone(),
+            started_ms: shared.log.offset_ms(started),
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             response_bytes,
         });
@@ -81,6 +81,7 @@ pub(crate) async fn pipeline(
             response.extensions_mut().insert(DropConnection);
             return response;
         }
+        Some(FaultAction::Redirect { location }) => Some(redirect_response(&location)),
         Some(FaultAction::Stall) => {
             log(None, 0);
             return std::future::pending::<Response>().await;
@@ -114,6 +115,18 @@ pub(crate) async fn pipeline(
         .unwrap_or(0);
     log(Some(response.status().as_u16()), declared);
     response
+}
+
+/// `302 Found` to `location`.
+fn redirect_response(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Invalid redirect location",
+        )
+        .into_response(),
+    }
 }
 
 /// The answer a status fault gives, with GitHub's wording.
@@ -153,40 +166,56 @@ fn add_rate_limit_headers(shared: &Shared, response: &mut Response) {
     headers.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
 }
 
-/// Applies a truncate or bandwidth fault to a successful body; other answers pass unchanged.
+/// Applies a truncate or bandwidth fault to a successful body as it streams (a body of any size
+/// is never held whole); other answers pass unchanged. The declared `Content-Length` is kept, so
+/// a truncated body announces more than it sends.
 async fn shape_body(response: Response, truncate: Option<u64>, bandwidth: Option<u64>) -> Response {
     if (truncate.is_none() && bandwidth.is_none()) || response.status() != StatusCode::OK {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => return ApiError::internal(error).into_response(),
-    };
-    parts
+    let declared = parts
         .headers
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    let keep = truncate.map_or(bytes.len(), |limit| {
-        usize::try_from(limit)
-            .unwrap_or(usize::MAX)
-            .min(bytes.len())
-    });
-    let truncated = keep < bytes.len();
-    let sent = bytes.slice(..keep);
-    let chunk_size = bandwidth.map_or(sent.len().max(1), |rate| {
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok())
+        .or_else(|| http_body::Body::size_hint(&body).exact());
+    if let Some(length) = declared {
+        parts
+            .headers
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    let truncated = truncate.is_some_and(|limit| declared.is_none_or(|length| limit < length));
+    let kept = body
+        .into_data_stream()
+        .map(|chunk| chunk.map_err(std::io::Error::other))
+        .scan(truncate, |left, chunk| {
+            let chunk = match (left.as_mut(), chunk) {
+                (Some(0), _) => return std::future::ready(None),
+                (Some(left), Ok(mut bytes)) => {
+                    let keep = usize::try_from(*left)
+                        .unwrap_or(usize::MAX)
+                        .min(bytes.len());
+                    bytes.truncate(keep);
+                    *left -= keep as u64;
+                    Ok(bytes)
+                }
+                (None, chunk) | (Some(_), chunk) => chunk,
+            };
+            std::future::ready(Some(chunk))
+        });
+    let piece = bandwidth.map_or(usize::MAX, |rate| {
         usize::try_from((rate / 10).max(1)).unwrap_or(usize::MAX)
     });
-    let chunks: Vec<Bytes> = (0..sent.len())
-        .step_by(chunk_size)
-        .map(|start| sent.slice(start..(start + chunk_size).min(sent.len())))
-        .collect();
-    let paced = futures::stream::iter(chunks).then(move |chunk| async move {
-        if let Some(rate) = bandwidth {
-            let micros = (chunk.len() as u64).saturating_mul(1_000_000) / rate.max(1);
-            tokio::time::sleep(Duration::from_micros(micros)).await;
-        }
-        Ok::<Bytes, std::io::Error>(chunk)
-    });
+    let paced = kept
+        .flat_map(move |chunk| futures::stream::iter(pieces(chunk, piece)))
+        .then(move |piece| async move {
+            if let (Some(rate), Ok(bytes)) = (bandwidth, &piece) {
+                let micros = (bytes.len() as u64).saturating_mul(1_000_000) / rate.max(1);
+                tokio::time::sleep(Duration::from_micros(micros)).await;
+            }
+            piece
+        });
     // Before failing the body, pause once: hyper flushes what it holds while the body is pending,
     // so the client really receives the bytes before the connection is cut.
     let cut = futures::stream::iter(truncated.then_some(())).then(|()| async {
@@ -194,4 +223,15 @@ async fn shape_body(response: Response, truncate: Option<u64>, bandwidth: Option
         Err(std::io::Error::other("body truncated by a sandbox fault"))
     });
     Response::from_parts(parts, Body::from_stream(paced.chain(cut)))
+}
+
+/// `chunk` split into pieces of at most `size` bytes (an error passes as it is).
+fn pieces(chunk: Result<Bytes, std::io::Error>, size: usize) -> Vec<Result<Bytes, std::io::Error>> {
+    match chunk {
+        Ok(bytes) if bytes.len() > size => (0..bytes.len())
+            .step_by(size)
+            .map(|start| Ok(bytes.slice(start..(start + size).min(bytes.len()))))
+            .collect(),
+        other => vec![other],
+    }
 }

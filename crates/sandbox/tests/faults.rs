@@ -163,8 +163,14 @@ async fn latency_delays_matching_requests() {
     let (code, _) = fx.get("/repos/acme/widgets").await;
     assert_eq!(code, 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
+    let (code, _) = fx.get("/repos/acme/widgets").await;
+    assert_eq!(code, 200);
     let log = fx.sandbox.request_log();
     assert!(log[0].duration_ms >= 300, "{:?}", log[0]);
+    assert!(
+        log[1].started_ms >= log[0].started_ms + log[0].duration_ms,
+        "the log places the second request after the first one's answer: {log:?}"
+    );
 }
 
 #[tokio::test]
@@ -422,4 +428,78 @@ async fn remaining(fx: &Fixture) -> u64 {
         .unwrap()
         .parse()
         .unwrap()
+}
+
+#[tokio::test]
+async fn a_large_file_is_truncated_across_its_chunks_with_its_full_length_announced() {
+    let fx = Fixture::new().await;
+    std::fs::create_dir_all(fx.root().join("_downloads")).unwrap();
+    let content: Vec<u8> = (0..3 * 1024 * 1024 + 5).map(|i| (i % 251) as u8).collect();
+    std::fs::write(fx.root().join("_downloads/big.bin"), &content).unwrap();
+    let (headers, whole) = common::raw_get(fx.sandbox.base_url(), "/_downloads/big.bin").await;
+    assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
+    assert_eq!(whole, content, "served byte for byte without a fault");
+
+    let keep = 1024 * 1024 + 3;
+    fx.sandbox
+        .faults()
+        .add(
+            FaultRule::new(
+                "GET",
+                "/_downloads/**",
+                FaultAction::Truncate { bytes: keep },
+            )
+            .times(1),
+        )
+        .unwrap();
+    let (headers, cut) = common::raw_get(fx.sandbox.base_url(), "/_downloads/big.bin").await;
+    assert!(
+        headers
+            .to_ascii_lowercase()
+            .contains(&format!("content-length: {}", content.len())),
+        "{headers}"
+    );
+    assert_eq!(cut.len() as u64, keep, "exactly the first {keep} bytes");
+    assert_eq!(cut, content[..cut.len()]);
+}
+
+#[tokio::test]
+async fn redirect_sends_the_client_elsewhere_without_handling_the_request() {
+    let fx = Fixture::new().await;
+    std::fs::create_dir_all(fx.root().join("_downloads")).unwrap();
+    std::fs::write(fx.root().join("_downloads/file.bin"), b"content").unwrap();
+    let elsewhere = "https://elsewhere.example/file.bin";
+    fx.sandbox
+        .faults()
+        .add(
+            FaultRule::new(
+                "GET",
+                "/_downloads/**",
+                FaultAction::Redirect {
+                    location: elsewhere.to_owned(),
+                },
+            )
+            .times(1),
+        )
+        .unwrap();
+    let (headers, body) = common::raw_get(fx.sandbox.base_url(), "/_downloads/file.bin").await;
+    assert!(headers.starts_with("HTTP/1.1 302"), "{headers}");
+    assert!(
+        headers
+            .to_ascii_lowercase()
+            .contains(&format!("location: {elsewhere}")),
+        "{headers}"
+    );
+    assert!(body.is_empty(), "{body:?}");
+    let (headers, body) = common::raw_get(fx.sandbox.base_url(), "/_downloads/file.bin").await;
+    assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
+    assert_eq!(body, b"content", "the fault fired once");
+    let bad = FaultRule::new(
+        "GET",
+        "/_downloads/**",
+        FaultAction::Redirect {
+            location: "https://x/\n".to_owned(),
+        },
+    );
+    assert!(fx.sandbox.faults().add(bad).is_err());
 }

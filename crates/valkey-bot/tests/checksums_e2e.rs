@@ -235,6 +235,56 @@ async fn a_download_host_off_the_allowlist_is_refused() {
 }
 
 #[tokio::test]
+async fn a_download_redirected_off_the_allowlist_is_refused_before_contact() {
+    let stage = stage(&["9.1.0"]).await;
+    let before = subjects(&stage.root, HASHES, "main");
+    // A loopback server that is not on the allowlist, counting who connects.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let contacts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&contacts);
+    let server = tokio::spawn(async move {
+        while listener.accept().await.is_ok() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    stage
+        .sandbox
+        .faults()
+        .add(FaultRule::new(
+            "GET",
+            "/valkey-io/valkey/archive/**",
+            FaultAction::Redirect {
+                location: format!("http://localhost:{port}/valkey-9.1.0.tar.gz"),
+            },
+        ))
+        .unwrap();
+    let report = run(&stage, &request("9.1.0", &["checksums"])).await;
+    let (error, security) = failure(&report, "checksums");
+    assert!(!security);
+    assert!(
+        error.contains("\"localhost\" is not in the allowed hosts"),
+        "{error}"
+    );
+    assert_eq!(
+        contacts.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the redirect target was never contacted"
+    );
+    assert_eq!(
+        subjects(&stage.root, HASHES, "main"),
+        before,
+        "nothing written"
+    );
+
+    stage.sandbox.faults().clear();
+    let rerun = run(&stage, &request("9.1.0", &["checksums"])).await;
+    assert_eq!(outcome(&rerun, "checksums"), &Outcome::Done);
+    server.abort();
+    stage.shutdown().await;
+}
+
+#[tokio::test]
 async fn four_versions_released_at_once_lose_no_line() {
     let versions = ["9.1.0", "9.0.3", "8.1.5", "8.0.7"];
     let stage = stage(&versions).await;

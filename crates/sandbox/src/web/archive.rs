@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::conditional::Download;
+use super::conditional::{Content, Download};
 use crate::api::SharedState;
 use crate::error::ApiError;
 use crate::shared::CachedArchive;
@@ -65,7 +65,7 @@ pub(crate) async fn tag_archive(
         }
     };
     let download = Download {
-        bytes: archive.bytes,
+        content: Content::Bytes(archive.bytes),
         etag: archive.etag,
         last_modified: None,
         content_type: "application/x-gzip",

@@ -1,4 +1,5 @@
-//! Whole-body downloads with `Content-Length`, `ETag`, `Last-Modified` and 304 answers.
+//! Downloads with `Content-Length`, `ETag`, `Last-Modified` and 304 answers; bodies are sent
+//! as they are read, so a file of any size costs the sandbox one buffer.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -6,15 +7,50 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use tokio_util::io::ReaderStream;
 
 /// A body about to be sent, with its validators.
 pub(crate) struct Download {
-    pub(crate) bytes: Bytes,
+    pub(crate) content: Content,
     /// The quoted strong ETag.
     pub(crate) etag: String,
     pub(crate) last_modified: Option<SystemTime>,
     pub(crate) content_type: &'static str,
     pub(crate) filename: Option<String>,
+}
+
+/// How much of a file is read per body chunk.
+const FILE_CHUNK: usize = 256 * 1024;
+
+/// What a download sends.
+pub(crate) enum Content {
+    /// Bytes already in memory.
+    Bytes(Bytes),
+    /// An open file of `len` bytes, read as it is sent.
+    File {
+        /// The file, positioned at its start.
+        file: tokio::fs::File,
+        /// Its length.
+        len: u64,
+    },
+}
+
+impl Content {
+    fn len(&self) -> u64 {
+        match self {
+            Content::Bytes(bytes) => bytes.len() as u64,
+            Content::File { len, .. } => *len,
+        }
+    }
+
+    fn into_body(self) -> Body {
+        match self {
+            Content::Bytes(bytes) => Body::from(bytes),
+            Content::File { file, .. } => {
+                Body::from_stream(ReaderStream::with_capacity(file, FILE_CHUNK))
+            }
+        }
+    }
 }
 
 /// Whether the request's `If-None-Match` / `If-Modified-Since` say the client's copy is current.
@@ -68,12 +104,15 @@ impl Download {
             header::CONTENT_TYPE,
             HeaderValue::from_static(self.content_type),
         );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(self.bytes.len()));
+        headers.insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(self.content.len()),
+        );
         if let Some(filename) = &self.filename {
             if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename={filename}")) {
                 headers.insert(header::CONTENT_DISPOSITION, value);
             }
         }
-        (StatusCode::OK, headers, Body::from(self.bytes)).into_response()
+        (StatusCode::OK, headers, self.content.into_body()).into_response()
     }
 }

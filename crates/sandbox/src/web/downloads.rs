@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::conditional::Download;
+use super::conditional::{Content, Download};
 use crate::api::SharedState;
 use crate::error::ApiError;
 
@@ -45,16 +45,17 @@ pub(crate) async fn download(
     if !metadata.is_file() {
         return Err(ApiError::not_found());
     }
-    let bytes = tokio::fs::read(&resolved)
+    let file = tokio::fs::File::open(&resolved)
         .await
         .map_err(|_| ApiError::not_found())?;
+    let len = metadata.len();
     let modified = metadata.modified().ok();
     let stamp = modified
         .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |elapsed| elapsed.as_nanos());
     let download = Download {
-        etag: format!("\"{:x}-{stamp:x}\"", bytes.len()),
-        bytes: bytes.into(),
+        etag: format!("\"{len:x}-{stamp:x}\""),
+        content: Content::File { file, len },
         last_modified: modified,
         content_type: "application/octet-stream",
         filename: None,

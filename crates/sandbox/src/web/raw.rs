@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::conditional::Download;
+use super::conditional::{Content, Download};
 use crate::api::SharedState;
 use crate::error::ApiError;
 
@@ -47,7 +47,7 @@ pub(crate) async fn raw_file(
             .ok(&["cat-file", "blob", &info.sha], None, &[])
             .await?;
         let download = Download {
-            bytes: bytes.into(),
+            content: Content::Bytes(bytes.into()),
             etag: format!("\"{}\"", info.sha),
             last_modified: None,
             content_type: "text/plain; charset=utf-8",
