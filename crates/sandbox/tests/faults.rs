@@ -430,6 +430,14 @@ async fn remaining(fx: &Fixture) -> u64 {
         .unwrap()
 }
 
+/// Applies `action` to the next `GET /_downloads/**`.
+fn once_on_downloads(fx: &Fixture, action: FaultAction) {
+    fx.sandbox
+        .faults()
+        .add(FaultRule::new("GET", "/_downloads/**", action).times(1))
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_large_file_is_truncated_across_its_chunks_with_its_full_length_announced() {
     let fx = Fixture::new().await;
@@ -441,17 +449,7 @@ async fn a_large_file_is_truncated_across_its_chunks_with_its_full_length_announ
     assert_eq!(whole, content, "served byte for byte without a fault");
 
     let keep = 1024 * 1024 + 3;
-    fx.sandbox
-        .faults()
-        .add(
-            FaultRule::new(
-                "GET",
-                "/_downloads/**",
-                FaultAction::Truncate { bytes: keep },
-            )
-            .times(1),
-        )
-        .unwrap();
+    once_on_downloads(&fx, FaultAction::Truncate { bytes: keep });
     let (headers, cut) = common::raw_get(fx.sandbox.base_url(), "/_downloads/big.bin").await;
     assert!(
         headers
@@ -469,19 +467,12 @@ async fn redirect_sends_the_client_elsewhere_without_handling_the_request() {
     std::fs::create_dir_all(fx.root().join("_downloads")).unwrap();
     std::fs::write(fx.root().join("_downloads/file.bin"), b"content").unwrap();
     let elsewhere = "https://elsewhere.example/file.bin";
-    fx.sandbox
-        .faults()
-        .add(
-            FaultRule::new(
-                "GET",
-                "/_downloads/**",
-                FaultAction::Redirect {
-                    location: elsewhere.to_owned(),
-                },
-            )
-            .times(1),
-        )
-        .unwrap();
+    once_on_downloads(
+        &fx,
+        FaultAction::Redirect {
+            location: elsewhere.to_owned(),
+        },
+    );
     let (headers, body) = common::raw_get(fx.sandbox.base_url(), "/_downloads/file.bin").await;
     assert!(headers.starts_with("HTTP/1.1 302"), "{headers}");
     assert!(

@@ -174,19 +174,24 @@ async fn a_build_digest_mismatch_stops_before_any_write() {
     stage.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_truncated_download_is_never_a_digest() {
-    let stage = stage(&["9.1.0"]).await;
-    let before = subjects(&stage.root, HASHES, "main");
+/// Applies `action` to every download of a source archive.
+fn on_source_archives(stage: &valkey_bot::rehearse::Stage, action: FaultAction) {
     stage
         .sandbox
         .faults()
         .add(FaultRule::new(
             "GET",
             "/valkey-io/valkey/archive/**",
-            FaultAction::Truncate { bytes: 10 },
+            action,
         ))
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_truncated_download_is_never_a_digest() {
+    let stage = stage(&["9.1.0"]).await;
+    let before = subjects(&stage.root, HASHES, "main");
+    on_source_archives(&stage, FaultAction::Truncate { bytes: 10 });
     let report = run(&stage, &request("9.1.0", &["checksums"])).await;
     let (error, security) = failure(&report, "checksums");
     assert!(!security);
@@ -248,17 +253,12 @@ async fn a_download_redirected_off_the_allowlist_is_refused_before_contact() {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
     });
-    stage
-        .sandbox
-        .faults()
-        .add(FaultRule::new(
-            "GET",
-            "/valkey-io/valkey/archive/**",
-            FaultAction::Redirect {
-                location: format!("http://localhost:{port}/valkey-9.1.0.tar.gz"),
-            },
-        ))
-        .unwrap();
+    on_source_archives(
+        &stage,
+        FaultAction::Redirect {
+            location: format!("http://localhost:{port}/valkey-9.1.0.tar.gz"),
+        },
+    );
     let report = run(&stage, &request("9.1.0", &["checksums"])).await;
     let (error, security) = failure(&report, "checksums");
     assert!(!security);
