@@ -3,15 +3,17 @@
 //! timeout, 409/422 conflict}, each on its own fresh stage, then a rerun without the fault.
 //!
 //! Three flows reach every endpoint: a first release, a release whose dispatch is refused (the
-//! failure path: tracking comment, failed-run labels), and a rerun after a maintainer retitled the
-//! bot's pull requests (own-commit check, pull request edit). Each endpoint gets its rows in the
+//! failure path: tracking comment, failed-run labels), and a rerun after a failed run and a
+//! maintainer retitling the bot's pull requests (own-commit check, pull request edit, label
+//! removal). Each endpoint gets its rows in the
 //! first flow that uses it; every request a flow makes must belong to one entry of [`ENDPOINTS`],
 //! so a new endpoint fails the matrix until it is listed.
 //!
 //! A scenario passes when the faulted run either
 //! - completes: no task failed and the repositories (per ref: commits added and their diff; pull
-//!   requests; tracking issue) are exactly what a fault-free release leaves; the tracking issue may
-//!   lag only when the fault hit an endpoint it uses (it is best-effort and logged as an error), or
+//!   requests and their labels; tracking issue) are exactly what a fault-free release leaves; the
+//!   notifications (tracking issue, failed-run labels) may lag only when the fault hit an endpoint
+//!   they use (they are best-effort and logged as errors), or
 //! - fails cleanly: the run's status is a failure, the alert webhook received it naming every
 //!   failed task, and every branch the run changed was delivered by a task that succeeded or is
 //!   named, with its repository, in a failed task's error;
