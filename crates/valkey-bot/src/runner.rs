@@ -577,11 +577,15 @@ impl TaskJob {
     }
 }
 
-/// How long to wait before planning again after losing a race for a branch: a random share of a
-/// window that doubles with every attempt (100 ms, 200 ms, 400 ms, ...), so concurrent runs for
-/// several releases spread out instead of colliding again.
+/// How long to wait before planning again after losing a race for a branch. After the first loss,
+/// not at all: a lost compare-and-swap means another write just landed, so the branch is free
+/// and every round of a race has a winner. After that, a random share of a window that doubles
+/// with every attempt (200 ms, 400 ms, 800 ms, ...), so runs that keep colliding spread out.
 fn replan_delay(attempt: u32) -> Duration {
-    let window = 100u64.saturating_mul(1 << attempt.min(6));
+    if attempt <= 1 {
+        return Duration::ZERO;
+    }
+    let window = 100u64.saturating_mul(1 << (attempt - 1).min(6));
     Duration::from_millis(rand::random_range(window / 4..=window))
 }
 
@@ -593,5 +597,27 @@ pub fn humanize(duration: Duration) -> String {
         (0, s) => format!("{s}s"),
         (m, 0) => format!("{m}m"),
         (m, s) => format!("{m}m {s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_lost_race_replans_at_once_and_later_ones_spread_out() {
+        assert_eq!(replan_delay(1), Duration::ZERO);
+        for _ in 0..200 {
+            let second = replan_delay(2);
+            assert!(
+                (Duration::from_millis(50)..=Duration::from_millis(200)).contains(&second),
+                "{second:?}"
+            );
+            let third = replan_delay(3);
+            assert!(
+                (Duration::from_millis(100)..=Duration::from_millis(400)).contains(&third),
+                "{third:?}"
+            );
+        }
     }
 }
