@@ -154,15 +154,21 @@ async fn a_success_then_a_rerun_keep_one_tracking_issue_and_send_no_alert() {
     stage.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_rerun_of_a_whole_release_writes_only_the_tracking_issue_time_and_the_dispatch() {
-    let stage = stage(&["9.1.0"]).await;
+/// A stage on which every task of `version` ran with notifications and succeeded, and the request.
+async fn released(version: &str) -> (Stage, valkey_bot_core::ReleaseRequest) {
+    let stage = stage(&[version]).await;
     let release = valkey_bot_core::ReleaseRequest::local(
-        valkey_bot_core::Version::parse("9.1.0").unwrap(),
+        valkey_bot_core::Version::parse(version).unwrap(),
         valkey_bot_core::Environment::Prod,
     );
     let first = run_notified(&stage, &release, None).await;
     assert_eq!(first.status, Status::Success, "{}", first.summary);
+    (stage, release)
+}
+
+#[tokio::test]
+async fn a_rerun_of_a_whole_release_writes_only_the_tracking_issue_time_and_the_dispatch() {
+    let (stage, release) = released("9.1.0").await;
     let before = stage.sandbox.state().await;
     let refs_before = all_refs(&stage);
     let requests_before = stage.sandbox.request_log().len();
@@ -211,6 +217,40 @@ async fn a_rerun_of_a_whole_release_writes_only_the_tracking_issue_time_and_the_
         ],
         "the rerun wrote only the dispatch (an event, sent at least once) and the tracking time"
     );
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_task_skipped_on_a_rerun_keeps_the_line_of_the_run_that_did_its_work() {
+    let (stage, release) = released("9.1.0").await;
+    stage
+        .sandbox
+        .faults()
+        .add(valkey_bot_sandbox::FaultRule::new(
+            "GET",
+            "/valkey-io/valkey/archive/**",
+            valkey_bot_sandbox::FaultAction::Status {
+                status: 409,
+                retry_after_secs: None,
+                after_effect: false,
+            },
+        ))
+        .unwrap();
+    let rerun = run_notified(&stage, &release, None).await;
+    assert!(matches!(
+        rerun
+            .report
+            .tasks
+            .iter()
+            .find(|t| t.name == "container")
+            .unwrap()
+            .outcome,
+        Outcome::Skipped { .. }
+    ));
+    let body = tracking_issues(&stage).await[0].body.clone().unwrap();
+    assert!(body.contains("- [ ] **checksums**: failed"), "{body}");
+    assert!(body.contains("- [x] **container**: done"), "{body}");
+    assert!(body.contains("- [x] **website**: done"), "{body}");
     stage.shutdown().await;
 }
 

@@ -4,8 +4,8 @@
 //! and the exact rerun to start. The issue body carries its own state (a hidden JSON comment), so
 //! a rerun of some tasks keeps the lines of the others.
 //!
-//! The checklist shows the release, not the last run: a task that finds its work already done
-//! keeps the line of the run that did it, so a rerun that changes nothing changes only the
+//! The checklist shows the release, not the last run: a task that finds its work already done,
+//! or is skipped, keeps the line of the run that did it, so a rerun that changes nothing changes only the
 //! "last checked" time (durations are in each run's summary, not here).
 
 use std::collections::BTreeMap;
@@ -262,7 +262,9 @@ impl RunObserver for TrackingIssue {
             .lines
             .get(&task.name)
             .is_some_and(|line| line.complete);
-        if already_complete && task.outcome == Outcome::UpToDate {
+        // The checklist shows the release: work an earlier run did still stands when this run
+        // finds it in place or does not get to it.
+        if already_complete && matches!(task.outcome, Outcome::UpToDate | Outcome::Skipped { .. }) {
             return;
         }
         let line = Line {
