@@ -13,9 +13,8 @@ use valkey_bot_core::task::Settings;
 use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory};
 
 use crate::checksum::MAX_SHA256_FILE_LEN;
-use crate::naming::Artifact;
 use crate::verified::{VerifyError, verify};
-use crate::{BaseUrl, DEFAULT_BASE_URL, Platform};
+use valkey_bot_release_artifacts::{Artifact, BaseUrl, DEFAULT_BASE_URL, Platform};
 
 /// The task's `settings` in `tasks.toml`.
 #[derive(Debug, Deserialize)]

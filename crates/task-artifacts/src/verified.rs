@@ -4,7 +4,7 @@ use valkey_bot_core::Sha256Digest;
 use valkey_bot_core::outputs::VerifiedArtifact;
 
 use crate::checksum::{ChecksumFileError, parse_sha256_file};
-use crate::naming::Artifact;
+use valkey_bot_release_artifacts::Artifact;
 
 /// Why an artifact could not be verified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -13,7 +13,9 @@
 
 use url::Url;
 use valkey_bot_core::outputs::VerifiedArtifact;
-use valkey_bot_task_artifacts::{BaseUrl, BaseUrlError, CHECKSUM_SUFFIX, Platform, PlatformError};
+use valkey_bot_release_artifacts::{
+    BaseUrl, BaseUrlError, CHECKSUM_SUFFIX, Platform, PlatformError,
+};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// One binary the page links to, and its checksum file.

@@ -3,7 +3,7 @@
 use url::Url;
 use valkey_bot_core::outputs::VerifiedArtifact;
 use valkey_bot_core::{Sha256Digest, Version};
-use valkey_bot_task_artifacts::{Artifact, BaseUrl, DEFAULT_BASE_URL, Platform};
+use valkey_bot_release_artifacts::{Artifact, BaseUrl, DEFAULT_BASE_URL, Platform};
 use valkey_bot_task_website::{
     BinaryLink, ImageTags, LinkError, Placeholder, ReleaseDate, ReleasePage, RenderError, TagError,
     Template, TemplateError, WebsiteError, missing_links, page_links, page_path, select_tags,
