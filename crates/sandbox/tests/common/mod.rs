@@ -263,6 +263,16 @@ impl Fixture {
         self.fetch(&self.web(path)).await
     }
 
+    /// POST `body` as JSON to a web path (`<base>/<path>`); the response as it came.
+    pub async fn post_web(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.web(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Sends `GET target` to this sandbox over plain TCP, exactly as written (see [`raw_get`]).
     pub async fn raw_get(&self, target: &str) -> (String, Vec<u8>) {
         raw_get(self.sandbox.base_url(), target).await
