@@ -20,9 +20,7 @@ async fn status_faults_fire_n_times_before_the_request_takes_effect() {
     fx.fault_times("PATCH", "/repos/*/*/git/refs/heads/**", status(503), 2);
     let body = json!({ "sha": fx.widgets.feature });
     for _ in 0..2 {
-        let (code, error) = fx
-            .patch("/repos/acme/widgets/git/refs/heads/main", body.clone())
-            .await;
+        let (code, error) = fx.patch_head("main", body.clone()).await;
         assert_eq!(code, 503);
         assert_eq!(error["message"], "Service Unavailable");
         assert!(error["documentation_url"].is_string());
@@ -32,9 +30,7 @@ async fn status_faults_fire_n_times_before_the_request_takes_effect() {
             "no effect"
         );
     }
-    let (code, _) = fx
-        .patch("/repos/acme/widgets/git/refs/heads/main", body)
-        .await;
+    let (code, _) = fx.patch_head("main", body).await;
     assert_eq!(code, 200);
     assert_eq!(fx.widgets_git(&["rev-parse", "main"]), fx.widgets.feature);
     assert!(
@@ -99,10 +95,7 @@ async fn after_effect_500_applies_the_write_then_fails() {
         1,
     );
     let (code, _) = fx
-        .patch(
-            "/repos/acme/widgets/git/refs/heads/main",
-            json!({ "sha": fx.widgets.feature }),
-        )
+        .patch_head("main", json!({ "sha": fx.widgets.feature }))
         .await;
     assert_eq!(code, 500);
     assert_eq!(

@@ -208,6 +208,21 @@ impl Fixture {
         self.send(reqwest::Method::PATCH, path, body).await
     }
 
+    /// POST JSON to `/repos/acme/widgets/git/<kind>` (`blobs`, `trees`, `commits`, `refs`).
+    pub async fn post_git(&self, kind: &str, body: Value) -> (u16, Value) {
+        self.post(&format!("/repos/acme/widgets/git/{kind}"), body)
+            .await
+    }
+
+    /// PATCH JSON to `/repos/acme/widgets/git/refs/heads/<branch>` (moves the branch).
+    pub async fn patch_head(&self, branch: &str, body: Value) -> (u16, Value) {
+        self.patch(
+            &format!("/repos/acme/widgets/git/refs/heads/{branch}"),
+            body,
+        )
+        .await
+    }
+
     /// Sends `method` to an API path with an optional bearer `token` and an optional JSON body;
     /// returns (status, JSON body or Null).
     pub async fn call_as(
