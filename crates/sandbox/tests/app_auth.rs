@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{APP_ID, APP_SLUG, Fixture, app_config, fixture_path, git};
+use common::{APP_ID, APP_SLUG, Fixture, app_config, fixture_path};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -30,40 +30,14 @@ fn jwt() -> String {
     jwt_with("app-private-key.pem", json!(APP_ID), 540)
 }
 
-async fn call(
-    fx: &Fixture,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = fx.client.request(method, fx.api(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    common::decode(request.send().await.unwrap()).await
-}
-
 async fn installation_token(fx: &Fixture, body: Value) -> (u16, Value) {
-    let (status, installation) = call(
-        fx,
-        reqwest::Method::GET,
-        "/repos/acme/widgets/installation",
-        Some(&jwt()),
-        None,
-    )
-    .await;
+    let (status, installation) = fx.get_as("/repos/acme/widgets/installation", &jwt()).await;
     assert_eq!(status, 200, "{installation}");
     let id = installation["id"].as_u64().unwrap();
-    call(
-        fx,
-        reqwest::Method::POST,
+    fx.post_as(
         &format!("/app/installations/{id}/access_tokens"),
-        Some(&jwt()),
-        Some(body),
+        &jwt(),
+        body,
     )
     .await
 }
@@ -71,45 +45,26 @@ async fn installation_token(fx: &Fixture, body: Value) -> (u16, Value) {
 #[tokio::test]
 async fn jwt_reaches_app_endpoints_only() {
     let fx = Fixture::with_app(Some(app_config())).await;
-    let (status, app) = call(&fx, reqwest::Method::GET, "/app", Some(&jwt()), None).await;
+    let (status, app) = fx.get_as("/app", &jwt()).await;
     assert_eq!(status, 200);
     assert_eq!(app["id"], APP_ID);
     assert_eq!(app["slug"], APP_SLUG);
     // The iss claim may also be a string.
     let string_iss = jwt_with("app-private-key.pem", json!(APP_ID.to_string()), 540);
-    let (status, _) = call(&fx, reqwest::Method::GET, "/app", Some(&string_iss), None).await;
+    let (status, _) = fx.get_as("/app", &string_iss).await;
     assert_eq!(status, 200);
 
-    let (status, installation) = call(
-        &fx,
-        reqwest::Method::GET,
-        "/repos/acme/widgets/installation",
-        Some(&jwt()),
-        None,
-    )
-    .await;
+    let (status, installation) = fx.get_as("/repos/acme/widgets/installation", &jwt()).await;
     assert_eq!(status, 200);
     assert_eq!(installation["app_id"], APP_ID);
     assert!(installation["id"].as_u64().is_some());
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::GET,
-        "/repos/acme/none/installation",
-        Some(&jwt()),
-        None,
-    )
-    .await;
+    let (status, _) = fx.get_as("/repos/acme/none/installation", &jwt()).await;
     assert_eq!(status, 404);
 
     // A JWT is not a repository credential.
-    let (status, error) = call(
-        &fx,
-        reqwest::Method::GET,
-        "/repos/acme/widgets/contents/README",
-        Some(&jwt()),
-        None,
-    )
-    .await;
+    let (status, error) = fx
+        .get_as("/repos/acme/widgets/contents/README", &jwt())
+        .await;
     assert_eq!(status, 403);
     assert_eq!(error["message"], "Resource not accessible by integration");
 
@@ -118,17 +73,12 @@ async fn jwt_reaches_app_endpoints_only() {
         jwt_with("other-private-key.pem", json!(APP_ID), 540),
         jwt_with("app-private-key.pem", json!(APP_ID + 1), 540),
     ] {
-        let (status, _) = call(&fx, reqwest::Method::GET, "/app", Some(&bad), None).await;
+        let (status, _) = fx.get_as("/app", &bad).await;
         assert_eq!(status, 401);
     }
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::POST,
-        "/app/installations/1/access_tokens",
-        Some(&jwt()),
-        Some(json!({})),
-    )
-    .await;
+    let (status, _) = fx
+        .post_as("/app/installations/1/access_tokens", &jwt(), json!({}))
+        .await;
     assert_eq!(status, 404, "unknown installation");
 }
 
@@ -136,14 +86,9 @@ async fn jwt_reaches_app_endpoints_only() {
 async fn missing_or_unknown_tokens_are_bad_credentials() {
     let fx = Fixture::with_app(Some(app_config())).await;
     for token in [None, Some("ghs_notatokenthesandboxissued0000000000")] {
-        let (status, error) = call(
-            &fx,
-            reqwest::Method::GET,
-            "/repos/acme/widgets",
-            token,
-            None,
-        )
-        .await;
+        let (status, error) = fx
+            .call_as(reqwest::Method::GET, "/repos/acme/widgets", token, None)
+            .await;
         assert_eq!(status, 401);
         assert_eq!(error["message"], "Bad credentials");
     }
@@ -178,15 +123,14 @@ async fn narrowed_token_writes_contents_of_one_repository_only() {
     assert!(grant["expires_at"].as_str().unwrap().ends_with('Z'));
 
     // Allowed: git data and refs on widgets; the commit is the App's bot and verified.
-    let tree = git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]);
-    let (status, commit) = call(
-        &fx,
-        reqwest::Method::POST,
-        "/repos/acme/widgets/git/commits",
-        Some(&token),
-        Some(json!({ "message": "Update hash for 9.1.1", "tree": tree, "parents": [fx.widgets.main] })),
-    )
-    .await;
+    let tree = fx.widgets_git(&["rev-parse", "main^{tree}"]);
+    let (status, commit) = fx
+        .post_as(
+            "/repos/acme/widgets/git/commits",
+            &token,
+            json!({ "message": "Update hash for 9.1.1", "tree": tree, "parents": [fx.widgets.main] }),
+        )
+        .await;
     assert_eq!(status, 201);
     assert_eq!(commit["author"]["name"], "valkey-bot[bot]");
     assert_eq!(
@@ -194,54 +138,40 @@ async fn narrowed_token_writes_contents_of_one_repository_only() {
         "4242+valkey-bot[bot]@users.noreply.github.com"
     );
     assert_eq!(commit["verification"]["verified"], true);
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::PATCH,
-        "/repos/acme/widgets/git/refs/heads/main",
-        Some(&token),
-        Some(json!({ "sha": commit["sha"] })),
-    )
-    .await;
+    let (status, _) = fx
+        .call_as(
+            reqwest::Method::PATCH,
+            "/repos/acme/widgets/git/refs/heads/main",
+            Some(&token),
+            Some(json!({ "sha": commit["sha"] })),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::GET,
-        "/repos/acme/widgets",
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = fx.get_as("/repos/acme/widgets", &token).await;
     assert_eq!(status, 200, "metadata is always readable");
 
     // Refused: another repository, and issues/pulls on this one.
-    let (status, error) = call(
-        &fx,
-        reqwest::Method::GET,
-        "/repos/acme/gadgets/contents/gadget.txt",
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, error) = fx
+        .get_as("/repos/acme/gadgets/contents/gadget.txt", &token)
+        .await;
     assert_eq!(status, 403);
     assert_eq!(error["message"], "Resource not accessible by integration");
-    let (status, error) = call(
-        &fx,
-        reqwest::Method::POST,
-        "/repos/acme/widgets/issues",
-        Some(&token),
-        Some(json!({ "title": "nope" })),
-    )
-    .await;
+    let (status, error) = fx
+        .post_as(
+            "/repos/acme/widgets/issues",
+            &token,
+            json!({ "title": "nope" }),
+        )
+        .await;
     assert_eq!(status, 403);
     assert_eq!(error["message"], "Resource not accessible by integration");
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::POST,
-        "/repos/acme/widgets/pulls",
-        Some(&token),
-        Some(json!({ "title": "t", "head": "feature", "base": "main" })),
-    )
-    .await;
+    let (status, _) = fx
+        .post_as(
+            "/repos/acme/widgets/pulls",
+            &token,
+            json!({ "title": "t", "head": "feature", "base": "main" }),
+        )
+        .await;
     assert_eq!(status, 403);
     assert!(
         fx.sandbox
@@ -265,14 +195,7 @@ async fn narrowed_token_writes_contents_of_one_repository_only() {
 }
 
 async fn grant_installation(fx: &Fixture) -> u64 {
-    let (_, installation) = call(
-        fx,
-        reqwest::Method::GET,
-        "/repos/acme/widgets/installation",
-        Some(&jwt()),
-        None,
-    )
-    .await;
+    let (_, installation) = fx.get_as("/repos/acme/widgets/installation", &jwt()).await;
     installation["id"].as_u64().unwrap()
 }
 
@@ -290,87 +213,63 @@ async fn read_only_and_issue_scopes() {
         2,
         "all of the owner's repositories"
     );
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::GET,
-        "/repos/acme/gadgets/contents/gadget.txt",
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = fx
+        .get_as("/repos/acme/gadgets/contents/gadget.txt", &token)
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::POST,
-        "/repos/acme/widgets/git/blobs",
-        Some(&token),
-        Some(json!({ "content": "x" })),
-    )
-    .await;
+    let (status, _) = fx
+        .post_as(
+            "/repos/acme/widgets/git/blobs",
+            &token,
+            json!({ "content": "x" }),
+        )
+        .await;
     assert_eq!(status, 403, "contents: read cannot write");
-    let (status, issue) = call(
-        &fx,
-        reqwest::Method::POST,
-        "/repos/acme/widgets/issues",
-        Some(&token),
-        Some(json!({ "title": "Release failed" })),
-    )
-    .await;
+    let (status, issue) = fx
+        .post_as(
+            "/repos/acme/widgets/issues",
+            &token,
+            json!({ "title": "Release failed" }),
+        )
+        .await;
     assert_eq!(status, 201);
     assert_eq!(issue["user"]["login"], "valkey-bot[bot]");
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::POST,
-        "/repos/acme/widgets/dispatches",
-        Some(&token),
-        Some(json!({ "event_type": "x" })),
-    )
-    .await;
+    let (status, _) = fx
+        .post_as(
+            "/repos/acme/widgets/dispatches",
+            &token,
+            json!({ "event_type": "x" }),
+        )
+        .await;
     assert_eq!(status, 403, "dispatches need contents: write");
 
     // A token with all the App's permissions may label a PR; one with only issues may too.
     let (_, full) = installation_token(&fx, json!({})).await;
     let full_token = full["token"].as_str().unwrap().to_owned();
-    let (status, pull) = call(
-        &fx,
-        reqwest::Method::POST,
-        "/repos/acme/widgets/pulls",
-        Some(&full_token),
-        Some(json!({ "title": "t", "head": "feature", "base": "main" })),
-    )
-    .await;
+    let (status, pull) = fx
+        .post_as(
+            "/repos/acme/widgets/pulls",
+            &full_token,
+            json!({ "title": "t", "head": "feature", "base": "main" }),
+        )
+        .await;
     assert_eq!(status, 201);
     let labels_path = format!("/repos/acme/widgets/issues/{}/labels", pull["number"]);
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::POST,
-        &labels_path,
-        Some(&token),
-        Some(json!({ "labels": ["bot"] })),
-    )
-    .await;
+    let (status, _) = fx
+        .post_as(&labels_path, &token, json!({ "labels": ["bot"] }))
+        .await;
     assert_eq!(status, 200);
     let (_, pulls_only) =
         installation_token(&fx, json!({ "permissions": { "pull_requests": "write" } })).await;
     let pulls_token = pulls_only["token"].as_str().unwrap().to_owned();
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::POST,
-        &labels_path,
-        Some(&pulls_token),
-        Some(json!({ "labels": ["x"] })),
-    )
-    .await;
+    let (status, _) = fx
+        .post_as(&labels_path, &pulls_token, json!({ "labels": ["x"] }))
+        .await;
     assert_eq!(status, 200, "labels on a PR accept pull_requests");
     let issue_labels = format!("/repos/acme/widgets/issues/{}/labels", issue["number"]);
-    let (status, _) = call(
-        &fx,
-        reqwest::Method::POST,
-        &issue_labels,
-        Some(&pulls_token),
-        Some(json!({ "labels": ["x"] })),
-    )
-    .await;
+    let (status, _) = fx
+        .post_as(&issue_labels, &pulls_token, json!({ "labels": ["x"] }))
+        .await;
     assert_eq!(status, 403, "labels on an issue need issues");
 }
 
@@ -388,6 +287,6 @@ async fn token_requests_beyond_the_installation_are_refused() {
     // An installation token cannot mint tokens.
     let (_, grant) = installation_token(&fx, json!({})).await;
     let token = grant["token"].as_str().unwrap().to_owned();
-    let (status, _) = call(&fx, reqwest::Method::GET, "/app", Some(&token), None).await;
+    let (status, _) = fx.get_as("/app", &token).await;
     assert_eq!(status, 401);
 }

@@ -6,47 +6,33 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Fixture, git};
+use common::{Fixture, assert_head_has, status_fault};
 use serde_json::json;
 use valkey_bot_sandbox::{FaultAction, FaultRule};
 
 fn status(code: u16) -> FaultAction {
-    FaultAction::Status {
-        status: code,
-        retry_after_secs: None,
-        after_effect: false,
-    }
+    status_fault(code, None, false)
 }
 
 #[tokio::test]
 async fn status_faults_fire_n_times_before_the_request_takes_effect() {
     let fx = Fixture::new().await;
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("PATCH", "/repos/*/*/git/refs/heads/**", status(503)).times(2))
-        .unwrap();
+    fx.fault_times("PATCH", "/repos/*/*/git/refs/heads/**", status(503), 2);
     let body = json!({ "sha": fx.widgets.feature });
     for _ in 0..2 {
-        let (code, error) = fx
-            .patch("/repos/acme/widgets/git/refs/heads/main", body.clone())
-            .await;
+        let (code, error) = fx.patch_head("main", body.clone()).await;
         assert_eq!(code, 503);
         assert_eq!(error["message"], "Service Unavailable");
         assert!(error["documentation_url"].is_string());
         assert_eq!(
-            git(&fx.widgets_dir(), &["rev-parse", "main"]),
+            fx.widgets_git(&["rev-parse", "main"]),
             fx.widgets.main,
             "no effect"
         );
     }
-    let (code, _) = fx
-        .patch("/repos/acme/widgets/git/refs/heads/main", body)
-        .await;
+    let (code, _) = fx.patch_head("main", body).await;
     assert_eq!(code, 200);
-    assert_eq!(
-        git(&fx.widgets_dir(), &["rev-parse", "main"]),
-        fx.widgets.feature
-    );
+    assert_eq!(fx.widgets_git(&["rev-parse", "main"]), fx.widgets.feature);
     assert!(
         fx.sandbox.faults().rules().is_empty(),
         "spent rules are removed"
@@ -58,10 +44,7 @@ async fn status_faults_fire_n_times_before_the_request_takes_effect() {
         (409, "Conflict"),
         (422, "Validation Failed"),
     ] {
-        fx.sandbox
-            .faults()
-            .add(FaultRule::new("GET", "/repos/acme/widgets", status(code)).times(1))
-            .unwrap();
+        fx.fault_times("GET", "/repos/acme/widgets", status(code), 1);
         let (got, error) = fx.get("/repos/acme/widgets").await;
         assert_eq!(got, code);
         assert_eq!(error["message"], message);
@@ -73,17 +56,12 @@ async fn status_faults_fire_n_times_before_the_request_takes_effect() {
 #[tokio::test]
 async fn secondary_rate_limit_carries_retry_after() {
     let fx = Fixture::new().await;
-    let rule = FaultRule::new(
+    fx.fault_times(
         "POST",
         "/repos/*/*/pulls",
-        FaultAction::Status {
-            status: 403,
-            retry_after_secs: Some(7),
-            after_effect: false,
-        },
-    )
-    .times(1);
-    fx.sandbox.faults().add(rule).unwrap();
+        status_fault(403, Some(7), false),
+        1,
+    );
     let response = fx
         .client
         .post(fx.api("/repos/acme/widgets/pulls"))
@@ -110,39 +88,23 @@ async fn secondary_rate_limit_carries_retry_after() {
 #[tokio::test]
 async fn after_effect_500_applies_the_write_then_fails() {
     let fx = Fixture::new().await;
-    let rule = FaultRule::new(
+    fx.fault_times(
         "PATCH",
         "/repos/*/*/git/refs/heads/*",
-        FaultAction::Status {
-            status: 500,
-            retry_after_secs: None,
-            after_effect: true,
-        },
-    )
-    .times(1);
-    fx.sandbox.faults().add(rule).unwrap();
+        status_fault(500, None, true),
+        1,
+    );
     let (code, _) = fx
-        .patch(
-            "/repos/acme/widgets/git/refs/heads/main",
-            json!({ "sha": fx.widgets.feature }),
-        )
+        .patch_head("main", json!({ "sha": fx.widgets.feature }))
         .await;
     assert_eq!(code, 500);
     assert_eq!(
-        git(&fx.widgets_dir(), &["rev-parse", "main"]),
+        fx.widgets_git(&["rev-parse", "main"]),
         fx.widgets.feature,
         "the write happened"
     );
 
-    let bad = FaultRule::new(
-        "GET",
-        "/x",
-        FaultAction::Status {
-            status: 422,
-            retry_after_secs: None,
-            after_effect: true,
-        },
-    );
+    let bad = FaultRule::new("GET", "/x", status_fault(422, None, true));
     assert!(fx.sandbox.faults().add(bad).is_err());
     assert!(
         fx.sandbox
@@ -155,10 +117,7 @@ async fn after_effect_500_applies_the_write_then_fails() {
 #[tokio::test]
 async fn latency_delays_matching_requests() {
     let fx = Fixture::new().await;
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("GET", "/repos/*/*", FaultAction::Latency { ms: 300 }).times(1))
-        .unwrap();
+    fx.fault_times("GET", "/repos/*/*", FaultAction::Latency { ms: 300 }, 1);
     let started = Instant::now();
     let (code, _) = fx.get("/repos/acme/widgets").await;
     assert_eq!(code, 200);
@@ -176,10 +135,7 @@ async fn latency_delays_matching_requests() {
 #[tokio::test]
 async fn drop_closes_the_connection_without_an_answer() {
     let fx = Fixture::new().await;
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("GET", "/repos/**", FaultAction::Drop).times(1))
-        .unwrap();
+    fx.fault_times("GET", "/repos/**", FaultAction::Drop, 1);
     let error = fx
         .client
         .get(fx.api("/repos/acme/widgets"))
@@ -195,10 +151,7 @@ async fn drop_closes_the_connection_without_an_answer() {
 #[tokio::test]
 async fn stall_never_answers_until_the_client_gives_up() {
     let fx = Fixture::new().await;
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("*", "/repos/*/*/contents/**", FaultAction::Stall).times(1))
-        .unwrap();
+    fx.fault_times("*", "/repos/*/*/contents/**", FaultAction::Stall, 1);
     let error = fx
         .client
         .get(fx.api("/repos/acme/widgets/contents/README"))
@@ -215,82 +168,42 @@ async fn stall_never_answers_until_the_client_gives_up() {
 async fn truncate_sends_fewer_bytes_than_content_length() {
     let fx = Fixture::new().await;
     let path = "/acme/widgets/archive/refs/tags/1.0.0.tar.gz";
-    let full = fx
-        .client
-        .get(fx.web(path))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    fx.sandbox
-        .faults()
-        .add(
-            FaultRule::new(
-                "GET",
-                "/*/*/archive/refs/tags/*.tar.gz",
-                FaultAction::Truncate { bytes: 100 },
-            )
-            .times(1),
-        )
-        .unwrap();
-    let (headers, body) = common::raw_get(fx.sandbox.base_url(), path).await;
-    assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
-    assert!(
-        headers
-            .to_ascii_lowercase()
-            .contains(&format!("content-length: {}", full.len())),
-        "{headers}"
+    let full = fx.fetch_bytes(&fx.web(path)).await;
+    fx.fault_times(
+        "GET",
+        "/*/*/archive/refs/tags/*.tar.gz",
+        FaultAction::Truncate { bytes: 100 },
+        1,
     );
+    let (headers, body) = fx.raw_get(path).await;
+    assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
+    assert_head_has(&headers, &format!("content-length: {}", full.len()));
     assert_eq!(body, full[..100].to_vec());
     // reqwest sees an incomplete body as an error.
-    fx.sandbox
-        .faults()
-        .add(
-            FaultRule::new(
-                "GET",
-                "/*/*/archive/**",
-                FaultAction::Truncate { bytes: 10 },
-            )
-            .times(1),
-        )
-        .unwrap();
-    let response = fx.client.get(fx.web(path)).send().await.unwrap();
+    fx.fault_times(
+        "GET",
+        "/*/*/archive/**",
+        FaultAction::Truncate { bytes: 10 },
+        1,
+    );
+    let response = fx.get_web(path).await;
     assert!(response.bytes().await.is_err());
     // Next time the archive is whole again, byte for byte.
-    let again = fx
-        .client
-        .get(fx.web(path))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let again = fx.fetch_bytes(&fx.web(path)).await;
     assert_eq!(again, full);
 }
 
 #[tokio::test]
 async fn bandwidth_limit_slows_downloads_but_keeps_bytes() {
     let fx = Fixture::new().await;
-    std::fs::create_dir_all(fx.root().join("_downloads")).unwrap();
-    std::fs::write(fx.root().join("_downloads/file.bin"), vec![7u8; 200]).unwrap();
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new(
-            "GET",
-            "/_downloads/**",
-            FaultAction::Bandwidth { bytes_per_sec: 400 },
-        ))
-        .unwrap();
+    fx.put_download("file.bin", vec![7u8; 200]);
+    fx.add_fault(FaultRule::new(
+        "GET",
+        "/_downloads/**",
+        FaultAction::Bandwidth { bytes_per_sec: 400 },
+    ));
     let started = Instant::now();
-    let response = fx
-        .client
-        .get(fx.web("/_downloads/file.bin"))
-        .send()
-        .await
-        .unwrap();
+    let response = fx.get_web("/_downloads/file.bin").await;
     assert_eq!(response.headers()["content-length"], "200");
     let body = response.bytes().await.unwrap();
     assert_eq!(body.as_ref(), vec![7u8; 200].as_slice());
@@ -309,44 +222,23 @@ async fn fault_plan_and_log_over_http() {
         "times": 1,
         "action": { "kind": "status", "status": 502 }
     });
-    let response = fx
-        .client
-        .post(fx.web("/_sandbox/faults"))
-        .json(&rule)
-        .send()
-        .await
-        .unwrap();
+    let response = fx.post_web("/_sandbox/faults", &rule).await;
     assert_eq!(response.status(), 201);
-    let listed: serde_json::Value = fx
-        .client
-        .get(fx.web("/_sandbox/faults"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: serde_json::Value = fx.get_web("/_sandbox/faults").await.json().await.unwrap();
     assert_eq!(listed[0]["action"]["kind"], "status");
     let (code, _) = fx.get("/repos/acme/widgets").await;
     assert_eq!(code, 502);
 
     let bad =
         json!({ "method": "GET", "path": "/x", "action": { "kind": "status", "status": 418 } });
-    let response = fx
-        .client
-        .post(fx.web("/_sandbox/faults"))
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    let response = fx.post_web("/_sandbox/faults", &bad).await;
     assert_eq!(response.status(), 422);
 
-    fx.client
-        .post(fx.web("/_sandbox/faults"))
-        .json(&json!([{ "method": "*", "path": "/**", "action": { "kind": "drop" } }]))
-        .send()
-        .await
-        .unwrap();
+    fx.post_web(
+        "/_sandbox/faults",
+        &json!([{ "method": "*", "path": "/**", "action": { "kind": "drop" } }]),
+    )
+    .await;
     let response = fx
         .client
         .delete(fx.web("/_sandbox/faults"))
@@ -365,15 +257,7 @@ async fn fault_plan_and_log_over_http() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let log_text = fx
-        .client
-        .get(fx.web("/_sandbox/log"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let log_text = fx.get_web("/_sandbox/log").await.text().await.unwrap();
     assert!(
         !log_text.contains("secret-token-value"),
         "token values are never logged"
@@ -401,7 +285,7 @@ async fn api_answers_carry_rate_limit_headers() {
         "/repos/acme/missing",
         "/no/such/route",
     ] {
-        let response = fx.client.get(fx.api(path)).send().await.unwrap();
+        let response = fx.fetch(&fx.api(path)).await;
         for name in [
             "x-ratelimit-limit",
             "x-ratelimit-remaining",
@@ -417,12 +301,7 @@ async fn api_answers_carry_rate_limit_headers() {
 }
 
 async fn remaining(fx: &Fixture) -> u64 {
-    let response = fx
-        .client
-        .get(fx.api("/repos/acme/widgets"))
-        .send()
-        .await
-        .unwrap();
+    let response = fx.fetch(&fx.api("/repos/acme/widgets")).await;
     response.headers()["x-ratelimit-remaining"]
         .to_str()
         .unwrap()
@@ -432,31 +311,22 @@ async fn remaining(fx: &Fixture) -> u64 {
 
 /// Applies `action` to the next `GET /_downloads/**`.
 fn once_on_downloads(fx: &Fixture, action: FaultAction) {
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("GET", "/_downloads/**", action).times(1))
-        .unwrap();
+    fx.fault_times("GET", "/_downloads/**", action, 1);
 }
 
 #[tokio::test]
 async fn a_large_file_is_truncated_across_its_chunks_with_its_full_length_announced() {
     let fx = Fixture::new().await;
-    std::fs::create_dir_all(fx.root().join("_downloads")).unwrap();
     let content: Vec<u8> = (0..3 * 1024 * 1024 + 5).map(|i| (i % 251) as u8).collect();
-    std::fs::write(fx.root().join("_downloads/big.bin"), &content).unwrap();
-    let (headers, whole) = common::raw_get(fx.sandbox.base_url(), "/_downloads/big.bin").await;
+    fx.put_download("big.bin", &content);
+    let (headers, whole) = fx.raw_get("/_downloads/big.bin").await;
     assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
     assert_eq!(whole, content, "served byte for byte without a fault");
 
     let keep = 1024 * 1024 + 3;
     once_on_downloads(&fx, FaultAction::Truncate { bytes: keep });
-    let (headers, cut) = common::raw_get(fx.sandbox.base_url(), "/_downloads/big.bin").await;
-    assert!(
-        headers
-            .to_ascii_lowercase()
-            .contains(&format!("content-length: {}", content.len())),
-        "{headers}"
-    );
+    let (headers, cut) = fx.raw_get("/_downloads/big.bin").await;
+    assert_head_has(&headers, &format!("content-length: {}", content.len()));
     assert_eq!(cut.len() as u64, keep, "exactly the first {keep} bytes");
     assert_eq!(cut, content[..cut.len()]);
 }
@@ -464,8 +334,7 @@ async fn a_large_file_is_truncated_across_its_chunks_with_its_full_length_announ
 #[tokio::test]
 async fn redirect_sends_the_client_elsewhere_without_handling_the_request() {
     let fx = Fixture::new().await;
-    std::fs::create_dir_all(fx.root().join("_downloads")).unwrap();
-    std::fs::write(fx.root().join("_downloads/file.bin"), b"content").unwrap();
+    fx.put_download("file.bin", b"content");
     let elsewhere = "https://elsewhere.example/file.bin";
     once_on_downloads(
         &fx,
@@ -473,16 +342,11 @@ async fn redirect_sends_the_client_elsewhere_without_handling_the_request() {
             location: elsewhere.to_owned(),
         },
     );
-    let (headers, body) = common::raw_get(fx.sandbox.base_url(), "/_downloads/file.bin").await;
+    let (headers, body) = fx.raw_get("/_downloads/file.bin").await;
     assert!(headers.starts_with("HTTP/1.1 302"), "{headers}");
-    assert!(
-        headers
-            .to_ascii_lowercase()
-            .contains(&format!("location: {elsewhere}")),
-        "{headers}"
-    );
+    assert_head_has(&headers, &format!("location: {elsewhere}"));
     assert!(body.is_empty(), "{body:?}");
-    let (headers, body) = common::raw_get(fx.sandbox.base_url(), "/_downloads/file.bin").await;
+    let (headers, body) = fx.raw_get("/_downloads/file.bin").await;
     assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
     assert_eq!(body, b"content", "the fault fired once");
     let bad = FaultRule::new(

@@ -5,7 +5,7 @@
 mod common;
 
 use base64::Engine;
-use common::{Fixture, git};
+use common::Fixture;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -71,25 +71,22 @@ async fn get_ref_resolves_branches_with_slashes_and_404s_missing() {
 async fn create_ref_then_refuses_duplicate() {
     let fx = Fixture::new().await;
     let body = json!({ "ref": "refs/heads/bot/update-9.1.1", "sha": fx.widgets.main });
-    let (status, created) = fx.post("/repos/acme/widgets/git/refs", body.clone()).await;
+    let (status, created) = fx.post_git("refs", body.clone()).await;
     assert_eq!(status, 201);
     assert_eq!(created["ref"], "refs/heads/bot/update-9.1.1");
     assert_eq!(created["object"]["sha"], fx.widgets.main.as_str());
     assert_eq!(
-        git(
-            &fx.widgets_dir(),
-            &["rev-parse", "refs/heads/bot/update-9.1.1"]
-        ),
+        fx.widgets_git(&["rev-parse", "refs/heads/bot/update-9.1.1"]),
         fx.widgets.main
     );
 
-    let (status, error) = fx.post("/repos/acme/widgets/git/refs", body).await;
+    let (status, error) = fx.post_git("refs", body).await;
     assert_eq!(status, 422);
     assert_eq!(error["message"], "Reference already exists");
 
     let (status, error) = fx
-        .post(
-            "/repos/acme/widgets/git/refs",
+        .post_git(
+            "refs",
             json!({ "ref": "refs/heads/x", "sha": "1234567890123456789012345678901234567890" }),
         )
         .await;
@@ -97,10 +94,7 @@ async fn create_ref_then_refuses_duplicate() {
     assert_eq!(error["message"], "Object does not exist");
 
     let (status, _) = fx
-        .post(
-            "/repos/acme/widgets/git/refs",
-            json!({ "ref": "heads/x", "sha": fx.widgets.main }),
-        )
+        .post_git("refs", json!({ "ref": "heads/x", "sha": fx.widgets.main }))
         .await;
     assert_eq!(status, 422);
 }
@@ -110,45 +104,27 @@ async fn update_ref_fast_forwards_refuses_non_ff_and_forces() {
     let fx = Fixture::new().await;
     // main -> feature is a fast forward.
     let (status, body) = fx
-        .patch(
-            "/repos/acme/widgets/git/refs/heads/main",
-            json!({ "sha": fx.widgets.feature }),
-        )
+        .patch_head("main", json!({ "sha": fx.widgets.feature }))
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["object"]["sha"], fx.widgets.feature.as_str());
 
     // feature -> first is not.
     let (status, error) = fx
-        .patch(
-            "/repos/acme/widgets/git/refs/heads/main",
-            json!({ "sha": fx.widgets.first, "force": false }),
-        )
+        .patch_head("main", json!({ "sha": fx.widgets.first, "force": false }))
         .await;
     assert_eq!(status, 422);
     assert_eq!(error["message"], "Update is not a fast forward");
-    assert_eq!(
-        git(&fx.widgets_dir(), &["rev-parse", "main"]),
-        fx.widgets.feature
-    );
+    assert_eq!(fx.widgets_git(&["rev-parse", "main"]), fx.widgets.feature);
 
     let (status, _) = fx
-        .patch(
-            "/repos/acme/widgets/git/refs/heads/main",
-            json!({ "sha": fx.widgets.first, "force": true }),
-        )
+        .patch_head("main", json!({ "sha": fx.widgets.first, "force": true }))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        git(&fx.widgets_dir(), &["rev-parse", "main"]),
-        fx.widgets.first
-    );
+    assert_eq!(fx.widgets_git(&["rev-parse", "main"]), fx.widgets.first);
 
     let (status, error) = fx
-        .patch(
-            "/repos/acme/widgets/git/refs/heads/missing",
-            json!({ "sha": fx.widgets.first }),
-        )
+        .patch_head("missing", json!({ "sha": fx.widgets.first }))
         .await;
     assert_eq!(status, 422);
     assert_eq!(error["message"], "Reference does not exist");
@@ -170,15 +146,12 @@ async fn delete_ref_removes_branch_then_422() {
 /// Makes a commit on top of main through the API, changing README to `text`.
 async fn commit_on_main(fx: &Fixture, text: &str) -> String {
     let (_, tree) = fx
-        .post(
-            "/repos/acme/widgets/git/trees",
-            json!({ "base_tree": git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]),
-                    "tree": [{ "path": "README", "mode": "100644", "type": "blob", "content": text }] }),
-        )
+        .post_git("trees", json!({ "base_tree": fx.widgets_git(&["rev-parse", "main^{tree}"]),
+                    "tree": [{ "path": "README", "mode": "100644", "type": "blob", "content": text }] }))
         .await;
     let (status, commit) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
+        .post_git(
+            "commits",
             json!({ "message": text, "tree": tree["sha"], "parents": [fx.widgets.main] }),
         )
         .await;
@@ -213,15 +186,15 @@ async fn concurrent_ref_updates_exactly_one_wins() {
         "{statuses:?}"
     );
     let winner = candidates[statuses.iter().position(|status| *status == 200).unwrap()].clone();
-    assert_eq!(git(&fx.widgets_dir(), &["rev-parse", "main"]), winner);
+    assert_eq!(fx.widgets_git(&["rev-parse", "main"]), winner);
 }
 
 #[tokio::test]
 async fn blobs_are_real_git_objects_in_both_encodings() {
     let fx = Fixture::new().await;
     let (status, body) = fx
-        .post(
-            "/repos/acme/widgets/git/blobs",
+        .post_git(
+            "blobs",
             json!({ "content": "hello\n", "encoding": "utf-8" }),
         )
         .await;
@@ -237,21 +210,15 @@ async fn blobs_are_real_git_objects_in_both_encodings() {
 
     let encoded = base64::engine::general_purpose::STANDARD.encode([0u8, 1, 2, 255]);
     let (status, body) = fx
-        .post(
-            "/repos/acme/widgets/git/blobs",
-            json!({ "content": encoded, "encoding": "base64" }),
-        )
+        .post_git("blobs", json!({ "content": encoded, "encoding": "base64" }))
         .await;
     assert_eq!(status, 201);
     let sha = body["sha"].as_str().unwrap();
-    let size = git(&fx.widgets_dir(), &["cat-file", "-s", sha]);
+    let size = fx.widgets_git(&["cat-file", "-s", sha]);
     assert_eq!(size, "4");
 
     let (status, _) = fx
-        .post(
-            "/repos/acme/widgets/git/blobs",
-            json!({ "content": "x", "encoding": "utf-16" }),
-        )
+        .post_git("blobs", json!({ "content": "x", "encoding": "utf-16" }))
         .await;
     assert_eq!(status, 422);
     let response = fx
@@ -269,17 +236,12 @@ async fn blobs_are_real_git_objects_in_both_encodings() {
 #[tokio::test]
 async fn trees_handle_nested_paths_deletions_and_base_tree() {
     let fx = Fixture::new().await;
-    let base = git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]);
+    let base = fx.widgets_git(&["rev-parse", "main^{tree}"]);
     let (_, blob) = fx
-        .post(
-            "/repos/acme/widgets/git/blobs",
-            json!({ "content": "FROM debian:trixie\n" }),
-        )
+        .post_git("blobs", json!({ "content": "FROM debian:trixie\n" }))
         .await;
     let (status, tree) = fx
-        .post(
-            "/repos/acme/widgets/git/trees",
-            json!({
+        .post_git("trees", json!({
                 "base_tree": base,
                 "tree": [
                     { "path": "9.1/debian/Dockerfile", "mode": "100644", "type": "blob", "sha": blob["sha"] },
@@ -287,12 +249,11 @@ async fn trees_handle_nested_paths_deletions_and_base_tree() {
                     { "path": "9.1/alpine/Dockerfile", "mode": "100644", "type": "blob", "sha": null },
                     { "path": "run.sh", "mode": "100755", "type": "blob", "content": "#!/bin/sh\n" }
                 ]
-            }),
-        )
+            }))
         .await;
     assert_eq!(status, 201, "{tree}");
     let sha = tree["sha"].as_str().unwrap();
-    let listing = git(&fx.widgets_dir(), &["ls-tree", "-r", sha]);
+    let listing = fx.widgets_git(&["ls-tree", "-r", sha]);
     let expected = [
         format!(
             "100644 blob {}\t9.1/debian/Dockerfile",
@@ -319,56 +280,41 @@ async fn trees_handle_nested_paths_deletions_and_base_tree() {
 
     // Without base_tree the tree holds only the entries given.
     let (status, tree) = fx
-        .post(
-            "/repos/acme/widgets/git/trees",
-            json!({ "tree": [{ "path": "a/b/c.txt", "mode": "100644", "type": "blob", "content": "c" }] }),
-        )
+        .post_git("trees", json!({ "tree": [{ "path": "a/b/c.txt", "mode": "100644", "type": "blob", "content": "c" }] }))
         .await;
     assert_eq!(status, 201);
-    let listing = git(
-        &fx.widgets_dir(),
-        &[
-            "ls-tree",
-            "-r",
-            "--name-only",
-            tree["sha"].as_str().unwrap(),
-        ],
-    );
+    let listing = fx.widgets_git(&[
+        "ls-tree",
+        "-r",
+        "--name-only",
+        tree["sha"].as_str().unwrap(),
+    ]);
     assert_eq!(listing, "a/b/c.txt");
 
     // A whole subtree can be placed by its id (mode 040000), replacing a file at that path.
-    let subtree = git(&fx.widgets_dir(), &["rev-parse", "main:9.1"]);
+    let subtree = fx.widgets_git(&["rev-parse", "main:9.1"]);
     let (status, tree) = fx
-        .post(
-            "/repos/acme/widgets/git/trees",
-            json!({ "base_tree": base, "tree": [{ "path": "README", "mode": "040000", "type": "tree", "sha": subtree }] }),
-        )
+        .post_git("trees", json!({ "base_tree": base, "tree": [{ "path": "README", "mode": "040000", "type": "tree", "sha": subtree }] }))
         .await;
     assert_eq!(status, 201);
-    let listing = git(
-        &fx.widgets_dir(),
-        &[
-            "ls-tree",
-            "-r",
-            "--name-only",
-            tree["sha"].as_str().unwrap(),
-        ],
-    );
+    let listing = fx.widgets_git(&[
+        "ls-tree",
+        "-r",
+        "--name-only",
+        tree["sha"].as_str().unwrap(),
+    ]);
     assert_eq!(
         listing,
         "9.1/alpine/Dockerfile\n9.1/debian/Dockerfile\nREADME/alpine/Dockerfile\nREADME/debian/Dockerfile"
     );
 
     let (status, _) = fx
-        .post(
-            "/repos/acme/widgets/git/trees",
-            json!({ "tree": [{ "path": "../escape", "mode": "100644", "type": "blob", "content": "c" }] }),
-        )
+        .post_git("trees", json!({ "tree": [{ "path": "../escape", "mode": "100644", "type": "blob", "content": "c" }] }))
         .await;
     assert_eq!(status, 422);
     let (status, _) = fx
-        .post(
-            "/repos/acme/widgets/git/trees",
+        .post_git(
+            "trees",
             json!({ "base_tree": "1234567890123456789012345678901234567890", "tree": [] }),
         )
         .await;
@@ -399,12 +345,9 @@ fn git_hash(text: &str) -> String {
 #[tokio::test]
 async fn commits_without_author_are_verified_and_by_the_caller() {
     let fx = Fixture::new().await;
-    let tree = git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]);
+    let tree = fx.widgets_git(&["rev-parse", "main^{tree}"]);
     let (status, commit) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
-            json!({ "message": "Update hash for 9.1.1", "tree": tree, "parents": [fx.widgets.main] }),
-        )
+        .post_git("commits", json!({ "message": "Update hash for 9.1.1", "tree": tree, "parents": [fx.widgets.main] }))
         .await;
     assert_eq!(status, 201);
     let sha = commit["sha"].as_str().unwrap();
@@ -417,16 +360,16 @@ async fn commits_without_author_are_verified_and_by_the_caller() {
     assert_eq!(commit["verification"]["verified"], true);
     assert_eq!(commit["verification"]["reason"], "valid");
     // The object is real: git sees the same message (exact bytes, no trailing newline) and parent.
-    assert_eq!(git(&fx.widgets_dir(), &["cat-file", "-t", sha]), "commit");
+    assert_eq!(fx.widgets_git(&["cat-file", "-t", sha]), "commit");
     assert_eq!(
-        git(&fx.widgets_dir(), &["log", "-1", "--format=%B", sha]),
+        fx.widgets_git(&["log", "-1", "--format=%B", sha]),
         "Update hash for 9.1.1"
     );
     assert_eq!(
-        git(&fx.widgets_dir(), &["log", "-1", "--format=%cn <%ce>", sha]),
+        fx.widgets_git(&["log", "-1", "--format=%cn <%ce>", sha]),
         "GitHub <noreply@github.com>"
     );
-    let raw = git(&fx.widgets_dir(), &["cat-file", "commit", sha]);
+    let raw = fx.widgets_git(&["cat-file", "commit", sha]);
     assert!(raw.ends_with("\n\nUpdate hash for 9.1.1"), "{raw:?}");
 
     let (status, fetched) = fx
@@ -439,14 +382,11 @@ async fn commits_without_author_are_verified_and_by_the_caller() {
 #[tokio::test]
 async fn commits_with_author_are_unverified_and_keep_dates() {
     let fx = Fixture::new().await;
-    let tree = git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]);
+    let tree = fx.widgets_git(&["rev-parse", "main^{tree}"]);
     let author =
         json!({ "name": "Jane Doe", "email": "jane@example.com", "date": "2025-05-06T07:08:09Z" });
     let (status, commit) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
-            json!({ "message": "By hand\n\nbody", "tree": tree, "parents": [fx.widgets.main], "author": author }),
-        )
+        .post_git("commits", json!({ "message": "By hand\n\nbody", "tree": tree, "parents": [fx.widgets.main], "author": author }))
         .await;
     assert_eq!(status, 201);
     assert_eq!(commit["verification"]["verified"], false);
@@ -476,16 +416,13 @@ async fn commits_with_author_are_unverified_and_keep_dates() {
         .await;
     assert_eq!(status, 404);
     let (status, error) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
-            json!({ "message": "m", "tree": "1234567890123456789012345678901234567890", "parents": [] }),
-        )
+        .post_git("commits", json!({ "message": "m", "tree": "1234567890123456789012345678901234567890", "parents": [] }))
         .await;
     assert_eq!(status, 422);
     assert_eq!(error["message"], "Tree SHA does not exist");
     let (status, _) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
+        .post_git(
+            "commits",
             json!({ "message": "m", "tree": tree, "parents": [tree] }),
         )
         .await;
@@ -506,24 +443,18 @@ async fn contents_returns_files_base64_and_nested_directories() {
     assert_eq!(file["size"], 21);
     assert_eq!(
         file["sha"],
-        git(
-            &fx.widgets_dir(),
-            &["rev-parse", "main:9.1/debian/Dockerfile"]
-        )
+        fx.widgets_git(&["rev-parse", "main:9.1/debian/Dockerfile"])
     );
     assert_eq!(file["content"], "RlJPTSBkZWJpYW46Ym9va3dvcm0K\n");
 
     // Content longer than 60 base64 characters is wrapped at 60, as GitHub does.
     let long = "x".repeat(100);
     let (_, tree) = fx
-        .post(
-            "/repos/acme/widgets/git/trees",
-            json!({ "tree": [{ "path": "long.txt", "mode": "100644", "type": "blob", "content": long }] }),
-        )
+        .post_git("trees", json!({ "tree": [{ "path": "long.txt", "mode": "100644", "type": "blob", "content": long }] }))
         .await;
     let (_, commit) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
+        .post_git(
+            "commits",
             json!({ "message": "long", "tree": tree["sha"], "parents": [] }),
         )
         .await;
@@ -657,18 +588,15 @@ async fn compare_reports_ahead_behind_and_commits() {
     assert_eq!(body["status"], "identical");
 
     // Diverged: a commit on release/9.1 made through the API by the sandbox user.
-    let tree = git(&fx.widgets_dir(), &["rev-parse", "release/9.1^{tree}"]);
+    let tree = fx.widgets_git(&["rev-parse", "release/9.1^{tree}"]);
     let (_, commit) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
+        .post_git(
+            "commits",
             json!({ "message": "Backport", "tree": tree, "parents": [fx.widgets.release] }),
         )
         .await;
-    fx.patch(
-        "/repos/acme/widgets/git/refs/heads/release/9.1",
-        json!({ "sha": commit["sha"] }),
-    )
-    .await;
+    fx.patch_head("release/9.1", json!({ "sha": commit["sha"] }))
+        .await;
     let (_, body) = fx
         .get("/repos/acme/widgets/compare/main...release/9.1")
         .await;

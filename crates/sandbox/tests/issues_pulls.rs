@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Fixture, git};
+use common::Fixture;
 use serde_json::{Value, json};
 use valkey_bot_sandbox::{Sandbox, SandboxConfig};
 
@@ -70,18 +70,15 @@ async fn pull_request_lifecycle_and_errors() {
     assert_eq!(status, 422);
 
     // head.sha follows the branch.
-    let tree = git(&fx.widgets_dir(), &["rev-parse", "feature^{tree}"]);
+    let tree = fx.widgets_git(&["rev-parse", "feature^{tree}"]);
     let (_, commit) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
+        .post_git(
+            "commits",
             json!({ "message": "more", "tree": tree, "parents": [fx.widgets.feature] }),
         )
         .await;
-    fx.patch(
-        "/repos/acme/widgets/git/refs/heads/feature",
-        json!({ "sha": commit["sha"] }),
-    )
-    .await;
+    fx.patch_head("feature", json!({ "sha": commit["sha"] }))
+        .await;
     let (status, fetched) = fx.get("/repos/acme/widgets/pulls/1").await;
     assert_eq!(status, 200);
     assert_eq!(fetched["head"]["sha"], commit["sha"]);
@@ -323,10 +320,10 @@ async fn state_survives_a_restart() {
         json!({ "event_type": "build-release" }),
     )
     .await;
-    let tree = git(&fx.widgets_dir(), &["rev-parse", "main^{tree}"]);
+    let tree = fx.widgets_git(&["rev-parse", "main^{tree}"]);
     let (_, signed) = fx
-        .post(
-            "/repos/acme/widgets/git/commits",
+        .post_git(
+            "commits",
             json!({ "message": "signed", "tree": tree, "parents": [] }),
         )
         .await;

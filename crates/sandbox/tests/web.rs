@@ -6,7 +6,7 @@ mod common;
 
 use std::io::Read;
 
-use common::{Fixture, git};
+use common::Fixture;
 use reqwest::header;
 
 /// The member paths, as `tar tzf` lists them (the pax global header is not a member).
@@ -48,7 +48,7 @@ fn tar_file(gz: &[u8], wanted: &str) -> String {
 async fn tag_archive_is_prefixed_stable_and_conditional() {
     let fx = Fixture::new().await;
     let url = fx.web("/acme/widgets/archive/refs/tags/1.0.0.tar.gz");
-    let first = fx.client.get(&url).send().await.unwrap();
+    let first = fx.fetch(&url).await;
     assert_eq!(first.status(), 200);
     let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
     let length: usize = first.headers()[header::CONTENT_LENGTH]
@@ -73,42 +73,21 @@ async fn tag_archive_is_prefixed_stable_and_conditional() {
     assert_eq!(tar_file(&bytes, "widgets-1.0.0/README"), "hello\nworld\n");
     assert_eq!(pax_comment(&bytes), fx.widgets.main);
 
-    let second = fx
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let second = fx.fetch_bytes(&url).await;
     assert_eq!(second, bytes, "same bytes every time");
 
-    let not_modified = fx
-        .client
-        .get(&url)
-        .header(header::IF_NONE_MATCH, &etag)
-        .send()
-        .await
-        .unwrap();
+    let not_modified = fx.fetch_with(&url, &[(header::IF_NONE_MATCH, &etag)]).await;
     assert_eq!(not_modified.status(), 304);
     assert_eq!(not_modified.headers()[header::ETAG].to_str().unwrap(), etag);
     assert!(not_modified.bytes().await.unwrap().is_empty());
     let other_etag = fx
-        .client
-        .get(&url)
-        .header(header::IF_NONE_MATCH, "\"other\"")
-        .send()
-        .await
-        .unwrap();
+        .fetch_with(&url, &[(header::IF_NONE_MATCH, "\"other\"")])
+        .await;
     assert_eq!(other_etag.status(), 200);
 
     let missing = fx
-        .client
-        .get(fx.web("/acme/widgets/archive/refs/tags/9.9.9.tar.gz"))
-        .send()
-        .await
-        .unwrap();
+        .get_web("/acme/widgets/archive/refs/tags/9.9.9.tar.gz")
+        .await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -116,43 +95,16 @@ async fn tag_archive_is_prefixed_stable_and_conditional() {
 async fn archive_bytes_are_cached_per_tag_target() {
     let fx = Fixture::new().await;
     let url = fx.web("/acme/widgets/archive/refs/tags/1.0.0.tar.gz");
-    let first = fx
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let first = fx.fetch_bytes(&url).await;
     // A config change that would make `git archive` write other bytes (file modes) ...
-    git(&fx.widgets_dir(), &["config", "tar.umask", "0077"]);
-    let second = fx
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    fx.widgets_git(&["config", "tar.umask", "0077"]);
+    let second = fx.fetch_bytes(&url).await;
     // ... does not change what the sandbox serves for the same tag: the bytes are cached.
     assert_eq!(second, first);
 
     // Moving the tag is a new archive (the digest changes, as it did on GitHub for re-tags).
-    git(
-        &fx.widgets_dir(),
-        &["tag", "-f", "1.0.0", &fx.widgets.feature],
-    );
-    let moved = fx
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    fx.widgets_git(&["tag", "-f", "1.0.0", &fx.widgets.feature]);
+    let moved = fx.fetch_bytes(&url).await;
     assert_ne!(moved, first);
     assert!(tar_paths(&moved).contains(&"widgets-1.0.0/feature.txt".to_owned()));
 }
@@ -161,40 +113,19 @@ async fn archive_bytes_are_cached_per_tag_target() {
 async fn raw_serves_file_bytes_at_a_ref() {
     let fx = Fixture::new().await;
     let response = fx
-        .client
-        .get(fx.web("/acme/widgets/raw/main/9.1/debian/Dockerfile"))
-        .send()
-        .await
-        .unwrap();
+        .get_web("/acme/widgets/raw/main/9.1/debian/Dockerfile")
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "FROM debian:bookworm\n");
-    let at_release = fx
-        .client
-        .get(fx.web("/acme/widgets/raw/release/9.1/README"))
-        .send()
-        .await
-        .unwrap();
+    let at_release = fx.get_web("/acme/widgets/raw/release/9.1/README").await;
     assert_eq!(at_release.text().await.unwrap(), "hello\n");
     let at_sha = fx
-        .client
-        .get(fx.web(&format!("/acme/widgets/raw/{}/README", fx.widgets.first)))
-        .send()
-        .await
-        .unwrap();
+        .get_web(&format!("/acme/widgets/raw/{}/README", fx.widgets.first))
+        .await;
     assert_eq!(at_sha.text().await.unwrap(), "hello\n");
-    let at_tag = fx
-        .client
-        .get(fx.web("/acme/widgets/raw/refs/tags/1.0.0/README"))
-        .send()
-        .await
-        .unwrap();
+    let at_tag = fx.get_web("/acme/widgets/raw/refs/tags/1.0.0/README").await;
     assert_eq!(at_tag.text().await.unwrap(), "hello\nworld\n");
-    let missing = fx
-        .client
-        .get(fx.web("/acme/widgets/raw/main/nope"))
-        .send()
-        .await
-        .unwrap();
+    let missing = fx.get_web("/acme/widgets/raw/main/nope").await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -212,7 +143,7 @@ async fn downloads_serve_files_with_validators_and_304s() {
     let fx = Fixture::new().await;
     setup_downloads(&fx);
     let url = fx.web("/_downloads/releases/valkey-9.1.1-jammy-x86_64.tar.gz");
-    let response = fx.client.get(&url).send().await.unwrap();
+    let response = fx.fetch(&url).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()[header::CONTENT_LENGTH], "13");
     let etag = response.headers()[header::ETAG]
@@ -225,54 +156,34 @@ async fn downloads_serve_files_with_validators_and_304s() {
         .to_owned();
     assert_eq!(response.bytes().await.unwrap().as_ref(), b"tarball bytes");
 
-    let by_etag = fx
-        .client
-        .get(&url)
-        .header(header::IF_NONE_MATCH, &etag)
-        .send()
-        .await
-        .unwrap();
+    let by_etag = fx.fetch_with(&url, &[(header::IF_NONE_MATCH, &etag)]).await;
     assert_eq!(by_etag.status(), 304);
     let by_date = fx
-        .client
-        .get(&url)
-        .header(header::IF_MODIFIED_SINCE, &modified)
-        .send()
-        .await
-        .unwrap();
+        .fetch_with(&url, &[(header::IF_MODIFIED_SINCE, &modified)])
+        .await;
     assert_eq!(by_date.status(), 304);
     let old_date = fx
-        .client
-        .get(&url)
-        .header(header::IF_MODIFIED_SINCE, "Mon, 01 Jan 2001 00:00:00 GMT")
-        .send()
-        .await
-        .unwrap();
+        .fetch_with(
+            &url,
+            &[(header::IF_MODIFIED_SINCE, "Mon, 01 Jan 2001 00:00:00 GMT")],
+        )
+        .await;
     assert_eq!(old_date.status(), 200);
     // If-None-Match takes precedence over If-Modified-Since.
     let mismatch = fx
-        .client
-        .get(&url)
-        .header(header::IF_NONE_MATCH, "\"stale\"")
-        .header(header::IF_MODIFIED_SINCE, &modified)
-        .send()
-        .await
-        .unwrap();
+        .fetch_with(
+            &url,
+            &[
+                (header::IF_NONE_MATCH, "\"stale\""),
+                (header::IF_MODIFIED_SINCE, &modified),
+            ],
+        )
+        .await;
     assert_eq!(mismatch.status(), 200);
 
-    let missing = fx
-        .client
-        .get(fx.web("/_downloads/releases/none.tar.gz"))
-        .send()
-        .await
-        .unwrap();
+    let missing = fx.get_web("/_downloads/releases/none.tar.gz").await;
     assert_eq!(missing.status(), 404);
-    let directory = fx
-        .client
-        .get(fx.web("/_downloads/releases"))
-        .send()
-        .await
-        .unwrap();
+    let directory = fx.get_web("/_downloads/releases").await;
     assert_eq!(directory.status(), 404);
 }
 
@@ -302,14 +213,9 @@ async fn downloads_refuse_path_traversal() {
         fx.root().join("_downloads/link.txt"),
     )
     .unwrap();
-    let response = fx
-        .client
-        .get(fx.web("/_downloads/link.txt"))
-        .send()
-        .await
-        .unwrap();
+    let response = fx.get_web("/_downloads/link.txt").await;
     assert_eq!(response.status(), 400);
     assert!(!response.text().await.unwrap().contains("TOP SECRET"));
     // And the repositories are not reachable through it.
-    assert!(git(&fx.widgets_dir(), &["rev-parse", "main"]).len() == 40);
+    assert!(fx.widgets_git(&["rev-parse", "main"]).len() == 40);
 }

@@ -14,7 +14,7 @@ use crate::auth::{Access, Caller, Permission, stable_id};
 use crate::error::ApiError;
 use crate::repo::Repo;
 use crate::shared::Shared;
-use crate::state::{Comment, Issue, RepoState, SandboxState, now_rfc3339};
+use crate::state::{Comment, Issue, PullRequest, RepoState, SandboxState, now_rfc3339};
 
 /// The permissions that allow `access` to issue `number`: `issues`, or also `pull_requests` on a PR.
 async fn issue_needs(
@@ -59,10 +59,72 @@ pub(crate) fn repo_state<'a>(state: &'a mut SandboxState, repo: &Repo) -> &'a mu
 }
 
 /// Takes the next issue/pull request number.
-pub(crate) fn next_number(repo_state: &mut RepoState) -> u64 {
+fn next_number(repo_state: &mut RepoState) -> u64 {
     let number = repo_state.next_number.max(1);
     repo_state.next_number = number + 1;
     number
+}
+
+/// Files an open issue by `user` under the next number (a pull request when `pull` is given),
+/// created and updated `now`; returns a copy of it.
+pub(crate) fn file_issue(
+    repo_state: &mut RepoState,
+    title: String,
+    body: Option<String>,
+    user: String,
+    labels: Vec<String>,
+    pull: Option<PullRequest>,
+    now: String,
+) -> Issue {
+    let issue = Issue {
+        number: next_number(repo_state),
+        title,
+        body,
+        state: "open".to_owned(),
+        user,
+        labels,
+        pull,
+        created_at: now.clone(),
+        updated_at: now,
+        closed_at: None,
+    };
+    repo_state.issues.push(issue.clone());
+    issue
+}
+
+/// Appends each of `added` that `labels` does not hold yet, in order.
+fn add_missing(labels: &mut Vec<String>, added: Vec<String>) {
+    for label in added {
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+}
+
+/// Whether `issue` passes a `state=` filter (`open`, `closed` or `all`).
+pub(crate) fn in_state(issue: &Issue, wanted: &str) -> bool {
+    wanted == "all" || issue.state == wanted
+}
+
+/// Applies the edits issues and pull requests share (title, body, state) and stamps `updated_at`.
+pub(crate) fn apply_edits(
+    issue: &mut Issue,
+    title: Option<String>,
+    body: Option<String>,
+    state: Option<String>,
+    now: &str,
+) -> Result<(), ApiError> {
+    if let Some(title) = title {
+        issue.title = title;
+    }
+    if let Some(text) = body {
+        issue.body = Some(text);
+    }
+    if let Some(new_state) = state {
+        set_state(issue, &new_state, now)?;
+    }
+    issue.updated_at = now.to_owned();
+    Ok(())
 }
 
 /// The issue numbered `number`, mutable, or 404.
@@ -84,7 +146,7 @@ pub(crate) fn issue_mut<'a>(
 }
 
 /// Sets `state` (`open`/`closed`), keeping `closed_at` in step.
-pub(crate) fn set_state(issue: &mut Issue, state: &str, now: &str) -> Result<(), ApiError> {
+fn set_state(issue: &mut Issue, state: &str, now: &str) -> Result<(), ApiError> {
     match state {
         "open" => issue.closed_at = None,
         "closed" if issue.state != "closed" => issue.closed_at = Some(now.to_owned()),
@@ -184,7 +246,7 @@ pub(crate) async fn list_issues(
         .issues
         .iter()
         .rev()
-        .filter(|issue| wanted_state == "all" || issue.state == wanted_state)
+        .filter(|issue| in_state(issue, &wanted_state))
         .filter(|issue| {
             wanted_labels
                 .iter()
@@ -239,27 +301,17 @@ pub(crate) async fn create_issue(
     let issue = shared
         .store
         .update(|state| {
-            let repo_state = repo_state(state, &repo);
             let mut labels = Vec::new();
-            for label in body.labels {
-                if !labels.contains(&label) {
-                    labels.push(label);
-                }
-            }
-            let issue = Issue {
-                number: next_number(repo_state),
-                title: body.title,
-                body: body.body,
-                state: "open".to_owned(),
+            add_missing(&mut labels, body.labels);
+            Ok(file_issue(
+                repo_state(state, &repo),
+                body.title,
+                body.body,
                 user,
                 labels,
-                pull: None,
-                created_at: now.clone(),
-                updated_at: now,
-                closed_at: None,
-            };
-            repo_state.issues.push(issue.clone());
-            Ok(issue)
+                None,
+                now,
+            ))
         })
         .await?;
     Ok((
@@ -310,19 +362,10 @@ pub(crate) async fn update_issue(
         .store
         .update(|state| {
             let issue = issue_mut(state, &repo, number)?;
-            if let Some(title) = body.title {
-                issue.title = title;
-            }
-            if let Some(text) = body.body {
-                issue.body = Some(text);
-            }
-            if let Some(new_state) = body.state {
-                set_state(issue, &new_state, &now)?;
-            }
+            apply_edits(issue, body.title, body.body, body.state, &now)?;
             if let Some(labels) = body.labels {
                 issue.labels = labels;
             }
-            issue.updated_at = now;
             let issue = issue.clone();
             let comments = state
                 .repo(&repo.full_name())
@@ -430,11 +473,7 @@ pub(crate) async fn add_labels(
         .store
         .update(|state| {
             let issue = issue_mut(state, &repo, number)?;
-            for label in added {
-                if !issue.labels.contains(&label) {
-                    issue.labels.push(label);
-                }
-            }
+            add_missing(&mut issue.labels, added);
             issue.updated_at = now;
             Ok(issue.labels.clone())
         })

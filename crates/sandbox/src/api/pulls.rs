@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::SharedState;
 use super::extract::GhJson;
-use super::issues::{issue_mut, labels_json, next_number, repo_state, set_state};
+use super::issues::{apply_edits, file_issue, in_state, issue_mut, labels_json, repo_state};
 use crate::auth::{Access, Caller, Permission, stable_id};
 use crate::error::ApiError;
 use crate::repo::Repo;
@@ -19,6 +19,18 @@ use crate::state::{Issue, PullRequest, now_rfc3339};
 
 const READ: &[(Permission, Access)] = &[(Permission::PullRequests, Access::Read)];
 const WRITE: &[(Permission, Access)] = &[(Permission::PullRequests, Access::Write)];
+
+/// The commit branch `branch` points at; None when there is no such branch or the name is unsafe.
+async fn branch_commit(repo: &Repo, branch: &str) -> Result<Option<String>, ApiError> {
+    if crate::repo::safe_ref_text(branch) {
+        Ok(repo
+            .git
+            .resolve(&format!("refs/heads/{branch}"), "commit")
+            .await?)
+    } else {
+        Ok(None)
+    }
+}
 
 /// GitHub's pull-request JSON; `head.sha` is the head branch's current commit.
 async fn pull_json(shared: &Shared, repo: &Repo, issue: &Issue) -> Result<Value, ApiError> {
@@ -92,7 +104,7 @@ pub(crate) async fn list_pulls(
     if let Some(repo_state) = state.repo(&repo.full_name()) {
         for issue in repo_state.pulls().rev() {
             let Some(pull) = &issue.pull else { continue };
-            let state_matches = wanted_state == "all" || issue.state == wanted_state;
+            let state_matches = in_state(issue, &wanted_state);
             let head_matches = query.head.as_ref().is_none_or(|head| {
                 let (head_owner, head_ref) = head.split_once(':').unwrap_or((&repo.owner, head));
                 head_owner == pull.head_owner && head_ref == pull.head_ref
@@ -142,23 +154,10 @@ pub(crate) async fn create_pull(
     if head_owner != repo.owner {
         return Err(invalid("head"));
     }
-    let branch_commit = |branch: &str| {
-        let branch = branch.to_owned();
-        let repo = repo.clone();
-        async move {
-            if crate::repo::safe_ref_text(&branch) {
-                repo.git
-                    .resolve(&format!("refs/heads/{branch}"), "commit")
-                    .await
-            } else {
-                Ok(None)
-            }
-        }
-    };
-    let base_sha = branch_commit(&body.base)
+    let base_sha = branch_commit(&repo, &body.base)
         .await?
         .ok_or_else(|| invalid("base"))?;
-    let head_sha = branch_commit(&head_ref)
+    let head_sha = branch_commit(&repo, &head_ref)
         .await?
         .ok_or_else(|| invalid("head"))?;
     let ahead = repo
@@ -191,25 +190,21 @@ pub(crate) async fn create_pull(
                     format!("A pull request already exists for {head_owner}:{head_ref}."),
                 ));
             }
-            let issue = Issue {
-                number: next_number(repo_state),
-                title: body.title,
-                body: body.body,
-                state: "open".to_owned(),
-                user,
-                labels: Vec::new(),
-                pull: Some(PullRequest {
-                    head_owner,
-                    head_ref,
-                    base_ref: body.base,
-                    head_sha,
-                }),
-                created_at: now.clone(),
-                updated_at: now,
-                closed_at: None,
+            let pull = PullRequest {
+                head_owner,
+                head_ref,
+                base_ref: body.base,
+                head_sha,
             };
-            repo_state.issues.push(issue.clone());
-            Ok(issue)
+            Ok(file_issue(
+                repo_state,
+                body.title,
+                body.body,
+                user,
+                Vec::new(),
+                Some(pull),
+                now,
+            ))
         })
         .await?;
     Ok((
@@ -252,13 +247,7 @@ pub(crate) async fn update_pull(
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, WRITE)?;
     if let Some(base) = &body.base {
-        let exists = crate::repo::safe_ref_text(base)
-            && repo
-                .git
-                .resolve(&format!("refs/heads/{base}"), "commit")
-                .await?
-                .is_some();
-        if !exists {
+        if branch_commit(&repo, base).await?.is_none() {
             return Err(ApiError::validation(
                 "PullRequest",
                 format!("Proposed base branch '{base}' was not found"),
@@ -276,16 +265,7 @@ pub(crate) async fn update_pull(
             if let Some(base) = body.base {
                 pull.base_ref = base;
             }
-            if let Some(title) = body.title {
-                issue.title = title;
-            }
-            if let Some(text) = body.body {
-                issue.body = Some(text);
-            }
-            if let Some(new_state) = body.state {
-                set_state(issue, &new_state, &now)?;
-            }
-            issue.updated_at = now;
+            apply_edits(issue, body.title, body.body, body.state, &now)?;
             Ok(issue.clone())
         })
         .await?;

@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use reqwest::header::HeaderName;
 use serde_json::Value;
-use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
+use valkey_bot_sandbox::{
+    AppConfig, FaultAction, FaultRule, RunningSandbox, Sandbox, SandboxConfig,
+};
 
 /// The App id the App-auth fixtures use.
 pub const APP_ID: u64 = 4242;
@@ -204,6 +207,127 @@ impl Fixture {
     pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::PATCH, path, body).await
     }
+
+    /// POST JSON to `/repos/acme/widgets/git/<kind>` (`blobs`, `trees`, `commits`, `refs`).
+    pub async fn post_git(&self, kind: &str, body: Value) -> (u16, Value) {
+        self.post(&format!("/repos/acme/widgets/git/{kind}"), body)
+            .await
+    }
+
+    /// PATCH JSON to `/repos/acme/widgets/git/refs/heads/<branch>` (moves the branch).
+    pub async fn patch_head(&self, branch: &str, body: Value) -> (u16, Value) {
+        self.patch(
+            &format!("/repos/acme/widgets/git/refs/heads/{branch}"),
+            body,
+        )
+        .await
+    }
+
+    /// Sends `method` to an API path with an optional bearer `token` and an optional JSON body;
+    /// returns (status, JSON body or Null).
+    pub async fn call_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.client.request(method, self.api(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        decode(request.send().await.unwrap()).await
+    }
+
+    /// GET an API path with bearer `token`; returns (status, JSON body).
+    pub async fn get_as(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call_as(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    /// POST JSON to an API path with bearer `token`; returns (status, JSON body).
+    pub async fn post_as(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        self.call_as(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    /// GET a full URL (from [`Fixture::web`] or [`Fixture::api`]) with `headers`; the response as it came.
+    pub async fn fetch_with(&self, url: &str, headers: &[(HeaderName, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(url);
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// GET a full URL without extra headers; the response as it came.
+    pub async fn fetch(&self, url: &str) -> reqwest::Response {
+        self.fetch_with(url, &[]).await
+    }
+
+    /// GET a full URL; the whole body.
+    pub async fn fetch_bytes(&self, url: &str) -> bytes::Bytes {
+        self.fetch(url).await.bytes().await.unwrap()
+    }
+
+    /// GET a web path (`<base>/<path>`); the response as it came.
+    pub async fn get_web(&self, path: &str) -> reqwest::Response {
+        self.fetch(&self.web(path)).await
+    }
+
+    /// POST `body` as JSON to a web path (`<base>/<path>`); the response as it came.
+    pub async fn post_web(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.web(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends `GET target` to this sandbox over plain TCP, exactly as written (see [`raw_get`]).
+    pub async fn raw_get(&self, target: &str) -> (String, Vec<u8>) {
+        raw_get(self.sandbox.base_url(), target).await
+    }
+
+    /// Runs git in the bare acme/widgets repository; returns trimmed stdout.
+    pub fn widgets_git(&self, args: &[&str]) -> String {
+        git(&self.widgets_dir(), args)
+    }
+
+    /// Writes `content` to `_downloads/<name>` under the root, creating the folders.
+    pub fn put_download(&self, name: &str, content: impl AsRef<[u8]>) {
+        let file = self.root().join("_downloads").join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, content).unwrap();
+    }
+
+    /// Adds `rule` to the fault plan; panics when the plan refuses it.
+    pub fn add_fault(&self, rule: FaultRule) {
+        self.sandbox.faults().add(rule).unwrap();
+    }
+
+    /// Applies `action` to the next `times` requests that match `method` and the path glob `path`.
+    pub fn fault_times(&self, method: &str, path: &str, action: FaultAction, times: u32) {
+        self.add_fault(FaultRule::new(method, path, action).times(times));
+    }
+}
+
+/// A status fault: answers `status`, with `retry-after` when given, after the write when `after_effect`.
+pub fn status_fault(status: u16, retry_after_secs: Option<u64>, after_effect: bool) -> FaultAction {
+    FaultAction::Status {
+        status,
+        retry_after_secs,
+        after_effect,
+    }
+}
+
+/// Asserts that a raw response head carries `line` (the head is compared in lower case).
+pub fn assert_head_has(head: &str, line: &str) {
+    assert!(head.to_ascii_lowercase().contains(line), "{head}");
 }
 
 /// (status, JSON body, Null when empty).
