@@ -1,6 +1,7 @@
 //! The `bundle` task: sends a `repository_dispatch` event (`valkey-release`, payload
 //! `{"version": "<version>", "component": "valkey"}`) to the valkey-bundle repository, so it
-//! rebuilds its images with the new Valkey.
+//! rebuilds its images with the new Valkey. The receiver is the task's target repository in
+//! `tasks.toml` (the one its token is narrowed to, per environment).
 //!
 //! Which versions are announced: every release, final or release candidate, that is at least
 //! `minimum_version` in release order (`8.1.0-rc1 < 8.1.0 < 8.1.1`, so release candidates of the
@@ -13,25 +14,18 @@ use serde::Deserialize;
 use serde_json::json;
 use valkey_bot_core::plan::Effect;
 use valkey_bot_core::task::Settings;
-use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError, TaskFactory, Version};
+use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory, Version};
 
 /// The task's `settings` in `tasks.toml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BundleSettings {
-    /// The repository that receives the event.
-    #[serde(default = "default_repository")]
-    pub repository: RepoId,
     /// The event type it listens to.
     #[serde(default = "default_event_type")]
     pub event_type: String,
     /// The oldest version it packages.
     #[serde(default = "default_minimum")]
     pub minimum_version: Version,
-}
-
-fn default_repository() -> RepoId {
-    RepoId::parse("valkey-io/valkey-bundle").unwrap_or_else(|_| unreachable!("a valid literal"))
 }
 
 fn default_event_type() -> String {
@@ -71,6 +65,11 @@ impl Task for Bundle {
     async fn plan(&self, ctx: &TaskContext<'_>) -> Result<Plan, TaskError> {
         let version = &ctx.request.version;
         let minimum = &self.settings.minimum_version;
+        let Some(target) = ctx.target else {
+            return Err(TaskError::Invalid(
+                "bundle needs a `repository` in tasks.toml: the one that receives the event".into(),
+            ));
+        };
         if version.is_unstable() {
             return Ok(note(format!(
                 "`{version}` is not a release: nothing to send"
@@ -79,12 +78,12 @@ impl Task for Bundle {
         if version < minimum {
             return Ok(note(format!(
                 "{version} is older than {minimum}: {} does not package it",
-                self.settings.repository
+                target.repo
             )));
         }
         Ok(Plan {
             effects: vec![Effect::Dispatch {
-                repo: self.settings.repository.clone(),
+                repo: target.repo.clone(),
                 event_type: self.settings.event_type.clone(),
                 payload: json!({ "version": version.as_str(), "component": "valkey" }),
             }],

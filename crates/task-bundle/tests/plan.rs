@@ -3,13 +3,29 @@
 
 use valkey_bot_core::outputs::Outputs;
 use valkey_bot_core::plan::Effect;
-use valkey_bot_core::task::Settings;
-use valkey_bot_core::{Environment, Plan, ReleaseRequest, TaskContext, TaskFactory, Version};
+use valkey_bot_core::task::{DeliverySpec, Settings, Target};
+use valkey_bot_core::{
+    Environment, Plan, ReleaseRequest, RepoId, TaskContext, TaskError, TaskFactory, Version,
+};
 use valkey_bot_task_bundle::Factory;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
-/// Plans `version` with the settings table `settings` (TOML, `None` for the defaults).
-async fn plan(version: &str, settings: Option<&str>) -> Plan {
+/// The target of the shipped `tasks.toml`: the receiving repository.
+fn target(repo: &str) -> Target {
+    Target {
+        repo: RepoId::parse(repo).unwrap(),
+        branch: "main".into(),
+        delivery: DeliverySpec::Commit,
+    }
+}
+
+/// Plans `version` sending to `receiver` with the settings table `settings` (TOML, `None` for
+/// the defaults).
+async fn plan_for(
+    version: &str,
+    receiver: Option<&Target>,
+    settings: Option<&str>,
+) -> Result<Plan, TaskError> {
     let settings = settings.map(|s| toml::de::ValueDeserializer::parse(s).unwrap());
     let task = Factory.build(Settings::new(settings)).unwrap();
     let request = ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod);
@@ -20,14 +36,21 @@ async fn plan(version: &str, settings: Option<&str>) -> Plan {
     );
     let ctx = TaskContext {
         request: &request,
-        target: None,
+        target: receiver,
         inputs: &inputs,
         repos: &github,
         downloads: &downloads,
         server_url: "https://github.com",
         run_date: "2026-11-23",
     };
-    task.plan(&ctx).await.unwrap()
+    task.plan(&ctx).await
+}
+
+/// Plans `version` for the shipped receiver, valkey-io/valkey-bundle.
+async fn plan(version: &str, settings: Option<&str>) -> Plan {
+    plan_for(version, Some(&target("valkey-io/valkey-bundle")), settings)
+        .await
+        .unwrap()
 }
 
 /// The one dispatch of `plan`: receiving repository, event type, payload serialized.
@@ -110,16 +133,30 @@ async fn unstable_is_never_announced() {
 }
 
 #[tokio::test]
-async fn settings_change_the_receiver_the_event_and_the_minimum() {
-    let settings = r#"{ repository = "example/bundle", event_type = "new-valkey", minimum_version = "9.0.0" }"#;
+async fn the_target_is_the_receiver_and_settings_change_the_event_and_the_minimum() {
+    let settings = r#"{ event_type = "new-valkey", minimum_version = "9.0.0" }"#;
     assert!(plan("8.1.0", Some(settings)).await.effects.is_empty());
+    let receiver = target("example/bundle");
     assert_eq!(
-        dispatch(&plan("9.0.0", Some(settings)).await),
+        dispatch(
+            &plan_for("9.0.0", Some(&receiver), Some(settings))
+                .await
+                .unwrap()
+        ),
         (
             "example/bundle".to_owned(),
             "new-valkey".to_owned(),
             r#"{"version":"9.0.0","component":"valkey"}"#.to_owned(),
         )
+    );
+}
+
+#[tokio::test]
+async fn without_a_target_it_refuses_and_names_the_missing_key() {
+    let error = plan_for("9.1.1", None, None).await.err().unwrap();
+    assert_eq!(
+        error.to_string(),
+        "bundle needs a `repository` in tasks.toml: the one that receives the event"
     );
 }
 
