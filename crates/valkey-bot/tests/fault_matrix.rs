@@ -11,16 +11,16 @@
 //!
 //! A scenario passes when the faulted run either
 //! - completes: no task failed and the repositories (per ref: commits added and their diff; pull
-//!   requests and their labels; tracking issue) are exactly what a fault-free release leaves; the
-//!   notifications (tracking issue, failed-run labels) may lag only when the fault hit an endpoint
-//!   they use (they are best-effort and logged as errors), or
+//!   requests and their labels; tracking issue and its checklist) are exactly what a fault-free
+//!   release leaves; the notifications (tracking issue, failed-run labels) may lag only when the
+//!   fault hit an endpoint they use (they are best-effort and logged as errors), or
 //! - fails cleanly: the run's status is a failure, the alert webhook received it naming every
 //!   failed task, and every branch the run changed was delivered by a task that succeeded or is
 //!   named, with its repository, in a failed task's error;
 //!
 //! and the rerun then succeeds and leaves exactly what a fault-free release leaves (after a run
-//! that completed, the rerun changes nothing). A `403` must be retried only after its
-//! `retry-after`. This is a `harness = false` test: it prints one line `N passed, N failed`.
+//! that completed, the rerun changes nothing). A `403` from the API must be retried only after
+//! its `retry-after`. This is a `harness = false` test: it prints one line `N passed, N failed`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -99,6 +99,11 @@ impl Endpoint {
     fn matches(&self, request: &LoggedRequest) -> bool {
         FaultRule::new(self.method, self.path, FaultAction::Drop)
             .matches(&request.method, &request.path)
+    }
+
+    /// Whether this is GitHub's REST API (not a web download).
+    fn is_api(&self) -> bool {
+        self.path.starts_with("/repos/") || self.path.starts_with("/app")
     }
 
     fn is_write(&self) -> bool {
@@ -222,7 +227,7 @@ struct Fingerprint {
     pulls: BTreeMap<String, Vec<String>>,
     /// Per repository: every pull request's labels.
     labels: BTreeMap<String, Vec<String>>,
-    /// Per repository: every issue's title, state and labels.
+    /// Per repository: every issue's title, state, labels and checklist (each box and task).
     issues: BTreeMap<String, Vec<String>>,
     /// Repository dispatches sent.
     dispatches: usize,
@@ -262,8 +267,11 @@ impl Fingerprint {
                         .entry(name.clone())
                         .or_insert_with(Vec::new)
                         .push(format!(
-                            "{} [{}] {:?}",
-                            issue.title, issue.state, issue.labels
+                            "{} [{}] {:?} {:?}",
+                            issue.title,
+                            issue.state,
+                            issue.labels,
+                            checklist(issue.body.as_deref().unwrap_or_default())
                         )),
                 }
             }
@@ -350,6 +358,15 @@ impl Fingerprint {
     fn same_notices(&self, other: &Self) -> bool {
         self.issues == other.issues && self.labels == other.labels
     }
+}
+
+/// The checklist of a tracking issue body: each line's box and task (`- [x] **checksums**`),
+/// without the status and details, which tell how the release got there.
+fn checklist(body: &str) -> Vec<&str> {
+    body.lines()
+        .filter(|line| line.starts_with("- ["))
+        .filter_map(|line| line.split_once("**:").map(|(head, _)| head))
+        .collect()
 }
 
 /// `owner/name` of every git repository under `root`.
@@ -702,7 +719,9 @@ async fn scenario(
         check_clean_failure(&report, status, &alerts, &changed)?;
         Verdict::FailedCleanly
     };
-    if matches!(fault, Fault::RateLimited) && verdict != Verdict::FailedCleanly {
+    // GitHub's API answers a secondary rate limit with 403 + retry-after; the download hosts
+    // are not the API, and a 403 there is an answer, not a pause.
+    if matches!(fault, Fault::RateLimited) && endpoint.is_api() {
         let waits = sleeper.0.lock().unwrap().clone();
         if !waits.iter().any(|wait| *wait >= Duration::from_secs(7)) {
             return Err(format!("retry-after: 7 was not honoured; waits {waits:?}"));

@@ -1,6 +1,6 @@
-//! Pull requests opened or updated by a run that failed are labelled, so they do not look
-//! healthy to a maintainer who finds them before the alert; a later run that succeeds takes the
-//! label off again.
+//! When a run fails, every pull request its tasks delivered (opened, updated or found unchanged)
+//! is labelled, so it does not look healthy to a maintainer who finds it before the alert; a later
+//! successful run that delivers it takes the label off again.
 
 use std::sync::Arc;
 

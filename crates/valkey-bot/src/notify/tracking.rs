@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 use tracing::error;
 use valkey_bot_core::ReleaseRequest;
 use valkey_bot_core::config::TrackingSettings;
-use valkey_bot_core::github::Issues;
+use valkey_bot_core::github::{GitHubError, Issues};
 
 use crate::report::{detail, link};
 use crate::runner::{Outcome, RunObserver, RunReport, TaskReport};
@@ -173,6 +173,31 @@ impl TrackingIssue {
         }
     }
 
+    /// Opens the tracking issue and returns its number. Opening is not safe to repeat blindly,
+    /// so after a failure it looks first: a lost answer may hide an issue that was opened, and
+    /// only when there is none does it try once more.
+    async fn open_issue(
+        &self,
+        version: &str,
+        title: &str,
+        lines: &BTreeMap<String, Line>,
+    ) -> Result<u64, GitHubError> {
+        let repo = &self.settings.repository;
+        let label = &self.settings.label;
+        let open = || async {
+            let text = body(version, lines, &now());
+            self.issues.create_issue(repo, title, &text, label).await
+        };
+        match open().await {
+            Ok(issue) => Ok(issue.number),
+            Err(first) => match self.issues.find_issue(repo, title, label).await {
+                Ok(Some(issue)) => Ok(issue.number),
+                Ok(None) => open().await.map(|issue| issue.number),
+                Err(_) => Err(first),
+            },
+        }
+    }
+
     /// The failed task and every task that (transitively) needs it, for the rerun.
     fn rerun_tasks(state: &State, failed: &str) -> Vec<String> {
         let mut tasks = vec![failed.to_owned()];
@@ -234,18 +259,9 @@ impl RunObserver for TrackingIssue {
                     self.write_body(version, &mut state).await;
                 }
             }
-            None => match self
-                .issues
-                .create_issue(
-                    repo,
-                    &title,
-                    &body(version, &state.lines, &now()),
-                    &self.settings.label,
-                )
-                .await
-            {
-                Ok(issue) => {
-                    state.number = Some(issue.number);
+            None => match self.open_issue(version, &title, &state.lines).await {
+                Ok(number) => {
+                    state.number = Some(number);
                     state.written = true;
                 }
                 Err(e) => error!(%repo, "cannot open the release tracking issue: {e}"),
