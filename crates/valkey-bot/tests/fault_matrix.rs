@@ -37,6 +37,7 @@ use tokio::sync::Semaphore;
 use valkey_bot::commands::{Status, with_notifications};
 use valkey_bot::deliver::Delivered;
 use valkey_bot::notify::alert::{self, Webhook};
+use valkey_bot::notify::tracking::parse_state;
 use valkey_bot::rehearse::{RunnerOptions, Stage};
 use valkey_bot::runner::{Outcome, RunReport};
 use valkey_bot_core::config::{Access, Permission};
@@ -360,12 +361,12 @@ impl Fingerprint {
     }
 }
 
-/// The checklist of a tracking issue body: each line's box and task (`- [x] **checksums**`),
-/// without the status and details, which tell how the release got there.
-fn checklist(body: &str) -> Vec<&str> {
-    body.lines()
-        .filter(|line| line.starts_with("- ["))
-        .filter_map(|line| line.split_once("**:").map(|(head, _)| head))
+/// The checklist of a tracking issue body: each task and whether its box is ticked, without the
+/// status and details, which tell how the release got there.
+fn checklist(body: &str) -> Vec<(String, bool)> {
+    parse_state(body)
+        .into_iter()
+        .map(|(task, line)| (task, line.complete))
         .collect()
 }
 

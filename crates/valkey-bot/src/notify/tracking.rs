@@ -5,8 +5,8 @@
 //! a rerun of some tasks keeps the lines of the others.
 //!
 //! The checklist shows the release, not the last run: a task that finds its work already done,
-//! or is skipped, keeps the line of the run that did it, so a rerun that changes nothing changes only the
-//! "last checked" time (durations are in each run's summary, not here).
+//! or is skipped, keeps the line of the run that did it, so a rerun that changes nothing changes
+//! only the "last checked" time (durations are in each run's summary, not here).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -136,7 +136,8 @@ struct State {
     lines: BTreeMap<String, Line>,
     /// Who needs whom, to name the dependents a rerun must include.
     needs: BTreeMap<String, Vec<String>>,
-    /// Whether this run has written the body (and so its "last checked" time) yet.
+    /// Whether this run has opened the issue or tried to write its body (and so its "last
+    /// checked" time); a failed edit is logged, not retried at the end.
     written: bool,
 }
 
