@@ -344,11 +344,12 @@ async fn a_stalled_read_times_out_and_is_retried() {
 #[tokio::test]
 async fn connect_errors_are_retried_even_for_creates() {
     // Nothing listens on the port: the request never left, so even a create may be repeated.
+    // The socket is bound but never listens, so connections are refused and no other test can
+    // take the port while this one runs.
     let fx = Fixture::new().await;
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = reserved.local_addr().unwrap().port();
     let credentials = Credentials::Token(TOKEN.to_owned().into());
     let github = fx.github_with(&credentials, |config| {
         *config = valkey_bot_github::GitHubConfig {

@@ -347,6 +347,15 @@ impl Auth {
             .insert(token.clone(), grant.clone());
         Ok((token, grant))
     }
+
+    /// Forgets every installation token issued so far: each gets 401 from now on, as on GitHub
+    /// after a token is revoked.
+    pub(crate) fn revoke_tokens(&self) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
 }
 
 /// The App's permissions as GitHub's JSON object.

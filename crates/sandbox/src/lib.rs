@@ -169,6 +169,12 @@ impl RunningSandbox {
         self.shared.log.entries()
     }
 
+    /// Revokes every installation token issued so far: the next request with one gets 401
+    /// `Bad credentials`, as after a revocation on GitHub.
+    pub fn revoke_tokens(&self) {
+        self.shared.auth.revoke_tokens();
+    }
+
     /// A copy of the pull requests, issues, comments and dispatches recorded so far.
     pub async fn state(&self) -> SandboxState {
         self.shared.store.snapshot().await
