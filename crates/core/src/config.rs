@@ -78,7 +78,8 @@ pub struct RunSettings {
     pub timeout: Duration,
     /// Plan-and-write attempts when a branch moved under a task, for a task that sets none.
     pub attempts: u32,
-    /// `Name <email>` for `Signed-off-by:` trailers, for tasks with `signoff = true`.
+    /// `Name <email>` for `Signed-off-by:` trailers, for tasks with `signoff = true`; `None`:
+    /// the identity GitHub attributes the bot's commits to (the App's bot user).
     pub signoff: Option<String>,
 }
 
@@ -295,7 +296,11 @@ pub fn load(
     let run = RunSettings {
         timeout: raw.run.timeout,
         attempts: positive(&locate, "run.attempts", &raw.run.attempts)?,
-        signoff: raw.run.signoff.map(|s| s.into_inner()),
+        signoff: raw
+            .run
+            .signoff
+            .map(|value| signoff(&locate, &value))
+            .transpose()?,
     };
     let triggers = Triggers {
         repository_dispatch: raw
@@ -414,13 +419,6 @@ pub fn load(
                 .collect(),
             task,
         });
-        if raw_task.signoff && run.signoff.is_none() {
-            return Err(locate.at(
-                name.span(),
-                &format!("{key}.signoff"),
-                "needs `signoff = \"Name <email>\"` in [run]",
-            ));
-        }
     }
     let tasks = dependency_order(tasks, &raw.tasks, &locate)?;
     Ok(Config {
@@ -461,6 +459,29 @@ fn positive(locate: &Locator<'_>, key: &str, value: &Spanned<u32>) -> Result<u32
     match *value.get_ref() {
         0 => Err(locate.at(value.span(), key, "must be at least 1")),
         n => Ok(n),
+    }
+}
+
+/// A `[run].signoff` value: one line of the form `Name <email>`.
+fn signoff(locate: &Locator<'_>, value: &Spanned<String>) -> Result<String, ConfigError> {
+    let text = value.get_ref();
+    let well_formed = text
+        .strip_suffix('>')
+        .and_then(|rest| rest.rsplit_once(" <"))
+        .is_some_and(|(name, email)| {
+            !name.trim().is_empty()
+                && email.contains('@')
+                && !email.contains(['<', '>', ' '])
+                && !text.contains(['\n', '\r'])
+        });
+    if well_formed {
+        Ok(text.clone())
+    } else {
+        Err(locate.at(
+            value.span(),
+            "run.signoff",
+            "must be one line of the form `Name <email>`",
+        ))
     }
 }
 

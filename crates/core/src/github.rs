@@ -92,11 +92,39 @@ pub struct CommitSummary {
     pub subject: String,
 }
 
+/// The account commits made by a client are attributed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Its GitHub login (e.g. `valkey-bot[bot]`).
+    pub login: String,
+    /// The author name on its commits (an App's bot: the login).
+    pub name: String,
+    /// The author email on its commits (e.g. `41898282+github-actions[bot]@users.noreply.github.com`).
+    pub email: String,
+}
+
+impl Identity {
+    /// The identity GitHub gives an account's commits when it keeps its email private:
+    /// `<id>+<login>@users.noreply.github.com` (every App bot's commits carry this).
+    pub fn noreply(id: u64, login: &str, name: Option<&str>) -> Self {
+        Self {
+            login: login.to_owned(),
+            name: name.unwrap_or(login).to_owned(),
+            email: format!("{id}+{login}@users.noreply.github.com"),
+        }
+    }
+
+    /// `Name <email>`, as a `Signed-off-by:` trailer names the author.
+    pub fn signoff(&self) -> String {
+        format!("{} <{}>", self.name, self.email)
+    }
+}
+
 /// Writing git data: commits GitHub signs, and compare-and-swap branch moves.
 #[async_trait]
 pub trait RepoWrite: Send + Sync {
-    /// The login commits made by this client are attributed to (e.g. `valkey-bot[bot]`).
-    async fn own_login(&self) -> Result<String, GitHubError>;
+    /// Who commits made by this client are attributed to.
+    async fn own_identity(&self) -> Result<Identity, GitHubError>;
     /// Creates (without moving any branch) a commit of `files` on top of `parent`. No author is
     /// given, so GitHub signs it.
     async fn create_commit(

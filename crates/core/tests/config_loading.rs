@@ -135,6 +135,19 @@ fn a_good_file_loads_in_dependency_order() {
         gamma.target(Environment::Prod).unwrap().delivery,
         DeliverySpec::PullRequest { .. }
     ));
+    assert!(gamma.signoff);
+    assert_eq!(
+        config.run.signoff.as_deref(),
+        Some("valkey-bot <bot@example.com>")
+    );
+}
+
+#[test]
+fn without_a_signoff_identity_signed_off_tasks_use_the_bots_own() {
+    let source = edited("signoff = \"valkey-bot <bot@example.com>\"\n", "");
+    let config = load("tasks.toml", &source, &FACTORIES).unwrap();
+    assert!(config.tasks[2].signoff);
+    assert_eq!(config.run.signoff, None);
 }
 
 #[test]
@@ -227,10 +240,13 @@ fn bad_values_are_refused_where_they_stand() {
         "permissions = { contents = \"admin\" }",
     ));
     assert!(message.starts_with("tasks.toml:36:"), "{message}");
-    let message = error(&edited("signoff = \"valkey-bot <bot@example.com>\"\n", ""));
-    assert!(
-        message.contains("`tasks.gamma.signoff`: needs `signoff = \"Name <email>\"` in [run]"),
-        "{message}"
+    let message = error(&edited(
+        "signoff = \"valkey-bot <bot@example.com>\"",
+        "signoff = \"bot@example.com\"",
+    ));
+    assert_eq!(
+        message,
+        "tasks.toml:9:11: `run.signoff`: must be one line of the form `Name <email>`"
     );
     let message = error(&edited("delivery = \"commit\"\n", ""));
     assert!(

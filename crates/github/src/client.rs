@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Issue, Issues,
+    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
     PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
 };
 
@@ -34,6 +34,9 @@ const PER_PAGE: usize = 100;
 /// At most this many pages are read when searching a list (10 000 items).
 const MAX_PAGES: usize = 100;
 
+/// The user id of `github-actions[bot]`, whose commits carry `41898282+github-actions[bot]@users.noreply.github.com`.
+const GITHUB_ACTIONS_BOT_ID: u64 = 41898282;
+
 /// A GitHub client whose every request carries a token for one [`TokenScope`] (for an App: a
 /// token narrowed to that scope, refreshed before it expires).
 #[derive(Debug, Clone)]
@@ -41,7 +44,7 @@ pub struct GitHubClient {
     authority: Arc<Authority>,
     scope: TokenScope,
     in_actions: bool,
-    login: Arc<OnceCell<String>>,
+    identity: Arc<OnceCell<Identity>>,
 }
 
 impl GitHubClient {
@@ -49,13 +52,13 @@ impl GitHubClient {
         authority: Arc<Authority>,
         scope: TokenScope,
         in_actions: bool,
-        login: Arc<OnceCell<String>>,
+        identity: Arc<OnceCell<Identity>>,
     ) -> Self {
         Self {
             authority,
             scope,
             in_actions,
-            login,
+            identity,
         }
     }
 
@@ -321,10 +324,11 @@ impl RepoRead for GitHubClient {
 
 #[async_trait]
 impl RepoWrite for GitHubClient {
-    /// For an App `<slug>[bot]` (from `GET /app`); for a token the `GET /user` login, or
-    /// `github-actions[bot]` inside Actions when `/user` is refused (the workflow token).
-    async fn own_login(&self) -> Result<String, GitHubError> {
-        self.login
+    /// For an App its bot user, `<slug>[bot]` (`GET /app`, then `GET /users/<slug>[bot]` for
+    /// the user id in its email); for a token the `GET /user` account, or `github-actions[bot]`
+    /// inside Actions when `/user` is refused (the workflow token). Asked once per run.
+    async fn own_identity(&self) -> Result<Identity, GitHubError> {
+        self.identity
             .get_or_try_init(|| async {
                 if self.authority.is_app() {
                     let jwt = self.authority.app_jwt()?;
@@ -332,13 +336,22 @@ impl RepoWrite for GitHubClient {
                         .api()
                         .call_json(Method::GET, "/app", &jwt, None::<&()>, Idempotent)
                         .await?;
-                    return Ok(format!("{}[bot]", app.slug));
+                    let login = format!("{}[bot]", app.slug);
+                    let bot: wire::User =
+                        self.get(&format!("/users/{}", encode_path(&login))).await?;
+                    return Ok(Identity::noreply(bot.id, &login, None));
                 }
-                match self.get::<wire::Login>("/user").await {
-                    Ok(user) => Ok(user.login),
-                    Err(GitHubError::Forbidden(_)) if self.in_actions => {
-                        Ok("github-actions[bot]".to_owned())
-                    }
+                match self.get::<wire::User>("/user").await {
+                    Ok(user) => Ok(Identity::noreply(
+                        user.id,
+                        &user.login,
+                        user.name.as_deref(),
+                    )),
+                    Err(GitHubError::Forbidden(_)) if self.in_actions => Ok(Identity::noreply(
+                        GITHUB_ACTIONS_BOT_ID,
+                        "github-actions[bot]",
+                        None,
+                    )),
                     Err(error) => Err(error),
                 }
             })

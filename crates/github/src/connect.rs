@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tokio::sync::OnceCell;
-use valkey_bot_core::github::GitHubError;
+use valkey_bot_core::github::{GitHubError, Identity};
 
 use crate::api::Api;
 use crate::auth::{
@@ -41,7 +41,7 @@ pub struct Hooks {
 pub struct GitHub {
     authority: Arc<Authority>,
     config: GitHubConfig,
-    login: Arc<OnceCell<String>>,
+    identity: Arc<OnceCell<Identity>>,
 }
 
 impl GitHub {
@@ -67,7 +67,7 @@ impl GitHub {
         Ok(Self {
             authority: Arc::new(authority),
             config,
-            login: Arc::new(OnceCell::new()),
+            identity: Arc::new(OnceCell::new()),
         })
     }
 
@@ -85,7 +85,7 @@ impl GitHub {
             self.authority.clone(),
             scope,
             self.config.in_actions,
-            self.login.clone(),
+            self.identity.clone(),
         ))
     }
 }

@@ -5,12 +5,12 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Issue, Issues,
+    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
     PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
 };
 
 /// Wraps a client so that it cannot write. The read-only operations of the write traits
-/// (`own_login`, `commits_between`, `find_open`, `find_issue`) still pass through, so a dry run
+/// (`own_identity`, `commits_between`, `find_open`, `find_issue`) still pass through, so a dry run
 /// can tell what it would do.
 #[derive(Debug, Clone)]
 pub struct ReadOnly<T>(pub T);
@@ -50,8 +50,8 @@ impl<T: RepoRead> RepoRead for ReadOnly<T> {
 
 #[async_trait]
 impl<T: RepoWrite> RepoWrite for ReadOnly<T> {
-    async fn own_login(&self) -> Result<String, GitHubError> {
-        self.0.own_login().await
+    async fn own_identity(&self) -> Result<Identity, GitHubError> {
+        self.0.own_identity().await
     }
 
     async fn create_commit(

@@ -143,6 +143,15 @@ pub(crate) struct Login {
     pub login: String,
 }
 
+/// `GET /user`, `GET /users/{login}`: an account.
+#[derive(Debug, Deserialize)]
+pub(crate) struct User {
+    pub id: u64,
+    pub login: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
 /// `GET /app`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct App {

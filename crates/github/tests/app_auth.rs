@@ -76,17 +76,21 @@ async fn app_commits_are_attributed_to_the_bot_and_verified() {
         .client_for(scope("acme/images", &contents_write()))
         .await
         .unwrap();
-    assert_eq!(
-        client.own_login().await.unwrap(),
-        format!("{APP_SLUG}[bot]")
-    );
-    let app_call = fx
-        .sandbox
-        .request_log()
-        .into_iter()
-        .find(|e| e.path == "/api/v3/app")
-        .unwrap();
+    let identity = client.own_identity().await.unwrap();
+    assert_eq!(identity.login, format!("{APP_SLUG}[bot]"));
+    let log = fx.sandbox.request_log();
+    let app_call = log.iter().find(|e| e.path == "/api/v3/app").unwrap();
     assert_eq!(app_call.scope, "app-jwt");
+    // The email's id is the bot user's, which only `GET /users/<slug>[bot]` knows (not the App id).
+    let user_call = log
+        .iter()
+        .find(|e| e.path.starts_with("/api/v3/users/"))
+        .unwrap();
+    assert_eq!(user_call.status, Some(200));
+    assert!(
+        !identity.email.starts_with(&format!("{APP_ID}+")),
+        "{identity:?}"
+    );
 
     let file = FileWrite {
         path: "9.1/debian/Dockerfile".into(),
@@ -103,9 +107,7 @@ async fn app_commits_are_attributed_to_the_bot_and_verified() {
         .unwrap();
     assert_eq!(
         fx.git(&["log", "-1", "--format=%an <%ae> | %cn <%ce>", "main"]),
-        format!(
-            "{APP_SLUG}[bot] <{APP_ID}+{APP_SLUG}[bot]@users.noreply.github.com> | GitHub <noreply@github.com>"
-        )
+        format!("{} | GitHub <noreply@github.com>", identity.signoff())
     );
     assert!(fx.sandbox.state().await.verified_commits.contains(&commit));
 }

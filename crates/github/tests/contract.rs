@@ -156,9 +156,18 @@ async fn commits_a_multi_file_change_that_github_signs() {
         "100644 9.1/debian/Dockerfile\n100644 9.2/debian/Dockerfile\n100644 README.md\n100755 scripts/update.sh\n100644 versions.json"
     );
     // No author was sent: the sandbox, like GitHub, attributes and signs the commit itself.
+    // With a plain token that is the token's user, whose identity the client reads from GET /user.
+    let identity = client.own_identity().await.unwrap();
+    assert_eq!(identity.login, "sandbox-user");
+    assert!(
+        identity
+            .email
+            .ends_with("+sandbox-user@users.noreply.github.com"),
+        "{identity:?}"
+    );
     assert_eq!(
         fx.git(&["log", "-1", "--format=%an <%ae> | %cn <%ce>", &commit]),
-        "sandbox-user <sandbox-user@users.noreply.github.com> | GitHub <noreply@github.com>"
+        format!("{} | GitHub <noreply@github.com>", identity.signoff())
     );
     let state = fx.sandbox.state().await;
     assert!(

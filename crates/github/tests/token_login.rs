@@ -1,5 +1,6 @@
-//! `own_login` with a plain token. The sandbox has no `GET /user`, so these use a tiny loopback
-//! HTTP stub that answers every request with one fixed response.
+//! `own_identity` with a plain token, for the answers of `GET /user` the sandbox does not give (a
+//! user without a name, the Actions token's 403): a tiny loopback HTTP stub answers every request
+//! with one fixed response. The sandbox's own `GET /user` is covered by the contract tests.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,7 +8,7 @@ use std::collections::BTreeMap;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use valkey_bot_core::RepoId;
-use valkey_bot_core::github::{GitHubError, RepoWrite};
+use valkey_bot_core::github::{GitHubError, Identity, RepoWrite};
 use valkey_bot_github::{Credentials, GitHub, GitHubConfig, TokenScope};
 
 /// Serves `status` with JSON `body` to every request on 127.0.0.1; returns the API URL.
@@ -34,18 +35,40 @@ async fn stub(status: &'static str, body: &'static str) -> String {
     format!("http://{addr}/api/v3")
 }
 
-async fn login(api_url: String, in_actions: bool) -> Result<String, GitHubError> {
+async fn identity(api_url: String, in_actions: bool) -> Result<Identity, GitHubError> {
     let mut config = GitHubConfig::for_api(api_url);
     config.in_actions = in_actions;
     let github = GitHub::new(config, &Credentials::Token("ghs_actions".to_owned().into())).unwrap();
     let scope = TokenScope::new(RepoId::parse("acme/images").unwrap(), BTreeMap::new());
-    github.client_for(scope).await.unwrap().own_login().await
+    github.client_for(scope).await.unwrap().own_identity().await
 }
 
 #[tokio::test]
-async fn a_user_token_is_its_users_login() {
-    let api = stub("200 OK", r#"{"login":"release-manager"}"#).await;
-    assert_eq!(login(api, false).await.unwrap(), "release-manager");
+async fn a_user_token_is_its_user_with_the_noreply_email() {
+    let api = stub(
+        "200 OK",
+        r#"{"login":"release-manager","id":583231,"name":"Rel Manager"}"#,
+    )
+    .await;
+    let identity = identity(api, false).await.unwrap();
+    assert_eq!(identity.login, "release-manager");
+    assert_eq!(
+        identity.signoff(),
+        "Rel Manager <583231+release-manager@users.noreply.github.com>"
+    );
+}
+
+#[tokio::test]
+async fn a_user_without_a_name_signs_with_the_login() {
+    let api = stub(
+        "200 OK",
+        r#"{"login":"release-manager","id":7,"name":null}"#,
+    )
+    .await;
+    assert_eq!(
+        identity(api, false).await.unwrap().signoff(),
+        "release-manager <7+release-manager@users.noreply.github.com>"
+    );
 }
 
 #[tokio::test]
@@ -53,10 +76,10 @@ async fn the_actions_token_is_github_actions_bot() {
     let body = r#"{"message":"Resource not accessible by integration"}"#;
     let api = stub("403 Forbidden", body).await;
     assert_eq!(
-        login(api.clone(), true).await.unwrap(),
-        "github-actions[bot]"
+        identity(api.clone(), true).await.unwrap().signoff(),
+        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
     );
     // Outside Actions a refused /user is an error, not a guess.
-    let error = login(api, false).await.unwrap_err();
+    let error = identity(api, false).await.unwrap_err();
     assert!(matches!(error, GitHubError::Forbidden(_)), "{error:?}");
 }

@@ -176,12 +176,27 @@ impl Caller {
     }
 }
 
-/// The identity commits and comments get: `(login, name, email)`.
+/// The account commits and comments are attributed to.
 #[derive(Debug, Clone)]
 pub(crate) struct Actor {
+    /// Its user id (an App's bot user has its own, distinct from the App id).
+    pub(crate) id: u64,
     pub(crate) login: String,
     pub(crate) name: String,
+    /// `<id>+<login>@users.noreply.github.com`, as GitHub gives bots and private-email users.
     pub(crate) email: String,
+}
+
+impl Actor {
+    fn new(login: String) -> Self {
+        let id = stable_id(&format!("user:{login}"));
+        Self {
+            id,
+            email: format!("{id}+{login}@users.noreply.github.com"),
+            name: login.clone(),
+            login,
+        }
+    }
 }
 
 /// The App (if configured) and the installation tokens it has issued.
@@ -271,17 +286,16 @@ impl Auth {
     /// Who the caller is when it writes: the App's bot user, or `sandbox-user`.
     pub(crate) fn actor(&self, caller: &Caller) -> Actor {
         match (caller, self.app()) {
-            (Caller::Installation(_) | Caller::AppJwt, Some(app)) => Actor {
-                login: format!("{}[bot]", app.slug),
-                name: format!("{}[bot]", app.slug),
-                email: format!("{}+{}[bot]@users.noreply.github.com", app.app_id, app.slug),
-            },
-            _ => Actor {
-                login: SANDBOX_USER.to_owned(),
-                name: SANDBOX_USER.to_owned(),
-                email: format!("{SANDBOX_USER}@users.noreply.github.com"),
-            },
+            (Caller::Installation(_) | Caller::AppJwt, Some(app)) => Actor::new(bot_login(app)),
+            _ => Actor::new(SANDBOX_USER.to_owned()),
         }
+    }
+
+    /// The account named `login` (`GET /users/{login}`): the App's bot user or `sandbox-user`.
+    pub(crate) fn account(&self, login: &str) -> Option<Actor> {
+        let bot = self.app().map(bot_login);
+        (login == SANDBOX_USER || bot.as_deref() == Some(login))
+            .then(|| Actor::new(login.to_owned()))
     }
 
     /// Issues a token for `installation_id` (account `owner`) on `repositories` of `all_repositories`,
@@ -401,6 +415,11 @@ fn random_token() -> String {
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect();
     format!("ghs_{body}")
+}
+
+/// The login of `app`'s bot user: `<slug>[bot]`.
+fn bot_login(app: &AppConfig) -> String {
+    format!("{}[bot]", app.slug)
 }
 
 /// The installation id of `owner`'s installation: a stable number derived from the owner's name.

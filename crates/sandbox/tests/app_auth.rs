@@ -133,10 +133,21 @@ async fn narrowed_token_writes_contents_of_one_repository_only() {
         .await;
     assert_eq!(status, 201);
     assert_eq!(commit["author"]["name"], "valkey-bot[bot]");
+    // The email carries the bot user's id (as on GitHub, not the App's), which GET /users gives.
+    let (status, bot) = fx.get_as("/users/valkey-bot%5Bbot%5D", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(bot["type"], "Bot");
+    assert_ne!(bot["id"], APP_ID);
     assert_eq!(
         commit["author"]["email"],
-        "4242+valkey-bot[bot]@users.noreply.github.com"
+        format!("{}+valkey-bot[bot]@users.noreply.github.com", bot["id"])
     );
+    let (status, _) = fx.get_as("/users/someone-else", &token).await;
+    assert_eq!(status, 404);
+    // An installation is not a user: GET /user refuses its token, as GitHub does.
+    let (status, body) = fx.get_as("/user", &token).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["message"], "Resource not accessible by integration");
     assert_eq!(commit["verification"]["verified"], true);
     let (status, _) = fx
         .call_as(

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Issue, Issues,
+    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
     PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
 };
 
@@ -118,6 +118,9 @@ struct State {
     writes: Vec<Write>,
     fail_next_move: Option<GitHubError>,
 }
+
+/// The user id in the noreply email of a [`MemoryGitHub`]'s own commits.
+pub const MEMORY_USER_ID: u64 = 4242;
 
 /// An in-memory GitHub implementing every narrow interface.
 pub struct MemoryGitHub {
@@ -326,8 +329,8 @@ impl RepoRead for MemoryGitHub {
 
 #[async_trait]
 impl RepoWrite for MemoryGitHub {
-    async fn own_login(&self) -> Result<String, GitHubError> {
-        Ok(self.login.clone())
+    async fn own_identity(&self) -> Result<Identity, GitHubError> {
+        Ok(Identity::noreply(MEMORY_USER_ID, &self.login, None))
     }
 
     async fn create_commit(

@@ -7,4 +7,4 @@ mod downloads;
 mod github;
 
 pub use downloads::{MemoryDownloads, sha256};
-pub use github::{MemoryGitHub, Write};
+pub use github::{MEMORY_USER_ID, MemoryGitHub, Write};

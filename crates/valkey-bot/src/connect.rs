@@ -10,7 +10,7 @@ use bytes::Bytes;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::{Access as Level, Permission, TaskConfig};
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Issue, Issues,
+    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
     PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
 };
 use valkey_bot_core::task::Target;
@@ -105,7 +105,7 @@ impl RepoRead for NoRepository {
 
 #[async_trait]
 impl RepoWrite for NoRepository {
-    async fn own_login(&self) -> Result<String, GitHubError> {
+    async fn own_identity(&self) -> Result<Identity, GitHubError> {
         Err(refused())
     }
     async fn create_commit(

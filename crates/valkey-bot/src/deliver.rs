@@ -145,6 +145,28 @@ pub fn with_signoff(message: &str, signoff: Option<&str>) -> String {
     }
 }
 
+/// Who signs off `change`'s commits: `configured` (`[run].signoff`) if set, else the identity
+/// GitHub attributes the bot's commits to, so that the trailer names the commit's author (what a
+/// DCO check compares).
+pub async fn signoff_identity(
+    configured: Option<&str>,
+    change: &RepoChange,
+    forge: &Forge,
+) -> Result<String, DeliverError> {
+    if let Some(identity) = configured {
+        return Ok(identity.to_owned());
+    }
+    forge
+        .write
+        .own_identity()
+        .await
+        .map(|identity| identity.signoff())
+        .map_err(|source| DeliverError::GitHub {
+            repo: change.repo.to_string(),
+            source,
+        })
+}
+
 /// Delivers one repository change.
 pub async fn deliver_change(
     change: &RepoChange,
@@ -349,7 +371,7 @@ async fn refuse_foreign_commits(
         repo: repo.clone(),
         source,
     };
-    let own = forge.write.own_login().await.map_err(github)?;
+    let own = forge.write.own_identity().await.map_err(github)?.login;
     let foreign: Vec<String> = forge
         .write
         .commits_between(&change.repo, &change.base_branch, head)

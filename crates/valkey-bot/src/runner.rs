@@ -14,7 +14,7 @@ use valkey_bot_core::outputs::Outputs;
 use valkey_bot_core::task::TaskContext;
 use valkey_bot_core::{Environment, Plan, ReleaseRequest};
 
-use crate::deliver::{DeliverError, Delivered, deliver_change, deliver_effect};
+use crate::deliver::{DeliverError, Delivered, deliver_change, deliver_effect, signoff_identity};
 use crate::dry_run;
 use crate::forge::{Access, Connector};
 
@@ -560,13 +560,14 @@ impl TaskJob {
         forge: &crate::forge::Forge,
         report: &mut TaskReport,
     ) -> Result<(), DeliverError> {
-        let signoff = self
-            .task
-            .signoff
-            .then_some(self.runner.config.run.signoff.as_deref())
-            .flatten();
+        let signoff = match plan.changes.first() {
+            Some(change) if self.task.signoff => Some(
+                signoff_identity(self.runner.config.run.signoff.as_deref(), change, forge).await?,
+            ),
+            _ => None,
+        };
         for change in &plan.changes {
-            let delivered = deliver_change(change, forge, signoff).await?;
+            let delivered = deliver_change(change, forge, signoff.as_deref()).await?;
             info!(repo = %change.repo, ?delivered, "delivered");
             report.delivered.push(delivered);
         }

@@ -73,6 +73,7 @@ const ENDPOINTS: &[Endpoint] = &[
     ),
     endpoint("find installation", "GET", "/repos/*/*/installation"),
     endpoint("read the App", "GET", "/app"),
+    endpoint("read the bot user", "GET", "/users/*"),
     endpoint("read ref", "GET", "/repos/*/*/git/ref/**"),
     endpoint("create ref", "POST", "/repos/*/*/git/refs"),
     endpoint("move ref", "PATCH", "/repos/*/*/git/refs/**"),

@@ -20,7 +20,8 @@ use valkey_bot::runner::{Outcome, RunReport};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::TaskConfig;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, FileWrite, GitHubError, Issues, RepoRead, RepoWrite,
+    CommitId, CommitSummary, DirEntry, FileWrite, GitHubError, Identity, Issues, RepoRead,
+    RepoWrite,
 };
 use valkey_bot_core::task::Target;
 
@@ -478,8 +479,8 @@ impl RepoRead for CorruptingRepo {
 
 #[async_trait]
 impl RepoWrite for CorruptingRepo {
-    async fn own_login(&self) -> Result<String, GitHubError> {
-        self.write.own_login().await
+    async fn own_identity(&self) -> Result<Identity, GitHubError> {
+        self.write.own_identity().await
     }
     async fn create_commit(
         &self,

@@ -53,23 +53,31 @@ async fn a_whole_release_then_a_rerun_that_changes_nothing() {
         CONTAINER,
         &[
             "log",
-            "--format=%s|%an|%(trailers:key=Signed-off-by,valueonly)",
+            "--format=%s|%an <%ae>|%(trailers:key=Signed-off-by,valueonly)",
             "mainline..update-9.1.0",
         ],
     );
-    let signoff =
-        "valkey-automation-bot[bot] <valkey-automation-bot[bot]@users.noreply.github.com>";
+    // Each commit is signed off by exactly its author (what a DCO check compares): the App's bot
+    // user, with its user id in the noreply email.
+    let author = "valkey-automation-bot[bot] <";
+    let lines: Vec<&str> = log.lines().filter(|l| !l.is_empty()).collect();
+    let titles: Vec<&str> = lines.iter().map(|l| l.split('|').next().unwrap()).collect();
     assert_eq!(
-        log.lines().filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+        titles,
         [
-            format!(
-                "Update container aliases for version 9.1.0|valkey-automation-bot[bot]|{signoff}"
-            ),
-            format!(
-                "Update versions.json and Dockerfiles for version 9.1.0|valkey-automation-bot[bot]|{signoff}"
-            ),
+            "Update container aliases for version 9.1.0",
+            "Update versions.json and Dockerfiles for version 9.1.0"
         ]
     );
+    for line in lines {
+        let fields: Vec<&str> = line.split('|').collect();
+        assert!(fields[1].starts_with(author), "{line}");
+        assert!(
+            fields[1].ends_with("+valkey-automation-bot[bot]@users.noreply.github.com>"),
+            "{line}"
+        );
+        assert_eq!(fields[2], fields[1], "sign-off = author: {line}");
+    }
     let modes = git(
         &stage.root,
         CONTAINER,

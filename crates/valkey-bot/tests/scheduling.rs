@@ -17,7 +17,7 @@ use valkey_bot_core::task::Settings;
 use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, RepoId, Task, TaskContext, TaskError, TaskFactory, Version,
 };
-use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
+use valkey_bot_testkit::{MEMORY_USER_ID, MemoryDownloads, MemoryGitHub, Write};
 
 /// What a test task does, from its settings.
 #[derive(Deserialize, Clone, Default)]
@@ -353,6 +353,48 @@ async fn a_write_then_a_rerun_that_changes_nothing() {
     let second = h.runner.run(&request(), false).await.unwrap();
     assert_eq!(second.tasks[0].outcome, Outcome::UpToDate);
     assert_eq!(h.github.writes().len(), writes, "the rerun wrote nothing");
+}
+
+/// The message of the one commit the run created.
+fn written_message(h: &Harness) -> String {
+    let messages: Vec<String> = h
+        .github
+        .writes()
+        .into_iter()
+        .filter_map(|write| match write {
+            Write::Commit { message, .. } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    messages[0].clone()
+}
+
+#[tokio::test]
+async fn signed_off_commits_name_the_bots_own_identity_unless_run_sets_one() {
+    let signed = WRITER.replace(
+        "delivery = \"commit\"\n",
+        "delivery = \"commit\"\nsignoff = true\n",
+    );
+    let h = harness(&signed);
+    seed(&h);
+    h.runner.run(&request(), false).await.unwrap();
+    assert_eq!(
+        written_message(&h),
+        format!(
+            "Add line for 9.1.1\n\nSigned-off-by: valkey-bot[bot] <{MEMORY_USER_ID}+valkey-bot[bot]@users.noreply.github.com>"
+        )
+    );
+
+    let h = harness(&format!(
+        "[run]\nsignoff = \"Release Team <release@valkey.io>\"\n{signed}"
+    ));
+    seed(&h);
+    h.runner.run(&request(), false).await.unwrap();
+    assert_eq!(
+        written_message(&h),
+        "Add line for 9.1.1\n\nSigned-off-by: Release Team <release@valkey.io>"
+    );
 }
 
 #[tokio::test]

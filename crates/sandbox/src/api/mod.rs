@@ -10,6 +10,7 @@ mod objects;
 mod pulls;
 mod refs;
 mod repos;
+mod users;
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub(crate) type SharedState = axum::extract::State<Arc<Shared>>;
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/app", get(app::get_app))
+        .route("/user", get(users::get_authenticated_user))
+        .route("/users/{login}", get(users::get_user))
         .route(
             "/app/installations/{id}/access_tokens",
             post(app::create_access_token),
