@@ -16,7 +16,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::repo::RepoId;
 use crate::request::{Environment, Triggers, is_task_name};
-use crate::task::{DeliverySpec, Settings, Target, Task, TaskFactory};
+use crate::task::{CommitTarget, DeliverySpec, Settings, Target, Task, TaskFactory};
 use crate::template::Template;
 
 /// A loaded and checked configuration.
@@ -486,14 +486,16 @@ fn signoff(locate: &Locator<'_>, value: &Spanned<String>) -> Result<String, Conf
 }
 
 /// The task's target in each environment: the base settings, with the environment's overrides.
+/// `repository` alone is a target without commits (a task that only sends events); `branch` and
+/// `delivery` come together, and only with a `repository`.
 fn targets(raw: &RawTask) -> Result<BTreeMap<Environment, Target>, String> {
-    let delivery = match &raw.delivery {
-        None | Some(RawDelivery::Commit) => DeliverySpec::Commit,
-        Some(RawDelivery::PullRequest { branch, title }) => DeliverySpec::PullRequest {
+    let delivery = raw.delivery.as_ref().map(|delivery| match delivery {
+        RawDelivery::Commit => DeliverySpec::Commit,
+        RawDelivery::PullRequest { branch, title } => DeliverySpec::PullRequest {
             branch: branch.clone(),
             title: title.clone(),
         },
-    };
+    });
     let mut targets = BTreeMap::new();
     for environment in [Environment::Prod, Environment::Dev] {
         let overrides = raw.env.get(&environment);
@@ -503,33 +505,41 @@ fn targets(raw: &RawTask) -> Result<BTreeMap<Environment, Target>, String> {
         let branch = overrides
             .and_then(|o| o.branch.clone())
             .or_else(|| raw.branch.clone());
-        match (repo, branch) {
-            (Some(repo), Some(branch)) => {
-                if !is_branch_name(&branch) {
-                    return Err(format!(
-                        "`{}` is not a valid branch name",
-                        branch.escape_default()
-                    ));
-                }
-                targets.insert(
-                    environment,
-                    Target {
-                        repo,
-                        branch,
-                        delivery: delivery.clone(),
-                    },
+        let commits = match (branch, &delivery) {
+            (Some(branch), Some(delivery)) if is_branch_name(&branch) => Some(CommitTarget {
+                branch,
+                delivery: delivery.clone(),
+            }),
+            (Some(branch), Some(_)) => {
+                return Err(format!(
+                    "`{}` is not a valid branch name",
+                    branch.escape_default()
+                ));
+            }
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(
+                    "a task with a `branch` needs a `delivery`: how its changes reach the branch"
+                        .into(),
                 );
             }
-            (None, None) if raw.delivery.is_none() => {}
-            _ => {
+            (None, Some(_)) => {
                 return Err(format!(
-                    "a task that writes needs `repository`, `branch` and `delivery` (environment {environment})"
+                    "a task with a `delivery` needs a `branch` (environment {environment})"
+                ));
+            }
+        };
+        match (repo, commits) {
+            (Some(repo), commits) => {
+                targets.insert(environment, Target { repo, commits });
+            }
+            (None, None) => {}
+            (None, Some(_)) => {
+                return Err(format!(
+                    "a task with a `branch` and a `delivery` needs a `repository` (environment {environment})"
                 ));
             }
         }
-    }
-    if !targets.is_empty() && raw.delivery.is_none() {
-        return Err("a task with a `repository` needs a `delivery`".into());
     }
     Ok(targets)
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 
 use crate::download::{DownloadError, Downloads};
 use crate::github::{CommitId, GitHubError, RepoRead};
@@ -48,8 +49,29 @@ impl TaskError {
 /// Where a task writes, from its `tasks.toml` entry (with the run's environment applied).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The repository.
+    /// The repository; the task's token is narrowed to it.
     pub repo: RepoId,
+    /// Where file changes land; `None` for a task that changes no file there (one that only sends
+    /// events, like `bundle`).
+    pub commits: Option<CommitTarget>,
+}
+
+impl Target {
+    /// A target whose file changes reach `branch` of `repo` by `delivery`.
+    pub fn with_commits(repo: RepoId, branch: impl Into<String>, delivery: DeliverySpec) -> Self {
+        Self {
+            repo,
+            commits: Some(CommitTarget {
+                branch: branch.into(),
+                delivery,
+            }),
+        }
+    }
+}
+
+/// The branch a task's file changes are based on, and how they reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitTarget {
     /// The branch to read and to commit to (or to merge into).
     pub branch: String,
     /// How changes are delivered.
@@ -102,20 +124,48 @@ impl TaskContext<'_> {
     /// This task's target, or an error if `tasks.toml` gives it no `repository`.
     pub fn target(&self) -> Result<&Target, TaskError> {
         self.target.ok_or_else(|| {
-            TaskError::Invalid("this task needs `repository` and `branch` in tasks.toml".into())
+            TaskError::Invalid("this task needs a `repository` in tasks.toml".into())
         })
+    }
+
+    /// This task's target and the branch its file changes go to, or an error if `tasks.toml`
+    /// gives it no `repository`, `branch` and `delivery`.
+    pub fn commit_target(&self) -> Result<(&Target, &CommitTarget), TaskError> {
+        let target = self.target()?;
+        let commits = target.commits.as_ref().ok_or_else(|| {
+            TaskError::Invalid(format!(
+                "this task changes files in {}: it needs a `branch` and a `delivery` in tasks.toml",
+                target.repo
+            ))
+        })?;
+        Ok((target, commits))
     }
 
     /// Reads the head of the target branch, failing if the branch does not exist.
     pub async fn target_head(&self) -> Result<CommitId, TaskError> {
-        let target = self.target()?;
+        let (target, commits) = self.commit_target()?;
         self.repos
-            .branch_head(&target.repo, &target.branch)
+            .branch_head(&target.repo, &commits.branch)
             .await?
             .ok_or_else(|| {
                 TaskError::Invalid(format!(
                     "branch `{}` does not exist in {}",
-                    target.branch, target.repo
+                    commits.branch, target.repo
+                ))
+            })
+    }
+
+    /// The file at `path` of the target repository at `head` (read from the target branch),
+    /// failing if it does not exist.
+    pub async fn required_file(&self, head: &CommitId, path: &str) -> Result<Bytes, TaskError> {
+        let (target, commits) = self.commit_target()?;
+        self.repos
+            .read_file(&target.repo, head, path)
+            .await?
+            .ok_or_else(|| {
+                TaskError::Invalid(format!(
+                    "{}: `{path}` does not exist on `{}`",
+                    target.repo, commits.branch
                 ))
             })
     }
@@ -128,9 +178,9 @@ impl TaskContext<'_> {
         commits: Vec<PlannedCommit>,
         pr_body: String,
     ) -> Result<RepoChange, TaskError> {
-        let target = self.target()?;
+        let (target, commits_to) = self.commit_target()?;
         let version = &self.request.version;
-        let delivery = match &target.delivery {
+        let delivery = match &commits_to.delivery {
             DeliverySpec::Commit => Delivery::Commit,
             DeliverySpec::PullRequest { branch, title } => {
                 Delivery::PullRequest(PullRequestDelivery {
@@ -142,7 +192,7 @@ impl TaskContext<'_> {
         };
         Ok(RepoChange {
             repo: target.repo.clone(),
-            base_branch: target.branch.clone(),
+            base_branch: commits_to.branch.clone(),
             base_commit,
             commits,
             delivery,

@@ -130,9 +130,11 @@ fn a_good_file_loads_in_dependency_order() {
         gamma.target(Environment::Dev).unwrap().repo.to_string(),
         "valkey-bot-dev/valkey-container"
     );
-    assert_eq!(gamma.target(Environment::Dev).unwrap().branch, "mainline");
+    let dev_commits = gamma.target(Environment::Dev).unwrap().commits.as_ref();
+    assert_eq!(dev_commits.unwrap().branch, "mainline");
+    let prod_commits = gamma.target(Environment::Prod).unwrap().commits.as_ref();
     assert!(matches!(
-        gamma.target(Environment::Prod).unwrap().delivery,
+        prod_commits.unwrap().delivery,
         DeliverySpec::PullRequest { .. }
     ));
     assert!(gamma.signoff);
@@ -140,6 +142,17 @@ fn a_good_file_loads_in_dependency_order() {
         config.run.signoff.as_deref(),
         Some("valkey-bot <bot@example.com>")
     );
+}
+
+#[test]
+fn a_repository_alone_is_a_target_without_commits() {
+    // A task that only sends events to its repository (a dispatch) names no branch or delivery.
+    let source = edited("branch = \"main\"\ndelivery = \"commit\"\n", "");
+    let config = load("tasks.toml", &source, &FACTORIES).unwrap();
+    let alpha = config.tasks.iter().find(|t| t.name == "alpha").unwrap();
+    let target = alpha.target(Environment::Prod).unwrap();
+    assert_eq!(target.repo.to_string(), "valkey-io/valkey-hashes");
+    assert_eq!(target.commits, None);
 }
 
 #[test]
@@ -250,7 +263,14 @@ fn bad_values_are_refused_where_they_stand() {
     );
     let message = error(&edited("delivery = \"commit\"\n", ""));
     assert!(
-        message.contains("`tasks.alpha`: a task with a `repository` needs a `delivery`"),
+        message.contains("`tasks.alpha`: a task with a `branch` needs a `delivery`"),
+        "{message}"
+    );
+    let message = error(&edited("branch = \"main\"\n", ""));
+    assert!(
+        message.contains(
+            "`tasks.alpha`: a task with a `delivery` needs a `branch` (environment prod)"
+        ),
         "{message}"
     );
     let message = error(&edited("branch = \"main\"", "branch = \"main..x\""));

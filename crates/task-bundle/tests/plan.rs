@@ -3,19 +3,18 @@
 
 use valkey_bot_core::outputs::Outputs;
 use valkey_bot_core::plan::Effect;
-use valkey_bot_core::task::{DeliverySpec, Settings, Target};
+use valkey_bot_core::task::{Settings, Target};
 use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, RepoId, TaskContext, TaskError, TaskFactory, Version,
 };
 use valkey_bot_task_bundle::Factory;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
-/// The target of the shipped `tasks.toml`: the receiving repository.
+/// The target of the shipped `tasks.toml`: the receiving repository, with no branch to commit to.
 fn target(repo: &str) -> Target {
     Target {
         repo: RepoId::parse(repo).unwrap(),
-        branch: "main".into(),
-        delivery: DeliverySpec::Commit,
+        commits: None,
     }
 }
 

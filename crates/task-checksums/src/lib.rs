@@ -111,19 +111,9 @@ impl Task for Checksums {
             url: url.clone(),
         };
 
-        let target = ctx.target()?;
         let head = ctx.target_head().await?;
         let path = &self.settings.file;
-        let before = ctx
-            .repos
-            .read_file(&target.repo, &head, path)
-            .await?
-            .ok_or_else(|| {
-                TaskError::Invalid(format!(
-                    "{}: `{path}` does not exist on `{}`",
-                    target.repo, target.branch
-                ))
-            })?;
+        let before = ctx.required_file(&head, path).await?;
 
         let mut plan = Plan::default();
         plan.outputs.insert(SourceArchive {

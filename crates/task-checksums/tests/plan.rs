@@ -33,11 +33,7 @@ fn world(readme: &str) -> World {
     World {
         github,
         downloads: MemoryDownloads::default(),
-        target: Target {
-            repo,
-            branch: "main".into(),
-            delivery: DeliverySpec::Commit,
-        },
+        target: Target::with_commits(repo, "main", DeliverySpec::Commit),
     }
 }
 

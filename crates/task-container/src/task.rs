@@ -52,20 +52,6 @@ fn executable(path: &str) -> bool {
     path.ends_with(".sh")
 }
 
-/// Reads `path` at `head`, failing if it does not exist.
-async fn required(ctx: &TaskContext<'_>, head: &CommitId, path: &str) -> Result<Bytes, TaskError> {
-    let target = ctx.target()?;
-    ctx.repos
-        .read_file(&target.repo, head, path)
-        .await?
-        .ok_or_else(|| {
-            TaskError::Invalid(format!(
-                "{}: `{path}` does not exist on `{}`",
-                target.repo, target.branch
-            ))
-        })
-}
-
 /// Adds every file under `dir` (recursively) to `snapshot`.
 async fn read_dir(
     ctx: &TaskContext<'_>,
@@ -88,7 +74,7 @@ async fn read_dir(
             if entry.is_dir {
                 pending.push(path);
             } else {
-                let bytes = required(ctx, head, &path).await?;
+                let bytes = ctx.required_file(head, &path).await?;
                 snapshot.insert(path.clone(), bytes.to_vec(), executable(&path));
             }
         }
@@ -111,11 +97,11 @@ impl Task for Container {
             e => TaskError::Invalid(e.to_string()),
         };
         let head = ctx.target_head().await?;
-        let versions = required(ctx, &head, versions_json::PATH).await?;
+        let versions = ctx.required_file(&head, versions_json::PATH).await?;
         let list = paths_to_read(&versions, &release).map_err(invalid)?;
         let mut snapshot = RepoSnapshot::new();
         for path in &list.files {
-            let bytes = required(ctx, &head, path).await?;
+            let bytes = ctx.required_file(&head, path).await?;
             snapshot.insert(path.clone(), bytes.to_vec(), executable(path));
         }
         for dir in &list.directories {

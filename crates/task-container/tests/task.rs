@@ -23,14 +23,14 @@ fn repo_id() -> RepoId {
 }
 
 fn target() -> Target {
-    Target {
-        repo: repo_id(),
-        branch: "mainline".into(),
-        delivery: DeliverySpec::PullRequest {
+    Target::with_commits(
+        repo_id(),
+        "mainline",
+        DeliverySpec::PullRequest {
             branch: Template::parse("update-{version}").unwrap(),
             title: Template::parse("Update to version {version}").unwrap(),
         },
-    }
+    )
 }
 
 fn archive(version: &str, sha256: &str) -> SourceArchive {

@@ -93,13 +93,7 @@ impl Task for Website {
         let target = ctx.target()?;
         let head = ctx.target_head().await?;
         let template_path = &self.settings.template;
-        let template_bytes = ctx
-            .repos
-            .read_file(&target.repo, &head, template_path)
-            .await?
-            .ok_or_else(|| {
-                TaskError::Invalid(format!("{}: `{template_path}` does not exist", target.repo))
-            })?;
+        let template_bytes = ctx.required_file(&head, template_path).await?;
         let template = Template::parse(&template_bytes)
             .map_err(|e| TaskError::Invalid(format!("`{template_path}`: {e}")))?;
         let invalid = |e: crate::WebsiteError| TaskError::Invalid(e.to_string());

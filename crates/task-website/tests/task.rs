@@ -72,14 +72,14 @@ async fn run(
     let mut inputs = Outputs::default();
     inputs.insert(tags(version));
     inputs.insert(artifacts);
-    let target = Target {
-        repo: repo_id(),
-        branch: "main".into(),
-        delivery: DeliverySpec::PullRequest {
+    let target = Target::with_commits(
+        repo_id(),
+        "main",
+        DeliverySpec::PullRequest {
             branch: Template::parse("website-{version}").unwrap(),
             title: Template::parse("Add Valkey {version} to the downloads").unwrap(),
         },
-    };
+    );
     let downloads = MemoryDownloads::default();
     let ctx = TaskContext {
         request: &request,
