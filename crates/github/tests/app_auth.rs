@@ -21,11 +21,7 @@ fn contents_write() -> Vec<(Permission, Access)> {
 async fn an_app_token_is_narrowed_to_its_repository_and_permissions() {
     let fx = Fixture::with_app().await;
     let images = repo("acme/images");
-    let client = fx
-        .github
-        .client_for(scope("acme/images", &contents_write()))
-        .await
-        .unwrap();
+    let client = fx.client_scoped("acme/images", &contents_write()).await;
 
     let log = fx.sandbox.request_log();
     let lookup = log
@@ -71,11 +67,7 @@ async fn an_app_token_is_narrowed_to_its_repository_and_permissions() {
 async fn app_commits_are_attributed_to_the_bot_and_verified() {
     let fx = Fixture::with_app().await;
     let images = repo("acme/images");
-    let client = fx
-        .github
-        .client_for(scope("acme/images", &contents_write()))
-        .await
-        .unwrap();
+    let client = fx.client_scoped("acme/images", &contents_write()).await;
     let identity = client.own_identity().await.unwrap();
     assert_eq!(identity.login, format!("{APP_SLUG}[bot]"));
     let log = fx.sandbox.request_log();
@@ -115,25 +107,8 @@ async fn app_commits_are_attributed_to_the_bot_and_verified() {
 #[tokio::test]
 async fn tokens_are_cached_per_scope_and_masked_before_first_use() {
     let fx = Fixture::with_app().await;
-    let mints = || {
-        fx.sandbox
-            .request_log()
-            .iter()
-            .filter(|e| e.path.ends_with("/access_tokens"))
-            .count()
-    };
-    let installation_uses = || {
-        fx.sandbox
-            .request_log()
-            .iter()
-            .filter(|e| e.scope.starts_with("installation:"))
-            .count()
-    };
-    let first = fx
-        .github
-        .client_for(scope("acme/images", &contents_write()))
-        .await
-        .unwrap();
+    let installation_uses = || fx.count_where(|e| e.scope.starts_with("installation:"));
+    let first = fx.client_scoped("acme/images", &contents_write()).await;
     assert_eq!(fx.mask.masked().len(), 1, "masked as soon as minted");
     assert_eq!(installation_uses(), 0, "before any use");
     first
@@ -141,26 +116,18 @@ async fn tokens_are_cached_per_scope_and_masked_before_first_use() {
         .await
         .unwrap();
 
-    let same = fx
-        .github
-        .client_for(scope("acme/images", &contents_write()))
-        .await
-        .unwrap();
+    let same = fx.client_scoped("acme/images", &contents_write()).await;
     same.branch_head(&repo("acme/images"), "main")
         .await
         .unwrap();
-    assert_eq!(mints(), 1, "the same scope reuses its token");
+    assert_eq!(fx.mints(), 1, "the same scope reuses its token");
 
     let wider = vec![
         (Permission::Contents, Access::Read),
         (Permission::Issues, Access::Write),
     ];
-    let issues = fx
-        .github
-        .client_for(scope("acme/images", &wider))
-        .await
-        .unwrap();
-    assert_eq!(mints(), 2, "another scope gets its own token");
+    let issues = fx.client_scoped("acme/images", &wider).await;
+    assert_eq!(fx.mints(), 2, "another scope gets its own token");
     let masked = fx.mask.masked();
     assert_eq!(masked.len(), 2);
     assert_ne!(masked[0], masked[1]);
@@ -168,12 +135,7 @@ async fn tokens_are_cached_per_scope_and_masked_before_first_use() {
         .create_issue(&repo("acme/images"), "Tracking", "b", "release")
         .await
         .unwrap();
-    let lookups = fx
-        .sandbox
-        .request_log()
-        .iter()
-        .filter(|e| e.path.ends_with("/installation"))
-        .count();
+    let lookups = fx.count_where(|e| e.path.ends_with("/installation"));
     assert_eq!(lookups, 1, "the installation is looked up once per owner");
 }
 
@@ -181,26 +143,15 @@ async fn tokens_are_cached_per_scope_and_masked_before_first_use() {
 async fn a_token_is_refreshed_five_minutes_before_it_expires() {
     let fx = Fixture::with_app().await;
     let images = repo("acme/images");
-    let mints = || {
-        fx.sandbox
-            .request_log()
-            .iter()
-            .filter(|e| e.path.ends_with("/access_tokens"))
-            .count()
-    };
-    let client = fx
-        .github
-        .client_for(scope("acme/images", &contents_write()))
-        .await
-        .unwrap();
+    let client = fx.client_scoped("acme/images", &contents_write()).await;
     // The sandbox's tokens live an hour: at 54 minutes the cached one is still used.
     fx.clock.shift(Duration::from_secs(54 * 60));
     client.branch_head(&images, "main").await.unwrap();
-    assert_eq!(mints(), 1);
+    assert_eq!(fx.mints(), 1);
     // At 56 minutes fewer than 5 are left: the next request gets a new token.
     fx.clock.shift(Duration::from_secs(56 * 60));
     client.branch_head(&images, "main").await.unwrap();
-    assert_eq!(mints(), 2);
+    assert_eq!(fx.mints(), 2);
     let masked = fx.mask.masked();
     assert_eq!(masked.len(), 2);
     assert_ne!(masked[0], masked[1]);
@@ -210,11 +161,7 @@ async fn a_token_is_refreshed_five_minutes_before_it_expires() {
 async fn a_token_github_no_longer_accepts_is_replaced_once() {
     // GitHub no longer accepts the token the client has cached (revoked): it gets 401 once.
     let fx = Fixture::with_app().await;
-    let client = fx
-        .github
-        .client_for(scope("acme/images", &contents_write()))
-        .await
-        .unwrap();
+    let client = fx.client_scoped("acme/images", &contents_write()).await;
     client
         .branch_head(&repo("acme/images"), "main")
         .await
@@ -257,11 +204,7 @@ async fn tokens_are_not_masked_outside_actions() {
 #[tokio::test]
 async fn minted_tokens_and_keys_never_show_in_errors_or_debug_output() {
     let fx = Fixture::with_app().await;
-    let client = fx
-        .github
-        .client_for(scope("acme/images", &contents_write()))
-        .await
-        .unwrap();
+    let client = fx.client_scoped("acme/images", &contents_write()).await;
     let token = fx.mask.masked().pop().unwrap();
     assert!(token.len() >= 20, "a real token was minted");
     let (private_pem, _) = app_keys();
@@ -295,13 +238,7 @@ async fn one_token_can_cover_several_repositories_of_one_owner() {
             "{name}"
         );
     }
-    let mints = fx
-        .sandbox
-        .request_log()
-        .iter()
-        .filter(|e| e.path.ends_with("/access_tokens"))
-        .count();
-    assert_eq!(mints, 1);
+    assert_eq!(fx.mints(), 1);
 }
 
 #[tokio::test]

@@ -47,10 +47,7 @@ async fn reads_are_retried_through_500_502_and_503() {
     for code in [500, 502, 503] {
         let before = fx.count("GET", &format!("/api/v3{MAIN_REF}"));
         let waits_before = fx.sleeper.waits().len();
-        fx.sandbox
-            .faults()
-            .add(FaultRule::new("GET", MAIN_REF, status(code)).times(2))
-            .unwrap();
+        fx.fault(FaultRule::new("GET", MAIN_REF, status(code)).times(2));
         let head = client.branch_head(&repo("acme/images"), "main").await;
         assert_eq!(head.unwrap(), Some(fx.images.main.clone()), "after {code}");
         assert_eq!(fx.count("GET", &format!("/api/v3{MAIN_REF}")) - before, 3);
@@ -62,14 +59,11 @@ async fn reads_are_retried_through_500_502_and_503() {
 async fn retries_are_bounded_by_attempts() {
     let fx = Fixture::new().await;
     let client = fx.client().await;
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new(
-            "GET",
-            "/repos/acme/images/contents/**",
-            status(503),
-        ))
-        .unwrap();
+    fx.fault(FaultRule::new(
+        "GET",
+        "/repos/acme/images/contents/**",
+        status(503),
+    ));
     let error = client
         .read_file(&repo("acme/images"), "main", "README.md")
         .await
@@ -93,14 +87,8 @@ async fn a_secondary_rate_limit_is_waited_out_even_for_creates() {
     let fx = Fixture::new().await;
     let client = fx.client().await;
     // GitHub checks rate limits before it acts, so a refused create is safe to repeat.
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("POST", "/repos/acme/images/issues", rate_limited(403, 2)).times(1))
-        .unwrap();
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("POST", "/repos/acme/images/issues", rate_limited(429, 3)).times(1))
-        .unwrap();
+    fx.fault(FaultRule::new("POST", "/repos/acme/images/issues", rate_limited(403, 2)).times(1));
+    fx.fault(FaultRule::new("POST", "/repos/acme/images/issues", rate_limited(429, 3)).times(1));
     let issue = client
         .create_issue(&repo("acme/images"), "Tracking", "body", "release")
         .await
@@ -126,10 +114,7 @@ async fn a_pull_request_create_is_not_retried_after_an_after_effect_500() {
     let fx = Fixture::new().await;
     let client = fx.client().await;
     let images = repo("acme/images");
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("POST", "/repos/acme/images/pulls", after_effect_500()).times(1))
-        .unwrap();
+    fx.fault(FaultRule::new("POST", "/repos/acme/images/pulls", after_effect_500()).times(1));
     let spec = PullRequestSpec {
         head_branch: "update/9.1".into(),
         base_branch: "main".into(),
@@ -155,14 +140,8 @@ async fn comments_and_dispatches_are_not_retried_after_a_5xx_or_a_dropped_connec
     let fx = Fixture::new().await;
     let client = fx.client().await;
     let images = repo("acme/images");
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("POST", "/repos/acme/images/issues/*/comments", status(502)).times(1))
-        .unwrap();
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("POST", "/repos/acme/images/dispatches", FaultAction::Drop).times(1))
-        .unwrap();
+    fx.fault(FaultRule::new("POST", "/repos/acme/images/issues/*/comments", status(502)).times(1));
+    fx.fault(FaultRule::new("POST", "/repos/acme/images/dispatches", FaultAction::Drop).times(1));
     let issue = client
         .create_issue(&images, "Tracking", "body", "release")
         .await
@@ -209,17 +188,14 @@ async fn ref_writes_are_retried_after_an_after_effect_500_and_recognised_as_done
         .await
         .unwrap();
     // A fast-forward repeated after it took effect is a move to where the branch already is.
-    fx.sandbox
-        .faults()
-        .add(
-            FaultRule::new(
-                "PATCH",
-                "/repos/acme/images/git/refs/heads/main",
-                after_effect_500(),
-            )
-            .times(1),
+    fx.fault(
+        FaultRule::new(
+            "PATCH",
+            "/repos/acme/images/git/refs/heads/main",
+            after_effect_500(),
         )
-        .unwrap();
+        .times(1),
+    );
     client
         .move_branch(&images, "main", &commit, false)
         .await
@@ -231,10 +207,7 @@ async fn ref_writes_are_retried_after_an_after_effect_500_and_recognised_as_done
     assert_eq!(fx.git(&["rev-parse", "main"]), commit);
 
     // A repeated branch creation answers "already exists"; the branch is at our commit: done.
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("POST", "/repos/acme/images/git/refs", after_effect_500()).times(1))
-        .unwrap();
+    fx.fault(FaultRule::new("POST", "/repos/acme/images/git/refs", after_effect_500()).times(1));
     client
         .create_branch(&images, "bot/x", &commit)
         .await
@@ -248,17 +221,14 @@ async fn a_forced_move_is_not_retried_after_a_500() {
     // Repeating a forced move after it took effect could undo a push made in between.
     let fx = Fixture::new().await;
     let client = fx.client().await;
-    fx.sandbox
-        .faults()
-        .add(
-            FaultRule::new(
-                "PATCH",
-                "/repos/acme/images/git/refs/heads/main",
-                status(500),
-            )
-            .times(1),
+    fx.fault(
+        FaultRule::new(
+            "PATCH",
+            "/repos/acme/images/git/refs/heads/main",
+            status(500),
         )
-        .unwrap();
+        .times(1),
+    );
     let error = client
         .move_branch(&repo("acme/images"), "main", &fx.images.first, true)
         .await
@@ -275,21 +245,15 @@ async fn conflicts_and_validation_errors_are_never_retried() {
     let fx = Fixture::new().await;
     let client = fx.client().await;
     let images = repo("acme/images");
-    fx.sandbox
-        .faults()
-        .add(
-            FaultRule::new(
-                "PATCH",
-                "/repos/acme/images/git/refs/heads/main",
-                status(409),
-            )
-            .times(1),
+    fx.fault(
+        FaultRule::new(
+            "PATCH",
+            "/repos/acme/images/git/refs/heads/main",
+            status(409),
         )
-        .unwrap();
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("PATCH", "/repos/acme/images/issues/*", status(422)).times(1))
-        .unwrap();
+        .times(1),
+    );
+    fx.fault(FaultRule::new("PATCH", "/repos/acme/images/issues/*", status(422)).times(1));
     let conflict = client
         .move_branch(&images, "main", &fx.images.update, false)
         .await
@@ -329,10 +293,7 @@ async fn a_stalled_read_times_out_and_is_retried() {
         .client_for(common::scope("acme/images", &common::all_write()))
         .await
         .unwrap();
-    fx.sandbox
-        .faults()
-        .add(FaultRule::new("GET", MAIN_REF, FaultAction::Stall).times(1))
-        .unwrap();
+    fx.fault(FaultRule::new("GET", MAIN_REF, FaultAction::Stall).times(1));
     let head = client
         .branch_head(&repo("acme/images"), "main")
         .await

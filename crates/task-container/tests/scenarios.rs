@@ -5,13 +5,16 @@
 
 mod common;
 
-use common::{Tree, fixtures, read_tree, repository};
+use common::{
+    SHA_8_0_7, SHA_9_0_2, SHA_9_0_3, SHA_9_1_0, SHA_9_1_0_RC1, SHA_10_0_0, Tree, expected_commits,
+    repository, tags,
+};
 
 use std::collections::BTreeSet;
 
 use valkey_bot_core::Version;
 use valkey_bot_task_container::{
-    ContainerError, ContainerUpdate, ImageTags, Release, RepoSnapshot, paths_to_read, plan,
+    ContainerError, ContainerUpdate, Release, RepoSnapshot, paths_to_read, plan,
 };
 
 /// Reads from `repo` exactly what `paths_to_read` asks for, as the integrator will.
@@ -50,20 +53,7 @@ fn run(overlays: &[&str], release: &Release) -> ContainerUpdate {
 
 /// Asserts the commits hold exactly the expected files' bytes and modes, under the two subjects.
 fn assert_commits(update: &ContainerUpdate, scenario: &str, version: &str) {
-    let subjects = [
-        format!("Update versions.json and Dockerfiles for version {version}"),
-        format!("Update container aliases for version {version}"),
-    ];
-    let mut expected = Vec::new();
-    for (index, subject) in subjects.iter().enumerate() {
-        let dir = fixtures()
-            .join("expected")
-            .join(scenario)
-            .join((index + 1).to_string());
-        if dir.is_dir() {
-            expected.push((subject.clone(), read_tree(&dir)));
-        }
-    }
+    let expected = expected_commits(scenario, version);
     let got: Vec<&str> = update.commits.iter().map(|c| c.subject.as_str()).collect();
     let want: Vec<&str> = expected.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(got, want, "commit subjects");
@@ -87,21 +77,6 @@ fn assert_commits(update: &ContainerUpdate, scenario: &str, version: &str) {
         assert_eq!(commit.executable, want_executable, "{}", commit.subject);
     }
 }
-
-fn tags(debian: &str, alpine: &str) -> ImageTags {
-    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect();
-    ImageTags {
-        debian: words(debian),
-        alpine: words(alpine),
-    }
-}
-
-const SHA_9_0_2: &str = "4ad4cf6839d60581e8f99e926dbab64f6275851487f6503e65de991df625a0b3";
-const SHA_9_0_3: &str = "682b0ab6272dddfb89770b50bd0b732afcc9f31dc48b1521688d39b1e9f45ab4";
-const SHA_9_1_0_RC1: &str = "d960e7bfb0bfc70c191d7a45a29a56564edaddddac7bb799df9903281f32e8ee";
-const SHA_9_1_0: &str = "b1a6317173f64f74e6cf0ed817a556b6b67fbf178c1ef6dd3d2783ff280ed890";
-const SHA_10_0_0: &str = "d735b721e2fd5ffc8ac1faac38daab5629d7839a72fb68a46595a8b4d00af30f";
-const SHA_8_0_7: &str = "669c333fc4e639fae1589eb3b3fa40fbb273b578c8244e15231c05ff1017c156";
 
 #[test]
 fn patch_release_updates_its_line_and_keeps_the_aliases() {

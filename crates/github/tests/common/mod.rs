@@ -18,6 +18,7 @@ use valkey_bot_github::{
     TokenScope,
 };
 use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
+use valkey_bot_sandbox::{FaultRule, LoggedRequest};
 
 /// The plain token the no-App fixtures use (the sandbox accepts any token then).
 pub const TOKEN: &str = "ghp_plainTokenValue0123456789";
@@ -285,13 +286,40 @@ impl Fixture {
         git(&self.images_dir(), args)
     }
 
+    /// A client for `repository` whose token carries `permissions`.
+    pub async fn client_scoped(
+        &self,
+        repository: &str,
+        permissions: &[(Permission, Access)],
+    ) -> GitHubClient {
+        self.github
+            .client_for(scope(repository, permissions))
+            .await
+            .unwrap()
+    }
+
+    /// Adds a fault `rule` to the sandbox.
+    pub fn fault(&self, rule: FaultRule) {
+        self.sandbox.faults().add(rule).unwrap();
+    }
+
     /// How many logged requests had `method` and `path`.
     pub fn count(&self, method: &str, path: &str) -> usize {
+        self.count_where(|entry| entry.method == method && entry.path == path)
+    }
+
+    /// How many logged requests `matches` accepts.
+    pub fn count_where(&self, matches: impl Fn(&LoggedRequest) -> bool) -> usize {
         self.sandbox
             .request_log()
             .iter()
-            .filter(|entry| entry.method == method && entry.path == path)
+            .filter(|entry| matches(entry))
             .count()
+    }
+
+    /// How many installation tokens were minted.
+    pub fn mints(&self) -> usize {
+        self.count_where(|entry| entry.path.ends_with("/access_tokens"))
     }
 }
 

@@ -1,9 +1,12 @@
-//! Fixture helpers shared by the container tests: the fixture repository as a file tree.
+//! Fixture helpers shared by the container tests: the fixture repository as a file tree, each
+//! scenario's expected commits, and the digests of the releases the scenarios use.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+
+use valkey_bot_core::outputs::ImageTags;
 
 /// Files by path, with their executable bit.
 pub type Tree = BTreeMap<String, (Vec<u8>, bool)>;
@@ -45,3 +48,39 @@ pub fn repository(overlays: &[&str]) -> Tree {
     }
     tree
 }
+
+/// The commits `scenario` expects for `version`: each subject, with the files of
+/// `expected/<scenario>/<n>/` (a commit without a directory is not expected).
+pub fn expected_commits(scenario: &str, version: &str) -> Vec<(String, Tree)> {
+    let subjects = [
+        format!("Update versions.json and Dockerfiles for version {version}"),
+        format!("Update container aliases for version {version}"),
+    ];
+    let mut expected = Vec::new();
+    for (index, subject) in subjects.into_iter().enumerate() {
+        let dir = fixtures()
+            .join("expected")
+            .join(scenario)
+            .join((index + 1).to_string());
+        if dir.is_dir() {
+            expected.push((subject, read_tree(&dir)));
+        }
+    }
+    expected
+}
+
+/// Image tags from two space-separated lists.
+pub fn tags(debian: &str, alpine: &str) -> ImageTags {
+    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect();
+    ImageTags {
+        debian: words(debian),
+        alpine: words(alpine),
+    }
+}
+
+pub const SHA_9_0_2: &str = "4ad4cf6839d60581e8f99e926dbab64f6275851487f6503e65de991df625a0b3";
+pub const SHA_9_0_3: &str = "682b0ab6272dddfb89770b50bd0b732afcc9f31dc48b1521688d39b1e9f45ab4";
+pub const SHA_9_1_0_RC1: &str = "d960e7bfb0bfc70c191d7a45a29a56564edaddddac7bb799df9903281f32e8ee";
+pub const SHA_9_1_0: &str = "b1a6317173f64f74e6cf0ed817a556b6b67fbf178c1ef6dd3d2783ff280ed890";
+pub const SHA_10_0_0: &str = "d735b721e2fd5ffc8ac1faac38daab5629d7839a72fb68a46595a8b4d00af30f";
+pub const SHA_8_0_7: &str = "669c333fc4e639fae1589eb3b3fa40fbb273b578c8244e15231c05ff1017c156";
