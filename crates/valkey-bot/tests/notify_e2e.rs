@@ -155,6 +155,45 @@ async fn a_success_then_a_rerun_keep_one_tracking_issue_and_send_no_alert() {
     stage.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_tracking_issue_edit_that_failed_mid_run_is_made_at_the_end() {
+    let stage = stage(&["9.1.0"]).await;
+    // The edit after `checksums` finished is refused once (a 422 is not retried by the client).
+    stage
+        .sandbox
+        .faults()
+        .add(
+            valkey_bot_sandbox::FaultRule::new(
+                "PATCH",
+                format!("/repos/{AUTOMATION}/issues/*"),
+                valkey_bot_sandbox::FaultAction::Status {
+                    status: 422,
+                    retry_after_secs: None,
+                    after_effect: false,
+                },
+            )
+            .times(1),
+        )
+        .unwrap();
+    let run = run_notified(&stage, &request("9.1.0", &["checksums"]), None).await;
+    assert_eq!(run.status, Status::Success);
+    let edits: Vec<Option<u16>> = stage
+        .sandbox
+        .request_log()
+        .iter()
+        .filter(|e| e.method == "PATCH" && e.path.contains("/issues/"))
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(
+        edits,
+        [Some(422), Some(200)],
+        "refused, then made at the end"
+    );
+    let body = tracking_issues(&stage).await[0].body.clone().unwrap();
+    assert!(body.contains("- [x] **checksums**: done — "), "{body}");
+    stage.shutdown().await;
+}
+
 /// A stage on which every task of `version` ran with notifications and succeeded, and the request.
 async fn released(version: &str) -> (Stage, valkey_bot_core::ReleaseRequest) {
     let stage = stage(&[version]).await;

@@ -136,9 +136,12 @@ struct State {
     lines: BTreeMap<String, Line>,
     /// Who needs whom, to name the dependents a rerun must include.
     needs: BTreeMap<String, Vec<String>>,
-    /// Whether this run has opened the issue or tried to write its body (and so its "last
-    /// checked" time); a failed edit is logged, not retried at the end.
+    /// Whether this run has opened the issue or written its body (and so its "last checked"
+    /// time).
     written: bool,
+    /// Whether the last edit of the body failed, so the issue lags this run's checklist; the end
+    /// of the run tries once more.
+    behind: bool,
 }
 
 impl TrackingIssue {
@@ -163,14 +166,20 @@ impl TrackingIssue {
 
     async fn write_body(&self, version: &str, state: &mut State) {
         let Some(number) = state.number else { return };
-        state.written = true;
         let repo = &self.settings.repository;
-        if let Err(e) = self
+        match self
             .issues
             .edit_issue(repo, number, &body(version, &state.lines, &now()))
             .await
         {
-            error!(%repo, number, "cannot update the release tracking issue: {e}");
+            Ok(_) => {
+                state.written = true;
+                state.behind = false;
+            }
+            Err(e) => {
+                state.behind = true;
+                error!(%repo, number, "cannot update the release tracking issue: {e}");
+            }
         }
     }
 
@@ -311,7 +320,7 @@ impl RunObserver for TrackingIssue {
             return;
         }
         let mut state = self.state.lock().await;
-        if !state.written {
+        if !state.written || state.behind {
             self.write_body(report.request.version.as_str(), &mut state)
                 .await;
         }
