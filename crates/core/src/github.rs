@@ -36,13 +36,13 @@ pub enum GitHubError {
     Other(String),
 }
 
-/// One entry of a directory listing.
+/// One file of a tree listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DirEntry {
-    /// The entry's name (last path component).
-    pub name: String,
-    /// Whether it is a directory.
-    pub is_dir: bool,
+pub struct TreeFile {
+    /// Its path from the repository root.
+    pub path: String,
+    /// Whether its mode is `100755`.
+    pub executable: bool,
 }
 
 /// Reading repository contents: all a task needs from GitHub.
@@ -61,13 +61,14 @@ pub trait RepoRead: Send + Sync {
         reference: &str,
         path: &str,
     ) -> Result<Option<Bytes>, GitHubError>;
-    /// A directory's entries at `reference`, or `None` if it does not exist.
-    async fn list_dir(
+    /// Every file under directory `dir` at commit `commit` (recursively; `""` for the whole
+    /// repository), sorted by path, with its mode; `None` if there is no such directory.
+    async fn list_files(
         &self,
         repo: &RepoId,
-        reference: &str,
-        path: &str,
-    ) -> Result<Option<Vec<DirEntry>>, GitHubError>;
+        commit: &str,
+        dir: &str,
+    ) -> Result<Option<Vec<TreeFile>>, GitHubError>;
 }
 
 /// One file's new state in a commit.

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+    CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile,
 };
 
 use crate::api::{Api, decode};
@@ -301,24 +301,50 @@ impl RepoRead for GitHubClient {
     }
 
     /// `None` also when `path` is a file.
-    async fn list_dir(
+    /// One `GET git/trees/{commit}?recursive=1` (the contents API reports no modes); an error
+    /// if GitHub truncated the listing.
+    async fn list_files(
         &self,
         repo: &RepoId,
-        reference: &str,
-        path: &str,
-    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
-        Ok(match self.contents(repo, reference, path).await? {
-            Some(wire::Contents::Dir(entries)) => Some(
-                entries
-                    .into_iter()
-                    .map(|entry| DirEntry {
-                        is_dir: entry.kind == "dir",
-                        name: entry.name,
-                    })
-                    .collect(),
-            ),
-            None | Some(wire::Contents::File(_)) => None,
-        })
+        commit: &str,
+        dir: &str,
+    ) -> Result<Option<Vec<TreeFile>>, GitHubError> {
+        let route = repo_path(
+            repo,
+            &format!("git/trees/{}?recursive=1", encode_path(commit)),
+        );
+        let Some(tree) = self.get_optional::<wire::Tree>(&route).await? else {
+            return Ok(None);
+        };
+        if tree.truncated {
+            return Err(GitHubError::Other(format!(
+                "{repo}: the tree of {commit} is too large for one listing"
+            )));
+        }
+        let dir = dir.trim_matches('/');
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let exists = dir.is_empty()
+            || tree
+                .tree
+                .iter()
+                .any(|item| item.kind == "tree" && item.path == dir);
+        Ok(exists.then(|| {
+            let mut files: Vec<TreeFile> = tree
+                .tree
+                .into_iter()
+                .filter(|item| item.kind == "blob" && item.path.starts_with(&prefix))
+                .map(|item| TreeFile {
+                    executable: item.mode == "100755",
+                    path: item.path,
+                })
+                .collect();
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            files
+        }))
     }
 }
 

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+    CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile,
 };
 
 /// Wraps a client so that it cannot write. The read-only operations of the write traits
@@ -38,13 +38,13 @@ impl<T: RepoRead> RepoRead for ReadOnly<T> {
         self.0.read_file(repo, reference, path).await
     }
 
-    async fn list_dir(
+    async fn list_files(
         &self,
         repo: &RepoId,
-        reference: &str,
-        path: &str,
-    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
-        self.0.list_dir(repo, reference, path).await
+        commit: &str,
+        dir: &str,
+    ) -> Result<Option<Vec<TreeFile>>, GitHubError> {
+        self.0.list_files(repo, commit, dir).await
     }
 }
 

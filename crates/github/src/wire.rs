@@ -21,18 +21,35 @@ pub(crate) struct GitObject {
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum Contents {
-    /// A directory listing.
-    Dir(Vec<ContentEntry>),
+    /// A directory listing: `read_file` only needs to tell it from a file (files are listed
+    /// through the trees API, which reports modes).
+    Dir(
+        #[expect(
+            dead_code,
+            reason = "the entries are never read, only the listing's shape"
+        )]
+        Vec<serde::de::IgnoredAny>,
+    ),
     /// A single file (or symlink / submodule).
     File(ContentFile),
 }
 
-/// One directory entry.
+/// `GET git/trees/{sha}?recursive=1`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct ContentEntry {
+pub(crate) struct Tree {
+    pub tree: Vec<TreeItem>,
+    /// Whether GitHub left entries out (over 100,000 entries or 7 MB).
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// One entry of a listed tree.
+#[derive(Debug, Deserialize)]
+pub(crate) struct TreeItem {
+    pub path: String,
+    pub mode: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub name: String,
 }
 
 /// A file with its content.

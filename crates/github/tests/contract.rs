@@ -8,8 +8,8 @@ mod common;
 use bytes::Bytes;
 use common::{Fixture, TOKEN, repo};
 use valkey_bot_core::github::{
-    DirEntry, Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequests, RepoRead,
-    RepoWrite,
+    Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+    TreeFile,
 };
 use valkey_bot_github::ReadOnly;
 
@@ -62,41 +62,34 @@ async fn reads_branches_files_and_directories() {
         None
     );
 
-    let root = client.list_dir(&images, "main", "").await.unwrap().unwrap();
-    let mut names: Vec<(String, bool)> = root.into_iter().map(|e| (e.name, e.is_dir)).collect();
-    names.sort();
+    let listed = |dir: &'static str| {
+        let client = client.clone();
+        let images = images.clone();
+        let main = fx.images.main.clone();
+        async move { client.list_files(&images, &main, dir).await.unwrap() }
+    };
+    let file = |path: &str| TreeFile {
+        path: path.into(),
+        executable: false,
+    };
     assert_eq!(
-        names,
-        vec![
-            ("9.1".to_owned(), true),
-            ("README.md".to_owned(), false),
-            ("versions.json".to_owned(), false)
-        ]
+        listed("").await,
+        Some(vec![
+            file("9.1/alpine/Dockerfile"),
+            file("9.1/debian/Dockerfile"),
+            file("README.md"),
+            file("versions.json"),
+        ])
     );
-    let mut nested = client
-        .list_dir(&images, "main", "9.1")
-        .await
-        .unwrap()
-        .unwrap();
-    nested.sort_by(|a, b| a.name.cmp(&b.name));
     assert_eq!(
-        nested,
-        vec![
-            DirEntry {
-                name: "alpine".into(),
-                is_dir: true
-            },
-            DirEntry {
-                name: "debian".into(),
-                is_dir: true
-            }
-        ]
+        listed("9.1/").await,
+        Some(vec![
+            file("9.1/alpine/Dockerfile"),
+            file("9.1/debian/Dockerfile")
+        ])
     );
-    assert_eq!(client.list_dir(&images, "main", "9.2").await.unwrap(), None);
-    assert_eq!(
-        client.list_dir(&images, "main", "README.md").await.unwrap(),
-        None
-    );
+    assert_eq!(listed("9.2").await, None, "no such directory");
+    assert_eq!(listed("README.md").await, None, "a file is not a directory");
 }
 
 #[tokio::test]
@@ -173,6 +166,17 @@ async fn commits_a_multi_file_change_that_github_signs() {
     assert!(
         state.verified_commits.contains(&commit),
         "commit is verified"
+    );
+    // The listing reports each file's mode, which the contents API does not.
+    assert_eq!(
+        client
+            .list_files(&images, &commit, "scripts")
+            .await
+            .unwrap(),
+        Some(vec![TreeFile {
+            path: "scripts/update.sh".into(),
+            executable: true
+        }])
     );
 }
 
@@ -400,7 +404,7 @@ async fn read_only_reads_but_refuses_every_write_without_sending_it() {
     );
     assert!(
         client
-            .list_dir(&images, "main", "9.1")
+            .list_files(&images, &fx.images.main, "9.1")
             .await
             .unwrap()
             .is_some()

@@ -219,15 +219,17 @@ impl Git {
         Ok(String::from_utf8_lossy(&out).trim().to_owned())
     }
 
-    /// The entries of a tree (`ls-tree -l -z`), optionally recursive.
+    /// The entries of a tree (`ls-tree -l -z`), as deep as `depth` says.
     pub(crate) async fn tree_entries(
         &self,
         tree: &str,
-        recursive: bool,
+        depth: Depth,
     ) -> Result<Vec<TreeEntry>, GitError> {
         let mut args = vec!["ls-tree", "-l", "-z", "--full-tree"];
-        if recursive {
-            args.push("-r");
+        match depth {
+            Depth::Top => {}
+            Depth::Files => args.push("-r"),
+            Depth::All => args.extend(["-r", "-t"]),
         }
         args.push(tree);
         let out = self.ok(&args, None, &[]).await?;
@@ -299,6 +301,17 @@ impl ObjectInfo {
             size,
         })
     }
+}
+
+/// How much of a tree [`Git::tree_entries`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Depth {
+    /// Its own entries.
+    Top,
+    /// Every file below it, without the subtrees themselves.
+    Files,
+    /// Every file and subtree below it (GitHub's `recursive=1`).
+    All,
 }
 
 /// One line of `ls-tree -l -z`.

@@ -321,6 +321,72 @@ async fn trees_handle_nested_paths_deletions_and_base_tree() {
     assert_eq!(status, 422);
 }
 
+#[tokio::test]
+async fn a_tree_lists_its_entries_with_modes_by_tree_commit_or_branch() {
+    let fx = Fixture::new().await;
+    let (_, tree) = fx
+        .post_git("trees", json!({
+                "base_tree": fx.widgets_git(&["rev-parse", "main^{tree}"]),
+                "tree": [{ "path": "bin/run.sh", "mode": "100755", "type": "blob", "content": "#!/bin/sh\n" }]
+            }))
+        .await;
+    let tree_sha = tree["sha"].as_str().unwrap();
+    let entries = |listing: &Value| -> Vec<String> {
+        listing["tree"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e["mode"].as_str().unwrap(),
+                    e["type"].as_str().unwrap(),
+                    e["path"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let (status, listing) = fx
+        .get(&format!(
+            "/repos/acme/widgets/git/trees/{tree_sha}?recursive=1"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listing["truncated"], false);
+    assert_eq!(
+        entries(&listing),
+        [
+            "040000 tree 9.1",
+            "040000 tree 9.1/alpine",
+            "100644 blob 9.1/alpine/Dockerfile",
+            "040000 tree 9.1/debian",
+            "100644 blob 9.1/debian/Dockerfile",
+            "100644 blob README",
+            "040000 tree bin",
+            "100755 blob bin/run.sh",
+        ]
+    );
+    let (_, top) = fx
+        .get(&format!("/repos/acme/widgets/git/trees/{tree_sha}"))
+        .await;
+    assert_eq!(
+        entries(&top),
+        ["040000 tree 9.1", "100644 blob README", "040000 tree bin"]
+    );
+    // A commit or a branch name stands for its tree.
+    let main = fx.widgets_git(&["rev-parse", "main"]);
+    let main_tree = fx.widgets_git(&["rev-parse", "main^{tree}"]);
+    for name in [main.as_str(), "main"] {
+        let (status, listing) = fx
+            .get(&format!("/repos/acme/widgets/git/trees/{name}"))
+            .await;
+        assert_eq!(status, 200, "{name}");
+        assert_eq!(listing["sha"], main_tree.as_str(), "{name}");
+    }
+    let (status, _) = fx.get("/repos/acme/widgets/git/trees/no-such-branch").await;
+    assert_eq!(status, 404);
+}
+
 /// `git hash-object` of `text`, computed by git.
 fn git_hash(text: &str) -> String {
     use std::io::Write;

@@ -2,22 +2,20 @@
 //! release's changes with [`crate::plan`], and returns them as one pull request of (at most) two
 //! commits. It never downloads anything: the archive URL and digest come from the checksums task.
 //!
-//! File modes: the contents API the task reads through does not report them, so a file is taken
-//! to be executable when its name ends in `.sh` (true of every script in the repository:
-//! `generate-stackbrew-library.sh`, `docker-entrypoint.sh`, `apply-templates.sh`).
+//! File modes come from one listing of the repository's tree (the contents API reports none): a
+//! copied file keeps its source's mode, an edited file keeps its own.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use serde::Deserialize;
-use valkey_bot_core::github::CommitId;
 use valkey_bot_core::outputs::SourceArchive;
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
 use valkey_bot_core::task::Settings;
-use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory};
+use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError, TaskFactory};
 
 use crate::plan::{Release, RepoSnapshot, paths_to_read, plan};
 use crate::versions_json;
@@ -48,38 +46,24 @@ impl TaskFactory for Factory {
 /// The task itself.
 pub struct Container;
 
-fn executable(path: &str) -> bool {
-    path.ends_with(".sh")
-}
-
-/// Adds every file under `dir` (recursively) to `snapshot`.
-async fn read_dir(
-    ctx: &TaskContext<'_>,
-    head: &CommitId,
+/// Every file under `dir` in `modes`, with its executable bit; an error if there is none.
+fn files_under<'a>(
+    modes: &'a BTreeMap<String, bool>,
     dir: &str,
-    snapshot: &mut RepoSnapshot,
-) -> Result<(), TaskError> {
-    let target = ctx.target()?;
-    let mut pending = vec![dir.to_owned()];
-    while let Some(dir) = pending.pop() {
-        let entries = ctx
-            .repos
-            .list_dir(&target.repo, head, &dir)
-            .await?
-            .ok_or_else(|| {
-                TaskError::Invalid(format!("{}: directory `{dir}` does not exist", target.repo))
-            })?;
-        for entry in entries {
-            let path = format!("{dir}/{}", entry.name);
-            if entry.is_dir {
-                pending.push(path);
-            } else {
-                let bytes = ctx.required_file(head, &path).await?;
-                snapshot.insert(path.clone(), bytes.to_vec(), executable(&path));
-            }
-        }
+    repo: &RepoId,
+) -> Result<Vec<(&'a String, bool)>, TaskError> {
+    let prefix = format!("{dir}/");
+    let files: Vec<(&String, bool)> = modes
+        .iter()
+        .filter(|(path, _)| path.starts_with(&prefix))
+        .map(|(path, executable)| (path, *executable))
+        .collect();
+    if files.is_empty() {
+        return Err(TaskError::Invalid(format!(
+            "{repo}: directory `{dir}` does not exist"
+        )));
     }
-    Ok(())
+    Ok(files)
 }
 
 #[async_trait]
@@ -97,15 +81,35 @@ impl Task for Container {
             e => TaskError::Invalid(e.to_string()),
         };
         let head = ctx.target_head().await?;
-        let versions = ctx.required_file(&head, versions_json::PATH).await?;
+        let (target, _) = ctx.commit_target()?;
+        let (versions, listing) =
+            futures::try_join!(ctx.required_file(&head, versions_json::PATH), async {
+                Ok(ctx.repos.list_files(&target.repo, &head, "").await?)
+            },)?;
+        let modes: BTreeMap<String, bool> = listing
+            .unwrap_or_default()
+            .into_iter()
+            .map(|file| (file.path, file.executable))
+            .collect();
         let list = paths_to_read(&versions, &release).map_err(invalid)?;
-        let mut snapshot = RepoSnapshot::new();
-        for path in &list.files {
-            let bytes = ctx.required_file(&head, path).await?;
-            snapshot.insert(path.clone(), bytes.to_vec(), executable(path));
-        }
+        let mut wanted: Vec<(&String, bool)> = list
+            .files
+            .iter()
+            .map(|path| (path, modes.get(path).copied().unwrap_or(false)))
+            .collect();
         for dir in &list.directories {
-            read_dir(ctx, &head, dir, &mut snapshot).await?;
+            wanted.extend(files_under(&modes, dir, &target.repo)?);
+        }
+        // The files are independent reads: all at once, not one round trip after another.
+        let contents = futures::future::try_join_all(
+            wanted
+                .iter()
+                .map(|(path, _)| ctx.required_file(&head, path)),
+        )
+        .await?;
+        let mut snapshot = RepoSnapshot::new();
+        for ((path, executable), bytes) in wanted.into_iter().zip(contents) {
+            snapshot.insert(path.clone(), bytes.to_vec(), executable);
         }
         let update = plan(&snapshot, &release).map_err(invalid)?;
 
@@ -134,7 +138,8 @@ impl Task for Container {
                             path: path.clone(),
                             before,
                             after: Some(Bytes::from(after.clone())),
-                            executable: commit.executable.contains(path) || executable(path),
+                            executable: commit.executable.contains(path)
+                                || snapshot.get(path).is_some_and(|file| file.executable),
                         }
                     })
                     .collect(),

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{
-    SHA_8_0_7, SHA_9_0_2, SHA_9_0_3, SHA_9_1_0, SHA_9_1_0_RC1, SHA_10_0_0, expected_commits,
+    SHA_8_0_7, SHA_9_0_2, SHA_9_0_3, SHA_9_1_0, SHA_9_1_0_RC1, SHA_10_0_0, Tree, expected_commits,
     repository, tags,
 };
 
@@ -47,13 +47,17 @@ fn archive(version: &str, sha256: &str) -> SourceArchive {
 
 /// Plans `version` against the fixture repository with `overlays` laid over it.
 async fn run(overlays: &[&str], version: &str, sha256: &str) -> (Result<Plan, TaskError>, String) {
+    run_on(&repository(overlays), version, sha256).await
+}
+
+/// Plans `version` against a repository holding `tree`.
+async fn run_on(tree: &Tree, version: &str, sha256: &str) -> (Result<Plan, TaskError>, String) {
     let github = MemoryGitHub::default();
-    let tree = repository(overlays);
-    let files: Vec<(&str, &[u8])> = tree
+    let files: Vec<(&str, &[u8], bool)> = tree
         .iter()
-        .map(|(path, (bytes, _))| (path.as_str(), bytes.as_slice()))
+        .map(|(path, (bytes, executable))| (path.as_str(), bytes.as_slice(), *executable))
         .collect();
-    let head = github.seed(&repo_id(), "mainline", "someone", &files);
+    let head = github.seed_with_modes(&repo_id(), "mainline", "someone", &files);
     let request = ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod);
     let mut inputs = Outputs::default();
     inputs.insert(archive(version, sha256));
@@ -190,6 +194,32 @@ async fn backport_patch() {
         "8.0.7-alpine 8.0-alpine 8.0.7-alpine3.21 8.0-alpine3.21",
     );
     assert_eq!(plan.outputs.get::<ImageTags>(), Some(&want));
+}
+
+#[tokio::test]
+async fn copied_files_keep_the_mode_the_repository_gives_them_whatever_their_name() {
+    let mut tree = repository(&[]);
+    tree.insert(
+        "9.0/debian/healthcheck".into(),
+        (b"#!/bin/sh\nvalkey-cli ping\n".to_vec(), true),
+    );
+    tree.get_mut("9.0/alpine/docker-entrypoint.sh").unwrap().1 = false;
+    let (plan, _) = run_on(&tree, "9.1.0-rc1", SHA_9_1_0_RC1).await;
+    let plan = plan.unwrap();
+    let modes: Vec<(&str, bool)> = plan.changes[0].commits[0]
+        .edits
+        .iter()
+        .filter(|edit| edit.path.ends_with("healthcheck") || edit.path.ends_with(".sh"))
+        .map(|edit| (edit.path.as_str(), edit.executable))
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ("9.1/alpine/docker-entrypoint.sh", false),
+            ("9.1/debian/docker-entrypoint.sh", true),
+            ("9.1/debian/healthcheck", true),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+    CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile,
 };
 
 use crate::downloads::lock;
@@ -99,10 +99,17 @@ pub enum Write {
     },
 }
 
+/// A file in a commit: its bytes and whether its mode is `100755`.
+#[derive(Clone)]
+struct StoredFile {
+    bytes: Bytes,
+    executable: bool,
+}
+
 #[derive(Clone)]
 struct Commit {
     parent: Option<CommitId>,
-    files: BTreeMap<String, Bytes>,
+    files: BTreeMap<String, StoredFile>,
     subject: String,
     author: String,
 }
@@ -143,13 +150,29 @@ impl MemoryGitHub {
         }
     }
 
-    /// Creates (or moves) `branch` to a new commit by `author` holding exactly `files`.
+    /// Creates (or moves) `branch` to a new commit by `author` holding exactly `files`, none
+    /// of them executable.
     pub fn seed(
         &self,
         repo: &RepoId,
         branch: &str,
         author: &str,
         files: &[(&str, &[u8])],
+    ) -> CommitId {
+        let files: Vec<(&str, &[u8], bool)> = files
+            .iter()
+            .map(|(path, bytes)| (*path, *bytes, false))
+            .collect();
+        self.seed_with_modes(repo, branch, author, &files)
+    }
+
+    /// Like [`MemoryGitHub::seed`], with each file's executable bit.
+    pub fn seed_with_modes(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        author: &str,
+        files: &[(&str, &[u8], bool)],
     ) -> CommitId {
         let mut state = lock(&self.state);
         let parent = state
@@ -160,7 +183,13 @@ impl MemoryGitHub {
             parent,
             files: files
                 .iter()
-                .map(|(p, b)| ((*p).to_owned(), Bytes::copy_from_slice(b)))
+                .map(|(path, bytes, executable)| {
+                    let file = StoredFile {
+                        bytes: Bytes::copy_from_slice(bytes),
+                        executable: *executable,
+                    };
+                    ((*path).to_owned(), file)
+                })
                 .collect(),
             subject: "seed".into(),
             author: author.to_owned(),
@@ -177,7 +206,15 @@ impl MemoryGitHub {
     pub fn file(&self, repo: &RepoId, branch: &str, path: &str) -> Option<Bytes> {
         let state = lock(&self.state);
         let head = state.branches.get(&(repo.clone(), branch.to_owned()))?;
-        state.commits.get(head)?.files.get(path).cloned()
+        let file = state.commits.get(head)?.files.get(path)?;
+        Some(file.bytes.clone())
+    }
+
+    /// Whether the file at the head of `branch` is executable (`None`: there is no such file).
+    pub fn is_executable(&self, repo: &RepoId, branch: &str, path: &str) -> Option<bool> {
+        let state = lock(&self.state);
+        let head = state.branches.get(&(repo.clone(), branch.to_owned()))?;
+        Some(state.commits.get(head)?.files.get(path)?.executable)
     }
 
     /// The subjects of the commits on `branch`, newest first.
@@ -245,7 +282,7 @@ impl MemoryGitHub {
         lock(&self.state).fail_next_move = Some(error);
     }
 
-    fn snapshot(&self, repo: &RepoId, reference: &str) -> Option<BTreeMap<String, Bytes>> {
+    fn snapshot(&self, repo: &RepoId, reference: &str) -> Option<BTreeMap<String, StoredFile>> {
         let state = lock(&self.state);
         let id = state
             .branches
@@ -260,9 +297,10 @@ fn commit_id(commit: &Commit) -> CommitId {
     let mut hasher = Sha256::new();
     hasher.update(commit.parent.as_deref().unwrap_or("root"));
     hasher.update(&commit.subject);
-    for (path, bytes) in &commit.files {
+    for (path, file) in &commit.files {
         hasher.update(path);
-        hasher.update(bytes);
+        hasher.update(&file.bytes);
+        hasher.update([u8::from(file.executable)]);
     }
     let digest = hasher.finalize();
     digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
@@ -294,36 +332,34 @@ impl RepoRead for MemoryGitHub {
         let files = self
             .snapshot(repo, reference)
             .ok_or_else(|| missing(format!("{repo}@{reference}")))?;
-        Ok(files.get(path).cloned())
+        Ok(files.get(path).map(|file| file.bytes.clone()))
     }
 
-    async fn list_dir(
+    async fn list_files(
         &self,
         repo: &RepoId,
-        reference: &str,
-        path: &str,
-    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
+        commit: &str,
+        dir: &str,
+    ) -> Result<Option<Vec<TreeFile>>, GitHubError> {
         let files = self
-            .snapshot(repo, reference)
-            .ok_or_else(|| missing(format!("{repo}@{reference}")))?;
-        let prefix = if path.is_empty() {
+            .snapshot(repo, commit)
+            .ok_or_else(|| missing(format!("{repo}@{commit}")))?;
+        let dir = dir.trim_matches('/');
+        let prefix = if dir.is_empty() {
             String::new()
         } else {
-            format!("{}/", path.trim_end_matches('/'))
+            format!("{dir}/")
         };
-        let mut entries: BTreeMap<String, bool> = BTreeMap::new();
-        for file in files.keys().filter_map(|f| f.strip_prefix(&prefix)) {
-            match file.split_once('/') {
-                Some((dir, _)) => entries.insert(dir.to_owned(), true),
-                None => entries.insert(file.to_owned(), false),
-            };
-        }
-        Ok((!entries.is_empty()).then(|| {
-            entries
-                .into_iter()
-                .map(|(name, is_dir)| DirEntry { name, is_dir })
-                .collect()
-        }))
+        let listed: Vec<TreeFile> = files
+            .iter()
+            .filter(|(path, _)| path.starts_with(&prefix))
+            .map(|(path, file)| TreeFile {
+                path: path.clone(),
+                executable: file.executable,
+            })
+            .collect();
+        // A directory exists in git only while it holds a file.
+        Ok((dir.is_empty() || !listed.is_empty()).then_some(listed))
     }
 }
 
@@ -348,7 +384,13 @@ impl RepoWrite for MemoryGitHub {
         let mut snapshot = base.files.clone();
         for write in files {
             match &write.content {
-                Some(bytes) => snapshot.insert(write.path.clone(), bytes.clone()),
+                Some(bytes) => snapshot.insert(
+                    write.path.clone(),
+                    StoredFile {
+                        bytes: bytes.clone(),
+                        executable: write.executable,
+                    },
+                ),
                 None => snapshot.remove(&write.path),
             };
         }

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::{Access as Level, Permission, TaskConfig};
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+    CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile,
 };
 use valkey_bot_core::task::Target;
 use valkey_bot_github::{GitHub, ReadOnly, TokenScope};
@@ -93,12 +93,12 @@ impl RepoRead for NoRepository {
     async fn read_file(&self, _: &RepoId, _: &str, _: &str) -> Result<Option<Bytes>, GitHubError> {
         Err(refused())
     }
-    async fn list_dir(
+    async fn list_files(
         &self,
         _: &RepoId,
         _: &str,
         _: &str,
-    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
+    ) -> Result<Option<Vec<TreeFile>>, GitHubError> {
         Err(refused())
     }
 }

@@ -79,6 +79,7 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint("move ref", "PATCH", "/repos/*/*/git/refs/**"),
     endpoint("create blob", "POST", "/repos/*/*/git/blobs"),
     endpoint("create tree", "POST", "/repos/*/*/git/trees"),
+    endpoint("list tree", "GET", "/repos/*/*/git/trees/*"),
     endpoint("create commit", "POST", "/repos/*/*/git/commits"),
     endpoint("read commit", "GET", "/repos/*/*/git/commits/*"),
     endpoint("read contents", "GET", "/repos/*/*/contents/**"),

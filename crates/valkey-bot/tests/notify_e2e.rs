@@ -20,8 +20,8 @@ use valkey_bot::runner::{Outcome, RunReport};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::TaskConfig;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, DirEntry, FileWrite, GitHubError, Identity, Issues, RepoRead,
-    RepoWrite,
+    CommitId, CommitSummary, FileWrite, GitHubError, Identity, Issues, RepoRead, RepoWrite,
+    TreeFile,
 };
 use valkey_bot_core::task::Target;
 
@@ -506,13 +506,13 @@ impl RepoRead for CorruptingRepo {
         }
         Ok(real)
     }
-    async fn list_dir(
+    async fn list_files(
         &self,
         repo: &RepoId,
-        reference: &str,
-        path: &str,
-    ) -> Result<Option<Vec<DirEntry>>, GitHubError> {
-        self.read.list_dir(repo, reference, path).await
+        commit: &str,
+        dir: &str,
+    ) -> Result<Option<Vec<TreeFile>>, GitHubError> {
+        self.read.list_files(repo, commit, dir).await
     }
 }
 

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::SharedState;
 use crate::auth::{CONTENTS_READ, Caller};
 use crate::error::ApiError;
+use crate::git::Depth;
 use crate::repo::Repo;
 use crate::shared::Shared;
 
@@ -95,7 +96,7 @@ async fn contents(
             Ok(Json(value))
         }
         "tree" => {
-            let entries = repo.git.tree_entries(&info.sha, false).await?;
+            let entries = repo.git.tree_entries(&info.sha, Depth::Top).await?;
             let listing: Vec<Value> = entries
                 .into_iter()
                 .map(|entry| {

@@ -52,6 +52,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             post(objects::create_tree),
         )
         .route(
+            "/repos/{owner}/{repo}/git/trees/{sha}",
+            get(objects::get_tree),
+        )
+        .route(
             "/repos/{owner}/{repo}/git/commits",
             post(objects::create_commit),
         )

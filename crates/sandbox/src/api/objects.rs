@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::extract::GhPath;
 use axum::Extension;
 use axum::Json;
+use axum::extract::Query;
 use axum::http::StatusCode;
 use base64::Engine;
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use super::SharedState;
 use super::extract::GhJson;
 use crate::auth::{CONTENTS_READ, CONTENTS_WRITE, Caller, unix_seconds};
 use crate::error::ApiError;
-use crate::git::{Identity, is_hex_id};
+use crate::git::{Depth, Identity, is_hex_id};
 use crate::repo::Repo;
 use crate::shared::Shared;
 
@@ -178,7 +179,7 @@ pub(crate) async fn create_tree(
         let base = object_of_kind(&repo, base, "tree")
             .await?
             .ok_or_else(|| ApiError::unprocessable("base_tree is not a valid tree oid"))?;
-        for entry in repo.git.tree_entries(&base, true).await? {
+        for entry in repo.git.tree_entries(&base, Depth::Files).await? {
             flat.insert(entry.path, (entry.mode, entry.sha));
         }
     }
@@ -201,7 +202,7 @@ pub(crate) async fn create_tree(
                 })?;
                 put_path(&mut flat, &path, mode, tree.clone());
                 flat.remove(&path);
-                for entry in repo.git.tree_entries(&tree, true).await? {
+                for entry in repo.git.tree_entries(&tree, Depth::Files).await? {
                     flat.insert(format!("{path}/{}", entry.path), (entry.mode, entry.sha));
                 }
             }
@@ -224,7 +225,7 @@ pub(crate) async fn create_tree(
     let sha = write_tree(&repo, &flat).await?;
     Ok((
         StatusCode::CREATED,
-        Json(tree_json(&shared, &repo, &sha).await?),
+        Json(tree_json(&shared, &repo, &sha, Depth::Top).await?),
     ))
 }
 
@@ -272,12 +273,17 @@ fn tempfile_path(repo: &Repo) -> std::path::PathBuf {
     repo.git.dir().join(format!("sandbox-index-{suffix:016x}"))
 }
 
-/// GitHub's tree JSON: the top-level entries of `sha`.
-async fn tree_json(shared: &Shared, repo: &Repo, sha: &str) -> Result<Value, ApiError> {
+/// GitHub's tree JSON: the entries of `sha`, every one below it for `Depth::All`.
+async fn tree_json(
+    shared: &Shared,
+    repo: &Repo,
+    sha: &str,
+    depth: Depth,
+) -> Result<Value, ApiError> {
     let api = shared.repo_api_url(repo);
     let entries: Vec<Value> = repo
         .git
-        .tree_entries(sha, false)
+        .tree_entries(sha, depth)
         .await?
         .into_iter()
         .map(|entry| {
@@ -404,6 +410,34 @@ pub(crate) async fn create_commit(
         .await?
         .ok_or_else(|| ApiError::internal("the new commit cannot be read back"))?;
     Ok((StatusCode::CREATED, Json(commit)))
+}
+
+/// Query of `GET /git/trees/{sha}`: any `recursive` value lists the whole tree, as on GitHub.
+#[derive(Deserialize)]
+pub(crate) struct TreeQuery {
+    #[serde(default)]
+    recursive: Option<String>,
+}
+
+/// `GET /repos/{o}/{r}/git/trees/{sha}`: `sha` a tree, a commit (its tree) or a branch or tag name.
+pub(crate) async fn get_tree(
+    axum::extract::State(shared): SharedState,
+    Extension(caller): Extension<Caller>,
+    GhPath((owner, name, sha)): GhPath<(String, String, String)>,
+    Query(query): Query<TreeQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
+    let tree = match repo.resolve_commit(&sha).await? {
+        Some(commit) => repo.git.resolve(&commit, "tree").await?,
+        None => object_of_kind(&repo, &sha, "tree").await?,
+    }
+    .ok_or_else(ApiError::not_found)?;
+    let depth = if query.recursive.is_some() {
+        Depth::All
+    } else {
+        Depth::Top
+    };
+    Ok(Json(tree_json(&shared, &repo, &tree, depth).await?))
 }
 
 /// `GET /repos/{o}/{r}/git/commits/{sha}`.
