@@ -411,7 +411,8 @@ pub fn load(
             },
             signoff: raw_task.signoff,
             permissions: raw_task.permissions.clone(),
-            targets: targets(raw_task).map_err(|message| locate.at(name.span(), &key, &message))?,
+            targets: targets(raw_task, factory.changes_files())
+                .map_err(|message| locate.at(name.span(), &key, &message))?,
             enabled: raw_task
                 .env
                 .iter()
@@ -470,8 +471,10 @@ fn signoff(locate: &Locator<'_>, value: &Spanned<String>) -> Result<String, Conf
         .and_then(|rest| rest.rsplit_once(" <"))
         .is_some_and(|(name, email)| {
             !name.trim().is_empty()
+                && !name.contains(['<', '>'])
                 && email.contains('@')
-                && !email.contains(['<', '>', ' '])
+                && !email.contains(['<', '>'])
+                && !email.contains(char::is_whitespace)
                 && !text.contains(['\n', '\r'])
         });
     if well_formed {
@@ -487,8 +490,8 @@ fn signoff(locate: &Locator<'_>, value: &Spanned<String>) -> Result<String, Conf
 
 /// The task's target in each environment: the base settings, with the environment's overrides.
 /// `repository` alone is a target without commits (a task that only sends events); `branch` and
-/// `delivery` come together, and only with a `repository`.
-fn targets(raw: &RawTask) -> Result<BTreeMap<Environment, Target>, String> {
+/// `delivery` come together, only with a `repository`, and exactly when the task `changes_files`.
+fn targets(raw: &RawTask, changes_files: bool) -> Result<BTreeMap<Environment, Target>, String> {
     let delivery = raw.delivery.as_ref().map(|delivery| match delivery {
         RawDelivery::Commit => DeliverySpec::Commit,
         RawDelivery::PullRequest { branch, title } => DeliverySpec::PullRequest {
@@ -518,10 +521,9 @@ fn targets(raw: &RawTask) -> Result<BTreeMap<Environment, Target>, String> {
             }
             (None, None) => None,
             (Some(_), None) => {
-                return Err(
-                    "a task with a `branch` needs a `delivery`: how its changes reach the branch"
-                        .into(),
-                );
+                return Err(format!(
+                    "a task with a `branch` needs a `delivery`: how its changes reach the branch (environment {environment})"
+                ));
             }
             (None, Some(_)) => {
                 return Err(format!(
@@ -530,6 +532,16 @@ fn targets(raw: &RawTask) -> Result<BTreeMap<Environment, Target>, String> {
             }
         };
         match (repo, commits) {
+            (Some(_), None) if changes_files => {
+                return Err(format!(
+                    "this task changes files in its `repository`: it needs a `branch` and a `delivery` (environment {environment})"
+                ));
+            }
+            (Some(_), Some(_)) if !changes_files => {
+                return Err(format!(
+                    "this task changes no files, so it takes no `branch` or `delivery`: name only its `repository` (environment {environment})"
+                ));
+            }
             (Some(repo), commits) => {
                 targets.insert(environment, Target { repo, commits });
             }

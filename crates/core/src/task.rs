@@ -229,4 +229,10 @@ pub trait TaskFactory: Send + Sync {
     fn description(&self) -> &'static str;
     /// Builds the task from its `settings` table.
     fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error>;
+    /// Whether the task changes files in its `repository`, and so needs a `branch` and a
+    /// `delivery` there; `false` for a task that only sends it events. Checked when
+    /// `tasks.toml` loads, in both directions.
+    fn changes_files(&self) -> bool {
+        true
+    }
 }

@@ -26,7 +26,8 @@ impl Task for Echo {
     }
 }
 
-struct EchoFactory(&'static str);
+/// A test task named `.0` that changes files when `.1`.
+struct EchoFactory(&'static str, bool);
 
 impl TaskFactory for EchoFactory {
     fn name(&self) -> &'static str {
@@ -39,12 +40,22 @@ impl TaskFactory for EchoFactory {
         let settings: EchoSettings = settings.parse()?;
         Ok(Arc::new(Echo(settings.word)))
     }
+    fn changes_files(&self) -> bool {
+        self.1
+    }
 }
 
 const FACTORIES: [&dyn TaskFactory; 3] = [
-    &EchoFactory("alpha"),
-    &EchoFactory("beta"),
-    &EchoFactory("gamma"),
+    &EchoFactory("alpha", true),
+    &EchoFactory("beta", true),
+    &EchoFactory("gamma", true),
+];
+
+/// `FACTORIES` with an `alpha` that only sends events.
+const ALPHA_SENDS_EVENTS: [&dyn TaskFactory; 3] = [
+    &EchoFactory("alpha", false),
+    &EchoFactory("beta", true),
+    &EchoFactory("gamma", true),
 ];
 
 const GOOD: &str = r#"
@@ -145,14 +156,30 @@ fn a_good_file_loads_in_dependency_order() {
 }
 
 #[test]
-fn a_repository_alone_is_a_target_without_commits() {
-    // A task that only sends events to its repository (a dispatch) names no branch or delivery.
+fn a_task_that_only_sends_events_names_its_repository_alone() {
     let source = edited("branch = \"main\"\ndelivery = \"commit\"\n", "");
-    let config = load("tasks.toml", &source, &FACTORIES).unwrap();
+    let config = load("tasks.toml", &source, &ALPHA_SENDS_EVENTS).unwrap();
     let alpha = config.tasks.iter().find(|t| t.name == "alpha").unwrap();
     let target = alpha.target(Environment::Prod).unwrap();
     assert_eq!(target.repo.to_string(), "valkey-io/valkey-hashes");
     assert_eq!(target.commits, None);
+
+    // Given a branch and a delivery it would never use, it is refused at load time...
+    let message = load("tasks.toml", GOOD, &ALPHA_SENDS_EVENTS)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains(
+            "`tasks.alpha`: this task changes no files, so it takes no `branch` or `delivery`"
+        ),
+        "{message}"
+    );
+    // ...as is a task that changes files without them, instead of failing mid-release.
+    let message = error(&source);
+    assert!(
+        message.contains("`tasks.alpha`: this task changes files in its `repository`: it needs a `branch` and a `delivery` (environment prod)"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -261,6 +288,20 @@ fn bad_values_are_refused_where_they_stand() {
         message,
         "tasks.toml:9:11: `run.signoff`: must be one line of the form `Name <email>`"
     );
+    for bad in [
+        "Bot <bot@exa mple.com>",
+        "Bot <x> <bot@example.com>",
+        "<bot@example.com>",
+    ] {
+        let message = error(&edited(
+            "signoff = \"valkey-bot <bot@example.com>\"",
+            &format!("signoff = \"{bad}\""),
+        ));
+        assert!(
+            message.contains("`run.signoff`: must be one line"),
+            "{bad}: {message}"
+        );
+    }
     let message = error(&edited("delivery = \"commit\"\n", ""));
     assert!(
         message.contains("`tasks.alpha`: a task with a `branch` needs a `delivery`"),

@@ -300,9 +300,9 @@ impl RepoRead for GitHubClient {
         }
     }
 
-    /// `None` also when `path` is a file.
-    /// One `GET git/trees/{commit}?recursive=1` (the contents API reports no modes); an error
-    /// if GitHub truncated the listing.
+    /// One `GET git/trees/{commit}?recursive=1` (the contents API reports no modes). `None` also
+    /// when `dir` is a file; an unknown commit is `NotFound`, and a listing GitHub truncated an
+    /// error.
     async fn list_files(
         &self,
         repo: &RepoId,
@@ -313,9 +313,7 @@ impl RepoRead for GitHubClient {
             repo,
             &format!("git/trees/{}?recursive=1", encode_path(commit)),
         );
-        let Some(tree) = self.get_optional::<wire::Tree>(&route).await? else {
-            return Ok(None);
-        };
+        let tree: wire::Tree = self.get(&route).await?;
         if tree.truncated {
             return Err(GitHubError::Other(format!(
                 "{repo}: the tree of {commit} is too large for one listing"

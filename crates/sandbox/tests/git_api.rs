@@ -387,6 +387,20 @@ async fn a_tree_lists_its_entries_with_modes_by_tree_commit_or_branch() {
     assert_eq!(status, 404);
 }
 
+#[tokio::test]
+async fn the_authenticated_user_is_the_token_holder_and_needs_a_token() {
+    let fx = Fixture::new().await;
+    let (status, user) = fx.get_as("/user", "any-token").await;
+    assert_eq!(status, 200);
+    assert_eq!(user["login"], "sandbox-user");
+    assert_eq!(user["type"], "User");
+    let (status, same) = fx.get("/users/sandbox-user").await;
+    assert_eq!((status, &same["id"]), (200, &user["id"]));
+    let (status, body) = fx.get("/user").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["message"], "Requires authentication");
+}
+
 /// `git hash-object` of `text`, computed by git.
 fn git_hash(text: &str) -> String {
     use std::io::Write;

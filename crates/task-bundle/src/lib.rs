@@ -53,6 +53,11 @@ impl TaskFactory for Factory {
             settings: settings.parse()?,
         }))
     }
+
+    /// The event is its only effect: `tasks.toml` names the receiving `repository` alone.
+    fn changes_files(&self) -> bool {
+        false
+    }
 }
 
 /// The task itself.

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
+use valkey_bot_core::github::CommitId;
 use valkey_bot_core::outputs::SourceArchive;
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
 use valkey_bot_core::task::Settings;
@@ -45,6 +47,24 @@ impl TaskFactory for Factory {
 
 /// The task itself.
 pub struct Container;
+
+/// How many files the task reads at once.
+const CONCURRENT_READS: usize = 8;
+
+/// The bytes of each of `paths` at `head`, in order. The reads are independent: several run at
+/// once, not one round trip after another (a bounded number, so that a large copy stays clear of
+/// GitHub's secondary rate limits).
+async fn read_all(
+    ctx: &TaskContext<'_>,
+    head: &CommitId,
+    paths: Vec<String>,
+) -> Result<Vec<Bytes>, TaskError> {
+    futures::stream::iter(paths)
+        .map(|path| async move { ctx.required_file(head, &path).await })
+        .buffered(CONCURRENT_READS)
+        .try_collect()
+        .await
+}
 
 /// Every file under `dir` in `modes`, with its executable bit; an error if there is none.
 fn files_under<'a>(
@@ -82,12 +102,17 @@ impl Task for Container {
         };
         let head = ctx.target_head().await?;
         let (target, _) = ctx.commit_target()?;
-        let (versions, listing) =
-            futures::try_join!(ctx.required_file(&head, versions_json::PATH), async {
-                Ok(ctx.repos.list_files(&target.repo, &head, "").await?)
-            },)?;
+        // versions.json says what to read; the tree listing gives every file's mode.
+        let listing = async {
+            let files = ctx.repos.list_files(&target.repo, &head, "").await?;
+            Ok::<_, TaskError>(files)
+        };
+        let versions = ctx.required_file(&head, versions_json::PATH);
+        let (versions, listing) = futures::try_join!(versions, listing)?;
+        let listing = listing.ok_or_else(|| {
+            TaskError::Invalid(format!("{}: cannot list the files of {head}", target.repo))
+        })?;
         let modes: BTreeMap<String, bool> = listing
-            .unwrap_or_default()
             .into_iter()
             .map(|file| (file.path, file.executable))
             .collect();
@@ -100,13 +125,8 @@ impl Task for Container {
         for dir in &list.directories {
             wanted.extend(files_under(&modes, dir, &target.repo)?);
         }
-        // The files are independent reads: all at once, not one round trip after another.
-        let contents = futures::future::try_join_all(
-            wanted
-                .iter()
-                .map(|(path, _)| ctx.required_file(&head, path)),
-        )
-        .await?;
+        let paths: Vec<String> = wanted.iter().map(|(path, _)| (*path).clone()).collect();
+        let contents = read_all(ctx, &head, paths).await?;
         let mut snapshot = RepoSnapshot::new();
         for ((path, executable), bytes) in wanted.into_iter().zip(contents) {
             snapshot.insert(path.clone(), bytes.to_vec(), executable);

@@ -145,33 +145,21 @@ pub fn with_signoff(message: &str, signoff: Option<&str>) -> String {
     }
 }
 
-/// Who signs off `change`'s commits: `configured` (`[run].signoff`) if set, else the identity
-/// GitHub attributes the bot's commits to, so that the trailer names the commit's author (what a
-/// DCO check compares).
-pub async fn signoff_identity(
-    configured: Option<&str>,
-    change: &RepoChange,
-    forge: &Forge,
-) -> Result<String, DeliverError> {
-    if let Some(identity) = configured {
-        return Ok(identity.to_owned());
-    }
-    forge
-        .write
-        .own_identity()
-        .await
-        .map(|identity| identity.signoff())
-        .map_err(|source| DeliverError::GitHub {
-            repo: change.repo.to_string(),
-            source,
-        })
+/// Who signs off a change's commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signoff<'a> {
+    /// `Name <email>` as configured (`[run].signoff`).
+    As(&'a str),
+    /// The identity GitHub attributes the bot's commits to, so that the trailer names the
+    /// commit's author (what a DCO check compares); asked only when a commit is made.
+    Author,
 }
 
 /// Delivers one repository change.
 pub async fn deliver_change(
     change: &RepoChange,
     forge: &Forge,
-    signoff: Option<&str>,
+    signoff: Option<Signoff<'_>>,
 ) -> Result<Delivered, DeliverError> {
     let repo = change.repo.to_string();
     let github = |source| DeliverError::GitHub {
@@ -241,7 +229,7 @@ async fn deliver_pull_request(
     pr: &PullRequestDelivery,
     commits: &[&PlannedCommit],
     forge: &Forge,
-    signoff: Option<&str>,
+    signoff: Option<Signoff<'_>>,
 ) -> Result<Delivered, DeliverError> {
     let repo = change.repo.to_string();
     let github = |source| DeliverError::GitHub {
@@ -432,10 +420,18 @@ async fn create_commits(
     commits: &[&PlannedCommit],
     base: &str,
     forge: &Forge,
-    signoff: Option<&str>,
+    signoff: Option<Signoff<'_>>,
 ) -> Result<CommitId, GitHubError> {
     let mut parent = base.to_owned();
+    let mut trailer: Option<String> = None;
     for commit in commits {
+        if trailer.is_none() {
+            trailer = match signoff {
+                None => None,
+                Some(Signoff::As(identity)) => Some(identity.to_owned()),
+                Some(Signoff::Author) => Some(forge.write.own_identity().await?.signoff()),
+            };
+        }
         let writes: Vec<FileWrite> = commit
             .edits
             .iter()
@@ -448,7 +444,7 @@ async fn create_commits(
                 &change.repo,
                 &parent,
                 &writes,
-                &with_signoff(&commit.message, signoff),
+                &with_signoff(&commit.message, trailer.as_deref()),
             )
             .await?;
     }

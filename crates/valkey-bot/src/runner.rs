@@ -14,7 +14,7 @@ use valkey_bot_core::outputs::Outputs;
 use valkey_bot_core::task::TaskContext;
 use valkey_bot_core::{Environment, Plan, ReleaseRequest};
 
-use crate::deliver::{DeliverError, Delivered, deliver_change, deliver_effect, signoff_identity};
+use crate::deliver::{DeliverError, Delivered, Signoff, deliver_change, deliver_effect};
 use crate::dry_run;
 use crate::forge::{Access, Connector};
 
@@ -560,14 +560,15 @@ impl TaskJob {
         forge: &crate::forge::Forge,
         report: &mut TaskReport,
     ) -> Result<(), DeliverError> {
-        let signoff = match plan.changes.first() {
-            Some(change) if self.task.signoff => Some(
-                signoff_identity(self.runner.config.run.signoff.as_deref(), change, forge).await?,
-            ),
-            _ => None,
-        };
+        let signoff = self
+            .task
+            .signoff
+            .then(|| match self.runner.config.run.signoff.as_deref() {
+                Some(identity) => Signoff::As(identity),
+                None => Signoff::Author,
+            });
         for change in &plan.changes {
-            let delivered = deliver_change(change, forge, signoff.as_deref()).await?;
+            let delivered = deliver_change(change, forge, signoff).await?;
             info!(repo = %change.repo, ?delivered, "delivered");
             report.delivered.push(delivered);
         }

@@ -1,6 +1,7 @@
 //! `GET /user` and `GET /users/{login}`: the accounts the sandbox knows (the App's bot user and
 //! `sandbox-user`).
 
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde_json::{Value, json};
 
@@ -10,14 +11,19 @@ use crate::auth::{Actor, Caller};
 use crate::error::ApiError;
 
 /// `GET /user` → the caller's account: `sandbox-user` for a plain token; 403 for an App
-/// installation token or JWT, as on GitHub (an installation is not a user).
+/// installation token or JWT (an installation is not a user) and 401 without a token, as on
+/// GitHub.
 pub(crate) async fn get_authenticated_user(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
     match caller {
         Caller::Installation(_) | Caller::AppJwt => Err(ApiError::not_accessible()),
-        Caller::Anonymous | Caller::Bearer => Ok(account_json(&shared.auth.actor(&caller))),
+        Caller::Anonymous => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Requires authentication",
+        )),
+        Caller::Bearer => Ok(account_json(&shared.auth.actor(&caller))),
     }
 }
 
