@@ -124,6 +124,8 @@ struct State {
     labels: Vec<(RepoId, u64, String)>,
     writes: Vec<Write>,
     fail_next_move: Option<GitHubError>,
+    /// Whether commits ignore the modes they are given (see [`MemoryGitHub::lose_modes`]).
+    lose_modes: bool,
 }
 
 /// The user id in the noreply email of a [`MemoryGitHub`]'s own commits.
@@ -277,6 +279,12 @@ impl MemoryGitHub {
             .collect()
     }
 
+    /// From now on, commits store every file as not executable, whatever they are given: a
+    /// GitHub that loses modes, so that the runner's verification of modes can be tested.
+    pub fn lose_modes(&self) {
+        lock(&self.state).lose_modes = true;
+    }
+
     /// Makes the next branch move fail with `error` (e.g. a conflict).
     pub fn fail_next_move(&self, error: GitHubError) {
         lock(&self.state).fail_next_move = Some(error);
@@ -382,13 +390,14 @@ impl RepoWrite for MemoryGitHub {
             .get(parent)
             .ok_or_else(|| missing(format!("commit {parent}")))?;
         let mut snapshot = base.files.clone();
+        let lose_modes = state.lose_modes;
         for write in files {
             match &write.content {
                 Some(bytes) => snapshot.insert(
                     write.path.clone(),
                     StoredFile {
                         bytes: bytes.clone(),
-                        executable: write.executable,
+                        executable: write.executable && !lose_modes,
                     },
                 ),
                 None => snapshot.remove(&write.path),

@@ -400,7 +400,35 @@ fn final_state(change: &RepoChange) -> BTreeMap<&str, Option<&Bytes>> {
         .collect()
 }
 
-/// Whether `commit` already holds every planned file as planned.
+/// The planned files whose mode at `commit` is not the planned one (one tree listing).
+async fn wrong_modes(
+    change: &RepoChange,
+    forge: &Forge,
+    commit: &str,
+) -> Result<Vec<String>, GitHubError> {
+    let planned: BTreeMap<&str, bool> = change
+        .commits
+        .iter()
+        .flat_map(|c| &c.edits)
+        .map(|e| (e.path.as_str(), e.executable))
+        .collect();
+    let actual: BTreeMap<String, bool> = forge
+        .read
+        .list_files(&change.repo, commit, "")
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|file| (file.path, file.executable))
+        .collect();
+    Ok(final_state(change)
+        .into_iter()
+        .filter(|(_, after)| after.is_some())
+        .filter(|(path, _)| actual.get(*path) != planned.get(path))
+        .map(|(path, _)| path.to_owned())
+        .collect())
+}
+
+/// Whether `commit` already holds every planned file as planned, bytes and mode.
 async fn holds_final_state(
     change: &RepoChange,
     forge: &Forge,
@@ -412,7 +440,7 @@ async fn holds_final_state(
             return Ok(false);
         }
     }
-    Ok(true)
+    Ok(wrong_modes(change, forge, commit).await?.is_empty())
 }
 
 async fn create_commits(
@@ -475,7 +503,16 @@ async fn verify(
             Err(e) => return Err(failure(format!("`{path}` could not be read back: {e}"))),
         }
     }
-    Ok(())
+    match wrong_modes(change, forge, commit).await {
+        Ok(paths) if paths.is_empty() => Ok(()),
+        Ok(paths) => Err(failure(format!(
+            "`{}` does not have the planned mode",
+            paths.join("`, `")
+        ))),
+        Err(e) => Err(failure(format!(
+            "the file modes could not be read back: {e}"
+        ))),
+    }
 }
 
 /// Undoes a direct commit whose verification failed, and says what it did.

@@ -35,6 +35,9 @@ struct Behaviour {
     require_tags: bool,
     #[serde(default)]
     append_line: Option<String>,
+    /// Whether the file `append_line` writes is executable.
+    #[serde(default)]
+    executable: bool,
 }
 
 /// Counts tasks running at once, and the most ever seen.
@@ -89,7 +92,7 @@ impl Task for TestTask {
                     path: "README".into(),
                     before: Some(before),
                     after: Some(Bytes::from(after)),
-                    executable: false,
+                    executable: self.behaviour.executable,
                 }],
             };
             plan.changes
@@ -394,6 +397,29 @@ async fn signed_off_commits_name_the_bots_own_identity_unless_run_sets_one() {
     assert_eq!(
         written_message(&h),
         "Add line for 9.1.1\n\nSigned-off-by: Release Team <release@valkey.io>"
+    );
+}
+
+#[tokio::test]
+async fn a_write_whose_file_modes_differ_from_the_plan_fails_verification_and_is_rolled_back() {
+    let h = harness(&format!("{WRITER}executable = true\n"));
+    let repo = seed(&h);
+    h.github.lose_modes();
+    let report = h.runner.run(&request(), false).await.unwrap();
+    match &report.tasks[0].outcome {
+        Outcome::Failed { error, .. } => {
+            assert!(
+                error.contains("`README` does not have the planned mode"),
+                "{error}"
+            );
+            assert!(error.contains("rolled back"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        h.github.log(&repo, "main"),
+        ["seed"],
+        "the branch is restored"
     );
 }
 
