@@ -400,7 +400,8 @@ fn final_state(change: &RepoChange) -> BTreeMap<&str, Option<&Bytes>> {
         .collect()
 }
 
-/// The planned files whose mode at `commit` is not the planned one (one tree listing).
+/// The files the change writes whose mode at `commit` is not the planned one (one tree
+/// listing). Edits that change no bytes are not written, so their mode is not the plan's to check.
 async fn wrong_modes(
     change: &RepoChange,
     forge: &Forge,
@@ -410,6 +411,7 @@ async fn wrong_modes(
         .commits
         .iter()
         .flat_map(|c| &c.edits)
+        .filter(|e| !e.is_noop())
         .map(|e| (e.path.as_str(), e.executable))
         .collect();
     let actual: BTreeMap<String, bool> = forge
@@ -422,7 +424,7 @@ async fn wrong_modes(
         .collect();
     Ok(final_state(change)
         .into_iter()
-        .filter(|(_, after)| after.is_some())
+        .filter(|(path, after)| after.is_some() && planned.contains_key(path))
         .filter(|(path, _)| actual.get(*path) != planned.get(path))
         .map(|(path, _)| path.to_owned())
         .collect())
