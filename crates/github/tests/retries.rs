@@ -14,14 +14,6 @@ use valkey_bot_core::github::{
 use valkey_bot_github::Credentials;
 use valkey_bot_sandbox::{FaultAction, FaultRule};
 
-fn status(status: u16) -> FaultAction {
-    FaultAction::Status {
-        status,
-        retry_after_secs: None,
-        after_effect: false,
-    }
-}
-
 fn after_effect_500() -> FaultAction {
     FaultAction::Status {
         status: 500,
@@ -47,7 +39,7 @@ async fn reads_are_retried_through_500_502_and_503() {
     for code in [500, 502, 503] {
         let before = fx.count("GET", &format!("/api/v3{MAIN_REF}"));
         let waits_before = fx.sleeper.waits().len();
-        fx.fault(FaultRule::new("GET", MAIN_REF, status(code)).times(2));
+        fx.fault(FaultRule::new("GET", MAIN_REF, FaultAction::status(code)).times(2));
         let head = client.branch_head(&repo("acme/images"), "main").await;
         assert_eq!(head.unwrap(), Some(fx.images.main.clone()), "after {code}");
         assert_eq!(fx.count("GET", &format!("/api/v3{MAIN_REF}")) - before, 3);
@@ -62,7 +54,7 @@ async fn retries_are_bounded_by_attempts() {
     fx.fault(FaultRule::new(
         "GET",
         "/repos/acme/images/contents/**",
-        status(503),
+        FaultAction::status(503),
     ));
     let error = client
         .read_file(&repo("acme/images"), "main", "README.md")
@@ -140,7 +132,14 @@ async fn comments_and_dispatches_are_not_retried_after_a_5xx_or_a_dropped_connec
     let fx = Fixture::new().await;
     let client = fx.client().await;
     let images = repo("acme/images");
-    fx.fault(FaultRule::new("POST", "/repos/acme/images/issues/*/comments", status(502)).times(1));
+    fx.fault(
+        FaultRule::new(
+            "POST",
+            "/repos/acme/images/issues/*/comments",
+            FaultAction::status(502),
+        )
+        .times(1),
+    );
     fx.fault(FaultRule::new("POST", "/repos/acme/images/dispatches", FaultAction::Drop).times(1));
     let issue = client
         .create_issue(&images, "Tracking", "body", "release")
@@ -225,7 +224,7 @@ async fn a_forced_move_is_not_retried_after_a_500() {
         FaultRule::new(
             "PATCH",
             "/repos/acme/images/git/refs/heads/main",
-            status(500),
+            FaultAction::status(500),
         )
         .times(1),
     );
@@ -249,11 +248,18 @@ async fn conflicts_and_validation_errors_are_never_retried() {
         FaultRule::new(
             "PATCH",
             "/repos/acme/images/git/refs/heads/main",
-            status(409),
+            FaultAction::status(409),
         )
         .times(1),
     );
-    fx.fault(FaultRule::new("PATCH", "/repos/acme/images/issues/*", status(422)).times(1));
+    fx.fault(
+        FaultRule::new(
+            "PATCH",
+            "/repos/acme/images/issues/*",
+            FaultAction::status(422),
+        )
+        .times(1),
+    );
     let conflict = client
         .move_branch(&images, "main", &fx.images.update, false)
         .await

@@ -72,6 +72,18 @@ pub enum FaultAction {
     },
 }
 
+impl FaultAction {
+    /// Answer `status` before handling the request, with the default `retry-after` for a rate
+    /// limit: the plain status fault.
+    pub fn status(status: u16) -> Self {
+        Self::Status {
+            status,
+            retry_after_secs: None,
+            after_effect: false,
+        }
+    }
+}
+
 impl FaultRule {
     /// A rule matching `method` and `path` that applies `action` every time.
     pub fn new(method: impl Into<String>, path: impl Into<String>, action: FaultAction) -> Self {

@@ -10,14 +10,15 @@ use common::{Fixture, assert_head_has, status_fault};
 use serde_json::json;
 use valkey_bot_sandbox::{FaultAction, FaultRule};
 
-fn status(code: u16) -> FaultAction {
-    status_fault(code, None, false)
-}
-
 #[tokio::test]
 async fn status_faults_fire_n_times_before_the_request_takes_effect() {
     let fx = Fixture::new().await;
-    fx.fault_times("PATCH", "/repos/*/*/git/refs/heads/**", status(503), 2);
+    fx.fault_times(
+        "PATCH",
+        "/repos/*/*/git/refs/heads/**",
+        FaultAction::status(503),
+        2,
+    );
     let body = json!({ "sha": fx.widgets.feature });
     for _ in 0..2 {
         let (code, error) = fx.patch_head("main", body.clone()).await;
@@ -44,7 +45,7 @@ async fn status_faults_fire_n_times_before_the_request_takes_effect() {
         (409, "Conflict"),
         (422, "Validation Failed"),
     ] {
-        fx.fault_times("GET", "/repos/acme/widgets", status(code), 1);
+        fx.fault_times("GET", "/repos/acme/widgets", FaultAction::status(code), 1);
         let (got, error) = fx.get("/repos/acme/widgets").await;
         assert_eq!(got, code);
         assert_eq!(error["message"], message);
@@ -109,7 +110,7 @@ async fn after_effect_500_applies_the_write_then_fails() {
     assert!(
         fx.sandbox
             .faults()
-            .add(FaultRule::new("GET", "/x", status(404)))
+            .add(FaultRule::new("GET", "/x", FaultAction::status(404)))
             .is_err()
     );
 }

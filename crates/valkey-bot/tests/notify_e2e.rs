@@ -166,11 +166,7 @@ async fn a_tracking_issue_edit_that_failed_mid_run_is_made_at_the_end() {
             valkey_bot_sandbox::FaultRule::new(
                 "PATCH",
                 format!("/repos/{AUTOMATION}/issues/*"),
-                valkey_bot_sandbox::FaultAction::Status {
-                    status: 422,
-                    retry_after_secs: None,
-                    after_effect: false,
-                },
+                valkey_bot_sandbox::FaultAction::status(422),
             )
             .times(1),
         )
@@ -269,11 +265,7 @@ async fn a_task_skipped_on_a_rerun_keeps_the_line_of_the_run_that_did_its_work()
         .add(valkey_bot_sandbox::FaultRule::new(
             "GET",
             "/valkey-io/valkey/archive/**",
-            valkey_bot_sandbox::FaultAction::Status {
-                status: 409,
-                retry_after_secs: None,
-                after_effect: false,
-            },
+            valkey_bot_sandbox::FaultAction::status(409),
         ))
         .unwrap();
     let rerun = run_notified(&stage, &release, None).await;

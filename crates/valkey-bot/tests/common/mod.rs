@@ -254,10 +254,6 @@ pub fn dispatches_refused() -> valkey_bot_sandbox::FaultRule {
     valkey_bot_sandbox::FaultRule::new(
         "POST",
         "/repos/*/*/dispatches",
-        valkey_bot_sandbox::FaultAction::Status {
-            status: 422,
-            retry_after_secs: None,
-            after_effect: false,
-        },
+        valkey_bot_sandbox::FaultAction::status(422),
     )
 }
