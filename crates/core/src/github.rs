@@ -45,6 +45,15 @@ pub struct TreeFile {
     pub executable: bool,
 }
 
+/// The path prefix of the files under directory `dir`: `""` for the repository's root, else
+/// `dir/` (slashes around `dir` are ignored).
+pub fn dir_prefix(dir: &str) -> String {
+    match dir.trim_matches('/') {
+        "" => String::new(),
+        dir => format!("{dir}/"),
+    }
+}
+
 /// Reading repository contents: all a task needs from GitHub.
 #[async_trait]
 pub trait RepoRead: Send + Sync {

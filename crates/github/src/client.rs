@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile, dir_prefix,
 };
 
 use crate::api::{Api, decode};
@@ -320,11 +320,7 @@ impl RepoRead for GitHubClient {
             )));
         }
         let dir = dir.trim_matches('/');
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
+        let prefix = dir_prefix(dir);
         let exists = dir.is_empty()
             || tree
                 .tree

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
-use valkey_bot_core::github::CommitId;
+use valkey_bot_core::github::{CommitId, dir_prefix};
 use valkey_bot_core::outputs::SourceArchive;
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
 use valkey_bot_core::task::Settings;
@@ -72,7 +72,7 @@ fn files_under<'a>(
     dir: &str,
     repo: &RepoId,
 ) -> Result<Vec<(&'a String, bool)>, TaskError> {
-    let prefix = format!("{dir}/");
+    let prefix = dir_prefix(dir);
     let files: Vec<(&String, bool)> = modes
         .iter()
         .filter(|(path, _)| path.starts_with(&prefix))

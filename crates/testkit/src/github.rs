@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile, dir_prefix,
 };
 
 use crate::downloads::lock;
@@ -212,13 +212,6 @@ impl MemoryGitHub {
         Some(file.bytes.clone())
     }
 
-    /// Whether the file at the head of `branch` is executable (`None`: there is no such file).
-    pub fn is_executable(&self, repo: &RepoId, branch: &str, path: &str) -> Option<bool> {
-        let state = lock(&self.state);
-        let head = state.branches.get(&(repo.clone(), branch.to_owned()))?;
-        Some(state.commits.get(head)?.files.get(path)?.executable)
-    }
-
     /// The subjects of the commits on `branch`, newest first.
     pub fn log(&self, repo: &RepoId, branch: &str) -> Vec<String> {
         let state = lock(&self.state);
@@ -352,12 +345,7 @@ impl RepoRead for MemoryGitHub {
         let files = self
             .snapshot(repo, commit)
             .ok_or_else(|| missing(format!("{repo}@{commit}")))?;
-        let dir = dir.trim_matches('/');
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
+        let prefix = dir_prefix(dir);
         let listed: Vec<TreeFile> = files
             .iter()
             .filter(|(path, _)| path.starts_with(&prefix))
@@ -367,7 +355,7 @@ impl RepoRead for MemoryGitHub {
             })
             .collect();
         // A directory exists in git only while it holds a file.
-        Ok((dir.is_empty() || !listed.is_empty()).then_some(listed))
+        Ok((prefix.is_empty() || !listed.is_empty()).then_some(listed))
     }
 }
 

@@ -452,16 +452,15 @@ async fn create_commits(
     forge: &Forge,
     signoff: Option<Signoff<'_>>,
 ) -> Result<CommitId, GitHubError> {
-    let mut parent = base.to_owned();
-    let mut trailer: Option<String> = None;
-    for commit in commits {
-        if trailer.is_none() {
-            trailer = match signoff {
-                None => None,
-                Some(Signoff::As(identity)) => Some(identity.to_owned()),
-                Some(Signoff::Author) => Some(forge.write.own_identity().await?.signoff()),
-            };
+    let trailer = match signoff {
+        Some(Signoff::As(identity)) => Some(identity.to_owned()),
+        Some(Signoff::Author) if !commits.is_empty() => {
+            Some(forge.write.own_identity().await?.signoff())
         }
+        Some(Signoff::Author) | None => None,
+    };
+    let mut parent = base.to_owned();
+    for commit in commits {
         let writes: Vec<FileWrite> = commit
             .edits
             .iter()
