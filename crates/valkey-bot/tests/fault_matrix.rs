@@ -64,6 +64,10 @@ const fn endpoint(name: &'static str, method: &'static str, path: &'static str) 
     Endpoint { name, method, path }
 }
 
+/// The routes of the matrix that are web downloads, not GitHub's REST API.
+const SOURCE_ARCHIVE: &str = "/*/*/archive/**";
+const BINARY_DOWNLOAD: &str = "/_downloads/**";
+
 /// Every endpoint the bot may call, as GitHub's route templates.
 const ENDPOINTS: &[Endpoint] = &[
     endpoint(
@@ -94,8 +98,8 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint("add labels", "POST", "/repos/*/*/issues/*/labels"),
     endpoint("remove label", "DELETE", "/repos/*/*/issues/*/labels/*"),
     endpoint("send dispatch", "POST", "/repos/*/*/dispatches"),
-    endpoint("source archive", "GET", "/*/*/archive/**"),
-    endpoint("binary download", "GET", "/_downloads/**"),
+    endpoint("source archive", "GET", SOURCE_ARCHIVE),
+    endpoint("binary download", "GET", BINARY_DOWNLOAD),
 ];
 
 impl Endpoint {
@@ -106,7 +110,7 @@ impl Endpoint {
 
     /// Whether this is GitHub's REST API (not a web download).
     fn is_api(&self) -> bool {
-        self.path.starts_with("/repos/") || self.path.starts_with("/app")
+        ![SOURCE_ARCHIVE, BINARY_DOWNLOAD].contains(&self.path)
     }
 
     fn is_write(&self) -> bool {
