@@ -149,3 +149,214 @@ fn a_short_or_tag_reference_is_not_a_pin() {
         "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
     ));
 }
+
+/// The workflow (or example) at `relative` under the repository root, parsed.
+fn load(relative: &str) -> Yaml {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative);
+    let source =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {relative}: {e}"));
+    let mut documents = YamlLoader::load_from_str(&source)
+        .unwrap_or_else(|e| panic!("{relative}: invalid YAML: {e}"));
+    assert_eq!(documents.len(), 1, "{relative}: one YAML document");
+    documents.remove(0)
+}
+
+/// Every string value under `node`.
+fn strings(node: &Yaml) -> Vec<&str> {
+    match node {
+        Yaml::String(s) => vec![s.as_str()],
+        Yaml::Hash(map) => map.values().flat_map(strings).collect(),
+        Yaml::Array(items) => items.iter().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `uses:` of every step of `job`.
+fn actions_used(job: &Yaml) -> Vec<&str> {
+    job["steps"]
+        .as_vec()
+        .map(|steps| steps.iter().filter_map(|s| s["uses"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// The `run:` scripts of every step of `job`, joined.
+fn scripts(job: &Yaml) -> String {
+    job["steps"]
+        .as_vec()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|s| s["run"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn secrets_are_read_only_by_jobs_of_a_protected_environment() {
+    for file in workflow_files() {
+        let relative = file
+            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+            .expect("under the root")
+            .to_string_lossy()
+            .into_owned();
+        let workflow = load(&relative);
+        let jobs = workflow["jobs"].as_hash().expect("jobs");
+        for (name, job) in jobs {
+            let reads_secrets = strings(job).iter().any(|s| s.contains("secrets."));
+            if reads_secrets {
+                assert!(
+                    job["environment"].as_str().is_some(),
+                    "{relative}: job {name:?} reads secrets outside an environment"
+                );
+            }
+        }
+    }
+    let release = load(".github/workflows/release.yml");
+    let job = &release["jobs"]["release"];
+    assert_eq!(job["environment"].as_str(), Some("release"));
+    let secrets: Vec<&str> = strings(job)
+        .into_iter()
+        .filter(|s| s.contains("secrets."))
+        .collect();
+    for name in [
+        "VALKEY_BOT_APP_ID",
+        "VALKEY_BOT_APP_PRIVATE_KEY",
+        "VALKEY_BOT_ALERT_WEBHOOK",
+    ] {
+        assert!(
+            secrets.contains(&format!("${{{{ secrets.{name} }}}}").as_str()),
+            "release.yml does not pass {name} from a secret: {secrets:?}"
+        );
+    }
+}
+
+#[test]
+fn a_manual_prod_run_that_writes_needs_an_approval_and_others_do_not() {
+    let release = load(".github/workflows/release.yml");
+    let approve = &release["jobs"]["approve"];
+    assert_eq!(approve["environment"].as_str(), Some("release-approval"));
+    assert_eq!(
+        approve["if"].as_str(),
+        Some(
+            "github.event_name == 'workflow_dispatch' && inputs.environment == 'prod' && !inputs.dry_run"
+        )
+    );
+    assert!(
+        strings(approve).iter().all(|s| !s.contains("secrets.")),
+        "the approval job holds no secret"
+    );
+    let job = &release["jobs"]["release"];
+    assert_eq!(job["needs"].as_str(), Some("approve"));
+    let condition = job["if"].as_str().expect("release.if");
+    for part in [
+        "!cancelled()",
+        "needs.approve.result == 'success'",
+        "needs.approve.result == 'skipped'",
+    ] {
+        assert!(
+            condition.contains(part),
+            "release.if lacks {part}: {condition}"
+        );
+    }
+    assert!(!condition.contains("always()"), "{condition}");
+}
+
+#[test]
+fn the_release_runs_an_attested_binary_built_without_a_cache() {
+    let release = load(".github/workflows/release.yml");
+    let job = &release["jobs"]["release"];
+    assert!(
+        actions_used(job)
+            .iter()
+            .all(|a| !a.starts_with("actions/cache@")),
+        "release.yml restores a cache"
+    );
+    let script = scripts(job);
+    let verify = script
+        .find("gh attestation verify bin/valkey-bot")
+        .expect("release.yml verifies the binary's attestation");
+    let run = script
+        .find("./bin/valkey-bot run")
+        .expect("release.yml runs bin/valkey-bot");
+    assert!(
+        verify < run,
+        "the attestation is verified before the binary runs"
+    );
+    for flag in [
+        "--signer-workflow \"$REPO/.github/workflows/ci.yml\"",
+        "--source-ref refs/heads/main",
+        "--source-digest \"$SHA\"",
+        "--deny-self-hosted-runners",
+    ] {
+        assert!(script.contains(flag), "gh attestation verify lacks {flag}");
+    }
+
+    let ci = load(".github/workflows/ci.yml");
+    let binary = &ci["jobs"]["binary"];
+    let used = actions_used(binary);
+    assert!(
+        used.iter().all(|a| !a.starts_with("actions/cache@")),
+        "{used:?}"
+    );
+    assert!(
+        used.iter()
+            .any(|a| a.starts_with("actions/attest-build-provenance@")),
+        "{used:?}"
+    );
+    assert!(
+        scripts(binary).contains("cargo build --release --locked -p valkey-bot"),
+        "the binary job builds with --locked"
+    );
+    assert_eq!(
+        binary["permissions"]["id-token"].as_str(),
+        Some("write"),
+        "attestation needs an OIDC token"
+    );
+    assert_eq!(
+        binary["if"].as_str(),
+        Some("github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"),
+        "only main's commits get a release binary"
+    );
+}
+
+#[test]
+fn the_trigger_example_sends_a_build_digest_for_every_published_file() {
+    let trigger = load("docs/examples/trigger-release-automation.yml");
+    let platforms: Vec<(String, String)> =
+        trigger["jobs"]["build"]["strategy"]["matrix"]["include"]
+            .as_vec()
+            .expect("build.strategy.matrix.include")
+            .iter()
+            .map(|entry| {
+                let field = |key: &str| entry[key].as_str().expect("distro and arch").to_owned();
+                (field("distro"), field("arch"))
+            })
+            .collect();
+    let mut expected = Vec::new();
+    for distro in ["jammy", "noble"] {
+        for arch in ["x86_64", "arm64"] {
+            expected.push((distro.to_owned(), arch.to_owned()));
+            assert!(
+                platforms.contains(&(distro.to_owned(), arch.to_owned())),
+                "no build of {distro}-{arch}: {platforms:?}"
+            );
+        }
+    }
+    assert_eq!(platforms.len(), expected.len(), "{platforms:?}");
+    let job = &trigger["jobs"]["trigger"];
+    let script = scripts(job);
+    for file in [
+        "\"valkey-$TAG.tar.gz\"",
+        "\"valkey-$TAG-jammy-x86_64.tar.gz\"",
+        "\"valkey-$TAG-jammy-arm64.tar.gz\"",
+        "\"valkey-$TAG-noble-x86_64.tar.gz\"",
+        "\"valkey-$TAG-noble-arm64.tar.gz\"",
+    ] {
+        assert!(script.contains(file), "the trigger does not require {file}");
+    }
+    assert!(script.contains("--argjson digests \"$DIGESTS\""));
+}
