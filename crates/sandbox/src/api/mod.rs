@@ -6,7 +6,9 @@ mod contents;
 mod dispatches;
 pub(crate) mod extract;
 mod issues;
+mod labels;
 mod objects;
+pub(crate) mod paging;
 mod pulls;
 mod refs;
 mod repos;
@@ -100,6 +102,14 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/repos/{owner}/{repo}/issues/{number}/labels/{name}",
             delete(issues::remove_label),
+        )
+        .route(
+            "/repos/{owner}/{repo}/labels",
+            get(labels::list_labels).post(labels::create_label),
+        )
+        .route(
+            "/repos/{owner}/{repo}/labels/{name}",
+            get(labels::get_label),
         )
         .route(
             "/repos/{owner}/{repo}/dispatches",
