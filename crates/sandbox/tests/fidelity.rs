@@ -182,18 +182,19 @@ async fn a_missing_label_is_created_only_for_a_token_that_may_create_labels() {
 }
 
 #[tokio::test]
-async fn labels_on_a_new_issue_are_dropped_without_push_access() {
+async fn labels_on_a_new_issue_need_push_or_issue_write_access() {
     let fx = Fixture::with_app(Some(app_config())).await;
+    // An App token with `issues: write` (no contents) may label what it opens.
     let issues_only = token(&fx, json!({ "permissions": { "issues": "write" } })).await;
     let (status, issue) = fx
         .post_as(
             "/repos/acme/widgets/issues",
             &issues_only,
-            json!({ "title": "Release 9.1.0", "labels": ["release"] }),
+            json!({ "title": "Release 9.1.0", "labels": ["tracking"] }),
         )
         .await;
     assert_eq!(status, 201);
-    assert_eq!(issue["labels"], json!([]), "dropped, silently");
+    assert_eq!(issue["labels"][0]["name"], "tracking");
     let full = token(&fx, json!({})).await;
     let (status, issue) = fx
         .post_as(

@@ -301,8 +301,15 @@ pub(crate) async fn create_issue(
     }
     let user = shared.auth.actor(&caller).login;
     let now = now_rfc3339();
-    // GitHub drops the labels of a new issue, silently, when the caller has no push access.
-    let push = caller.require(&owner, &name, CONTENTS_WRITE).is_ok();
+    // GitHub drops the labels of a new issue, silently, when the caller has no push access; an
+    // App's `issues: write` carries the triage right to label issues, so it counts here.
+    let push = caller
+        .require(
+            &owner,
+            &name,
+            &[CONTENTS_WRITE[0], (Permission::Issues, Access::Write)],
+        )
+        .is_ok();
     let may_create = may_create_labels(&caller, &owner, &name);
     let issue = shared
         .store

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v3`: routing and the pieces every endpoint module shares.
 
 mod app;
+mod blobs;
 mod compare;
 mod contents;
 mod dispatches;
@@ -48,6 +49,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/repos/{owner}/{repo}/git/blobs",
             post(objects::create_blob),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/blobs/{sha}",
+            get(blobs::get_blob),
         )
         .route(
             "/repos/{owner}/{repo}/git/trees",
