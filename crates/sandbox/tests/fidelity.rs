@@ -319,3 +319,65 @@ async fn a_compare_lists_at_most_250_commits_unless_paged() {
     assert_eq!(body["commits"][59]["commit"]["message"], "c259");
     assert!(rels.iter().any(|(rel, _)| rel == "prev"), "{rels:?}");
 }
+
+#[tokio::test]
+async fn a_jwt_living_over_ten_minutes_or_issued_in_the_future_is_refused() {
+    let fx = Fixture::with_app(Some(app_config())).await;
+    let (status, _) = fx.get_as("/app", &jwt_at(-60, 540)).await;
+    assert_eq!(status, 200, "iat 60 s back, 10 minutes in all");
+    let (status, error) = fx.get_as("/app", &jwt_at(-60, 600)).await;
+    assert_eq!(status, 401, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("'exp'"),
+        "{error}"
+    );
+    let (status, error) = fx.get_as("/app", &jwt_at(120, 300)).await;
+    assert_eq!(status, 401, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("'iat'"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_path_the_tree_lacks_is_an_error() {
+    let fx = Fixture::new().await;
+    let base = fx.widgets_git(&["rev-parse", "main^{tree}"]);
+    let (status, _) = fx
+        .post_git(
+            "trees",
+            json!({ "base_tree": base, "tree": [{ "path": "README", "mode": "100644", "type": "blob", "sha": null }] }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, error) = fx
+        .post_git(
+            "trees",
+            json!({ "base_tree": base, "tree": [{ "path": "nope.txt", "mode": "100644", "type": "blob", "sha": null }] }),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+}
+
+#[tokio::test]
+async fn a_dispatch_payload_over_64_kb_is_refused() {
+    let fx = Fixture::new().await;
+    let (status, _) = fx
+        .post(
+            "/repos/acme/widgets/dispatches",
+            json!({ "event_type": "release", "client_payload": { "notes": "x".repeat(60_000) } }),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, error) = fx
+        .post(
+            "/repos/acme/widgets/dispatches",
+            json!({ "event_type": "release", "client_payload": { "notes": "x".repeat(70_000) } }),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("64 KB"),
+        "{error}"
+    );
+}
