@@ -37,6 +37,9 @@ const MAX_PAGES: usize = 100;
 /// The user id of `github-actions[bot]`, whose commits carry `41898282+github-actions[bot]@users.noreply.github.com`.
 const GITHUB_ACTIONS_BOT_ID: u64 = 41898282;
 
+/// The colour of the labels the bot creates (GitHub's neutral grey).
+const LABEL_COLOR: &str = "ededed";
+
 /// A GitHub client whose every request carries a token for one [`TokenScope`] (for an App: a
 /// token narrowed to that scope, refreshed before it expires).
 #[derive(Debug, Clone)]
@@ -197,6 +200,39 @@ impl GitHubClient {
                 Err(GitHubError::Conflict(reason))
             }
             Err(GitHubError::Conflict(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Makes sure label `name` exists in `repo`, creating it when it does not: GitHub refuses to
+    /// attach a missing label for a token that may not create labels, and drops the labels of a
+    /// new issue silently, so the bot creates the labels it relies on itself. A token that may not
+    /// create it gets an error naming the permission to grant.
+    async fn ensure_label(&self, repo: &RepoId, name: &str) -> Result<(), GitHubError> {
+        let path = repo_path(repo, &format!("labels/{}", encode_path(name)));
+        if self.get_optional::<wire::LabelName>(&path).await?.is_some() {
+            return Ok(());
+        }
+        let body = wire::NewLabel {
+            name,
+            color: LABEL_COLOR,
+        };
+        // Safe to repeat: a second creation is refused as `already_exists`, which is success.
+        match self
+            .send(
+                Method::POST,
+                &repo_path(repo, "labels"),
+                Some(&body),
+                Idempotent,
+            )
+            .await
+        {
+            Err(GitHubError::Rejected(text)) if text.contains("already_exists") => Ok(()),
+            Err(GitHubError::Forbidden(text)) => Err(GitHubError::Forbidden(format!(
+                "{text}; the label `{name}` does not exist in {repo} and this token may not create it: \
+                 create the label in {repo} once, or grant the token `issues: write` on {repo} \
+                 (for a task: `issues = \"write\"` in its `permissions` in tasks.toml)"
+            ))),
             other => other,
         }
     }
@@ -503,7 +539,7 @@ impl RepoWrite for GitHubClient {
             commits.extend(comparison.commits.into_iter().map(|commit| {
                 CommitSummary {
                     id: commit.sha,
-                    author_login: commit.author.map(|author| author.login),
+                    author_login: commit.author.and_then(|author| author.login),
                     subject: commit
                         .commit
                         .message
@@ -593,6 +629,9 @@ impl PullRequests for GitHubClient {
         number: u64,
         labels: &[String],
     ) -> Result<(), GitHubError> {
+        for label in labels {
+            self.ensure_label(repo, label).await?;
+        }
         // Safe to repeat: adding a label that is already there changes nothing.
         self.send(
             Method::POST,
@@ -660,6 +699,7 @@ impl Issues for GitHubClient {
         body: &str,
         label: &str,
     ) -> Result<Issue, GitHubError> {
+        self.ensure_label(repo, label).await?;
         // Not safe to repeat: a repeat after a 5xx that took effect opens a duplicate issue.
         let created: wire::IssueBody = self
             .json(
@@ -673,6 +713,30 @@ impl Issues for GitHubClient {
                 NotIdempotent,
             )
             .await?;
+        if !created
+            .labels
+            .iter()
+            .any(|l| l.name.eq_ignore_ascii_case(label))
+        {
+            // GitHub dropped it (no push access): add it now, or say why the issue is unlabelled,
+            // since an issue without its label is never found again.
+            let number = created.number;
+            self.send(
+                Method::POST,
+                &repo_path(repo, &format!("issues/{number}/labels")),
+                Some(&wire::Labels {
+                    labels: &[label.to_owned()],
+                }),
+                Idempotent,
+            )
+            .await
+            .map_err(|error| {
+                GitHubError::Forbidden(format!(
+                    "{repo}#{number} was opened but GitHub dropped its label `{label}` and it could not be added ({error}): \
+                     grant the token `issues: write` and `contents: write` on {repo}, then add the label to #{number} by hand"
+                ))
+            })?;
+        }
         Ok(issue(created))
     }
 

@@ -27,7 +27,8 @@ use crate::transport::{Response, SendError};
 pub struct RetryPolicy {
     /// Attempts in all, the first included (default 4).
     pub max_attempts: u32,
-    /// Time allowed for all attempts and waits together (default 60 s).
+    /// Time allowed for all attempts and waits together (default 5 min: room for the minute
+    /// GitHub asks for after a secondary rate limit that names no wait, and one doubling).
     pub max_total: Duration,
     /// The backoff before the first retry; doubled for each further one (default 500 ms).
     pub base_delay: Duration,
@@ -39,7 +40,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 4,
-            max_total: Duration::from_secs(60),
+            max_total: Duration::from_secs(300),
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
         }
@@ -135,11 +136,28 @@ fn requested_wait(response: &Response, now: SystemTime) -> Option<Duration> {
     None
 }
 
+/// The shortest wait after a secondary rate limit that names no wait: GitHub asks for at least
+/// a minute, then exponentially longer.
+pub(crate) const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
+/// The wait after the `nth` (from 1) secondary rate limit without `retry-after`: 1, 2, 4… minutes.
+fn secondary_wait(nth: u32) -> Duration {
+    let factor = 1u32.checked_shl(nth.saturating_sub(1)).unwrap_or(u32::MAX);
+    SECONDARY_LIMIT_WAIT.saturating_mul(factor)
+}
+
+/// GitHub's transient 422 on a ref update: the update did not happen and a repeat succeeds.
+fn is_transient_ref_failure(response: &Response) -> bool {
+    response.status == StatusCode::UNPROCESSABLE_ENTITY
+        && String::from_utf8_lossy(&response.body).contains("Reference update failed")
+}
+
 fn prove(outcome: &Result<Response, SendError>, now: SystemTime) -> Proof {
     match outcome {
         Err(SendError::NotSent(_)) => Proof::Refused(None),
         Err(SendError::Lost(_)) => Proof::Ambiguous(None),
         Ok(response) if is_rate_limited(response) => Proof::Refused(requested_wait(response, now)),
+        Ok(response) if is_transient_ref_failure(response) => Proof::Refused(None),
         Ok(response) if response.status.is_server_error() => {
             Proof::Ambiguous(requested_wait(response, now))
         }
@@ -175,6 +193,7 @@ where
     let started = Instant::now();
     let mut waited = Duration::ZERO;
     let mut attempts = 0;
+    let mut unnamed_limits = 0;
     loop {
         attempts += 1;
         let outcome = attempt().await;
@@ -202,7 +221,15 @@ where
                 stopped: Some("attempts exhausted"),
             };
         }
-        let wait = requested.unwrap_or_else(|| backoff(policy, attempts));
+        let limited = matches!(&outcome, Ok(response) if is_rate_limited(response));
+        let wait = match requested {
+            Some(wait) => wait,
+            None if limited => {
+                unnamed_limits += 1;
+                secondary_wait(unnamed_limits)
+            }
+            None => backoff(policy, attempts),
+        };
         // Real time and injected waits both count; with a real sleeper elapsed >= waited.
         let used = started.elapsed().max(waited);
         if used.saturating_add(wait) > policy.max_total {
@@ -365,6 +392,61 @@ mod tests {
         assert_eq!(retried.attempts, 1);
         assert_eq!(retried.stopped, Some("the retry time budget is spent"));
         assert!(waits.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_secondary_limit_without_retry_after_waits_a_minute_then_longer() {
+        let secondary = || {
+            Ok(response(
+                403,
+                &[],
+                r#"{"message":"You have exceeded a secondary rate limit"}"#,
+            ))
+        };
+        let (retried, waits) = script(
+            Idempotency::NotIdempotent,
+            RetryPolicy::default(),
+            vec![secondary(), secondary(), ok()],
+        )
+        .await;
+        assert!(retried.outcome.is_ok());
+        assert_eq!(
+            waits,
+            [Duration::from_secs(60), Duration::from_secs(120)],
+            "at least a minute, then backing off"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_transient_reference_update_failure_is_retried() {
+        let failed = || {
+            Ok(response(
+                422,
+                &[],
+                r#"{"message":"Reference update failed"}"#,
+            ))
+        };
+        let (retried, waits) = script(
+            Idempotency::NotIdempotent,
+            RetryPolicy::default(),
+            vec![failed(), ok()],
+        )
+        .await;
+        assert_eq!(retried.attempts, 2);
+        assert!(retried.outcome.is_ok());
+        assert_eq!(waits.len(), 1);
+        // Any other 422 stays final.
+        let (retried, _) = script(
+            Idempotency::Idempotent,
+            RetryPolicy::default(),
+            vec![Ok(response(
+                422,
+                &[],
+                r#"{"message":"Update is not a fast forward"}"#,
+            ))],
+        )
+        .await;
+        assert_eq!(retried.attempts, 1);
     }
 
     #[tokio::test]

@@ -154,10 +154,12 @@ pub(crate) struct ComparedCommitDetail {
     pub message: String,
 }
 
-/// `{login}` of a user.
+/// `{login}` of a user; GitHub sends `{}` for a commit whose e-mail belongs to no account (and
+/// `null`, handled by the `Option` around it).
 #[derive(Debug, Deserialize)]
 pub(crate) struct Login {
-    pub login: String,
+    #[serde(default)]
+    pub login: Option<String>,
 }
 
 /// `GET /user`, `GET /users/{login}`: an account.
@@ -239,6 +241,15 @@ pub(crate) struct IssueBody {
     /// Present when the "issue" is a pull request.
     #[serde(default)]
     pub pull_request: Option<serde_json::Value>,
+    #[serde(default)]
+    pub labels: Vec<LabelName>,
+}
+
+/// `POST labels`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewLabel<'a> {
+    pub name: &'a str,
+    pub color: &'a str,
 }
 
 /// `POST issues`.
@@ -300,6 +311,16 @@ impl std::fmt::Debug for MintedToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compared_commit_author_may_be_empty_or_null() {
+        for author in ["{}", "null", r#"{"login":"someone"}"#] {
+            let text = format!(r#"{{"sha":"a","commit":{{"message":"m"}},"author":{author}}}"#);
+            let commit: ComparedCommit = serde_json::from_str(&text).unwrap();
+            let login = commit.author.and_then(|a| a.login);
+            assert_eq!(login.is_some(), author.contains("someone"), "{author}");
+        }
+    }
 
     #[test]
     fn deletions_send_a_null_sha() {

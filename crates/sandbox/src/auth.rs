@@ -209,7 +209,15 @@ pub(crate) struct Auth {
 struct Claims {
     #[serde(default)]
     iss: serde_json::Value,
+    #[serde(default)]
+    iat: Option<i64>,
+    exp: i64,
 }
+
+/// The longest a JWT may live, `exp` − `iat`.
+const JWT_MAX_LIFETIME_SECS: i64 = 600;
+/// How far in the future an `iat` is tolerated (clock drift).
+const JWT_IAT_LEEWAY_SECS: i64 = 30;
 
 impl Auth {
     /// Auth for `app`; `None` means every caller has full access.
@@ -392,6 +400,25 @@ fn verify_jwt(token: &str, app: &AppConfig, key: &DecodingKey) -> Result<(), Api
             _ => ApiError::new(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded"),
         }
     })?;
+    let now = i64::try_from(unix_seconds(SystemTime::now())).unwrap_or(i64::MAX);
+    let iat = data.claims.iat.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+        )
+    })?;
+    if iat > now + JWT_IAT_LEEWAY_SECS {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "'Issued at' claim ('iat') must be an Integer representing a time in the past",
+        ));
+    }
+    if data.claims.exp - iat > JWT_MAX_LIFETIME_SECS {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "'Expiration time' claim ('exp') is too far in the future",
+        ));
+    }
     let issuer_matches = match &data.claims.iss {
         serde_json::Value::Number(number) => number.as_u64() == Some(app.app_id),
         serde_json::Value::String(text) => text.parse::<u64>().ok() == Some(app.app_id),

@@ -25,6 +25,18 @@ pub enum SandboxError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// `ROOT/_sandbox/rulesets.json` is not a JSON array of branch rules.
+    #[error("sandbox rulesets {path}:{line}:{column}: {message}")]
+    Rulesets {
+        /// The rulesets file.
+        path: PathBuf,
+        /// Line of the error (1-based).
+        line: usize,
+        /// Column of the error (1-based).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// `ROOT/_sandbox/state.json` exists but is not a state file this sandbox wrote.
     #[error("sandbox state {path} is not valid: {source}")]
     StateFormat {

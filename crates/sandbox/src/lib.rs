@@ -14,6 +14,7 @@ mod git;
 mod log;
 mod pipeline;
 mod repo;
+mod rules;
 mod server;
 mod shared;
 mod state;
@@ -33,7 +34,8 @@ use tokio::task::JoinHandle;
 pub use error::SandboxError;
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use log::LoggedRequest;
-pub use state::{Comment, Dispatch, Issue, PullRequest, RepoState, SandboxState};
+pub use rules::{BranchRule, Rulesets};
+pub use state::{Comment, Dispatch, Issue, Label, PullRequest, RepoState, SandboxState};
 
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -90,6 +92,7 @@ impl Sandbox {
             source,
         })?;
         let store = Store::load(state_dir.join("state.json"))?;
+        let rulesets = Rulesets::load(&state_dir.join("rulesets.json"))?;
         let auth = Auth::new(config.app)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -107,6 +110,7 @@ impl Sandbox {
             store,
             auth,
             faults: Faults::default(),
+            rulesets,
             log: RequestLog::default(),
             archives: Mutex::new(HashMap::new()),
             downloads_dir: config.root.join("_downloads"),
@@ -162,6 +166,11 @@ impl RunningSandbox {
     /// The fault plan; rules added here apply to the next matching requests.
     pub fn faults(&self) -> Faults {
         self.shared.faults.clone()
+    }
+
+    /// The branch rulesets in force (from `ROOT/_sandbox/rulesets.json`, and added here).
+    pub fn rulesets(&self) -> Rulesets {
+        self.shared.rulesets.clone()
     }
 
     /// Every request so far (control routes under `/_sandbox` excepted).

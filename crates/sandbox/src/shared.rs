@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::log::RequestLog;
 use crate::repo::{Repo, Repos};
+use crate::rules::Rulesets;
 use crate::state::Store;
 
 /// A cached source archive: its bytes and their strong ETag.
@@ -27,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) auth: Auth,
     pub(crate) faults: Faults,
+    /// Branches that require pull requests.
+    pub(crate) rulesets: Rulesets,
     pub(crate) log: RequestLog,
     /// Keyed by (`owner/repo`, tag, tag object id), so a moved tag gets a new archive.
     pub(crate) archives: Mutex<HashMap<(String, String, String), CachedArchive>>,

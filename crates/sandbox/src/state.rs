@@ -38,6 +38,20 @@ pub struct RepoState {
     /// `repository_dispatch` events received, in order.
     #[serde(default)]
     pub dispatches: Vec<Dispatch>,
+    /// The labels defined in the repository, in creation order.
+    #[serde(default)]
+    pub labels: Vec<Label>,
+}
+
+/// A label defined in a repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    /// Its name (GitHub matches names without regard to case).
+    pub name: String,
+    /// Its colour, six hexadecimal digits without `#`.
+    pub color: String,
+    /// Its description, if any.
+    pub description: Option<String>,
 }
 
 /// An issue, or a pull request when `pull` is set.
@@ -122,6 +136,13 @@ impl RepoState {
     /// The issue or pull request numbered `number`.
     pub fn issue(&self, number: u64) -> Option<&Issue> {
         self.issues.iter().find(|issue| issue.number == number)
+    }
+
+    /// The label named `name` (compared without regard to case).
+    pub fn label(&self, name: &str) -> Option<&Label> {
+        self.labels
+            .iter()
+            .find(|label| label.name.eq_ignore_ascii_case(name))
     }
 
     /// The comments on `number`, in order.

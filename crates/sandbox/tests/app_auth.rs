@@ -9,13 +9,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
+    common::unix_now()
 }
 
 /// A JWT as an App signs it: RS256, iat 60 s back, exp `exp_in` seconds ahead, iss = `iss`.
@@ -274,7 +268,7 @@ async fn read_only_and_issue_scopes() {
         installation_token(&fx, json!({ "permissions": { "pull_requests": "write" } })).await;
     let pulls_token = pulls_only["token"].as_str().unwrap().to_owned();
     let (status, _) = fx
-        .post_as(&labels_path, &pulls_token, json!({ "labels": ["x"] }))
+        .post_as(&labels_path, &pulls_token, json!({ "labels": ["bot"] }))
         .await;
     assert_eq!(status, 200, "labels on a PR accept pull_requests");
     let issue_labels = format!("/repos/acme/widgets/issues/{}/labels", issue["number"]);

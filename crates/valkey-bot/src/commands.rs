@@ -314,12 +314,23 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Status> {
 }
 
 /// `valkey-bot sandbox`: serves until interrupted; the first line on stdout is the base URL.
+/// With `app` (its id, public key file and slug) the sandbox plays that GitHub App.
 pub async fn sandbox(
     root: std::path::PathBuf,
     listen: std::net::SocketAddr,
+    app: Option<(u64, std::path::PathBuf, String)>,
 ) -> anyhow::Result<Status> {
     let mut config = valkey_bot_sandbox::SandboxConfig::new(root);
     config.listen = listen;
+    if let Some((app_id, key_file, slug)) = app {
+        let public_key_pem = std::fs::read_to_string(&key_file)
+            .map_err(|error| anyhow::anyhow!("--app-public-key {}: {error}", key_file.display()))?;
+        config.app = Some(valkey_bot_sandbox::AppConfig {
+            app_id,
+            slug,
+            public_key_pem,
+        });
+    }
     let sandbox = valkey_bot_sandbox::Sandbox::start(config).await?;
     println!("{}", sandbox.base_url());
     tokio::signal::ctrl_c().await?;

@@ -127,6 +127,19 @@ pub enum DeliverError {
         /// The error.
         source: GitHubError,
     },
+    /// The branch is under a ruleset (or protection) that refuses direct updates: re-planning
+    /// cannot help, the repository's settings or the task's delivery must change.
+    #[error(
+        "{repo}: branch `{branch}` refuses direct commits: {rule} Either add the App to the bypass list of the branch's ruleset (Settings → Rules), or give this task `delivery.pull-request = {{ branch = \"...\", title = \"...\" }}` in tasks.toml"
+    )]
+    RuleViolation {
+        /// Repository.
+        repo: String,
+        /// Branch.
+        branch: String,
+        /// GitHub's text for the rule, e.g. `Changes must be made through a pull request.`
+        rule: String,
+    },
     /// GitHub refused or failed.
     #[error("{repo}: {source}")]
     GitHub {
@@ -135,6 +148,26 @@ pub enum DeliverError {
         /// The error.
         source: GitHubError,
     },
+}
+
+/// GitHub's text for the rule that refused a branch update ("Repository rule violations found"
+/// followed by one line per rule), or `None` for any other error.
+fn rule_violation(error: &GitHubError) -> Option<String> {
+    const MARK: &str = "Repository rule violations found";
+    let GitHubError::Rejected(text) = error else {
+        return None;
+    };
+    let after = &text[text.find(MARK)? + MARK.len()..];
+    let rules: Vec<&str> = after
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    Some(if rules.is_empty() {
+        format!("{MARK}.")
+    } else {
+        rules.join(" ")
+    })
 }
 
 /// Appends a `Signed-off-by:` trailer to `message` when `signoff` is set.
@@ -191,7 +224,16 @@ pub async fn deliver_change(
                         branch: change.base_branch.clone(),
                     });
                 }
-                Err(e) => return Err(github(e)),
+                Err(e) => {
+                    return Err(match rule_violation(&e) {
+                        Some(rule) => DeliverError::RuleViolation {
+                            repo,
+                            branch: change.base_branch.clone(),
+                            rule,
+                        },
+                        None => github(e),
+                    });
+                }
             }
             if let Err(DeliverError::Verification {
                 repo,

@@ -89,6 +89,16 @@ enum Command {
         /// Address to listen on (loopback).
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        /// Play this GitHub App: accept only its JWTs and the installation tokens they mint
+        /// (without it, any token has full access, like a classic personal token).
+        #[arg(long, requires = "app_public_key")]
+        app_id: Option<u64>,
+        /// The App's RSA public key (PEM file), to check its JWTs.
+        #[arg(long, requires = "app_id")]
+        app_public_key: Option<PathBuf>,
+        /// The App's slug; its bot user is `<slug>[bot]`.
+        #[arg(long, default_value = "valkey-automation-bot")]
+        app_slug: String,
     },
     /// Validate a tasks.toml and exit.
     CheckConfig {
@@ -157,7 +167,18 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::Rehearse { version, keep } => {
             rehearse::rehearse(RehearseArgs { version, keep }).await
         }
-        Command::Sandbox { root, listen } => commands::sandbox(root, listen).await,
+        Command::Sandbox {
+            root,
+            listen,
+            app_id,
+            app_public_key,
+            app_slug,
+        } => {
+            let app = app_id
+                .zip(app_public_key)
+                .map(|(id, key)| (id, key, app_slug));
+            commands::sandbox(root, listen, app).await
+        }
         Command::CheckConfig { path } => Ok(commands::check_config(&path)?),
         Command::ListTasks => {
             commands::list_tasks();

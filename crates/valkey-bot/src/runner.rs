@@ -418,7 +418,7 @@ impl From<DeliverError> for AttemptError {
             DeliverError::Moved { .. } | DeliverError::PullRequestPending { .. } => NEXT_RERUN,
             DeliverError::ForeignCommits { .. } => NEXT_FOREIGN,
             DeliverError::Verification { .. } => NEXT_VERIFY,
-            DeliverError::GitHub { .. } => NEXT_FIX,
+            DeliverError::GitHub { .. } | DeliverError::RuleViolation { .. } => NEXT_FIX,
         };
         Self {
             error: error.to_string(),

@@ -97,6 +97,8 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint("comment", "POST", "/repos/*/*/issues/*/comments"),
     endpoint("add labels", "POST", "/repos/*/*/issues/*/labels"),
     endpoint("remove label", "DELETE", "/repos/*/*/issues/*/labels/*"),
+    endpoint("read label", "GET", "/repos/*/*/labels/*"),
+    endpoint("create label", "POST", "/repos/*/*/labels"),
     endpoint("send dispatch", "POST", "/repos/*/*/dispatches"),
     endpoint("source archive", "GET", SOURCE_ARCHIVE),
     endpoint("binary download", "GET", BINARY_DOWNLOAD),
@@ -122,6 +124,7 @@ impl Endpoint {
     /// the release itself.
     fn is_notification(&self) -> bool {
         self.path.contains("/issues")
+            || self.path.contains("/labels")
             || self.path.ends_with("/installation")
             || self.path.ends_with("/access_tokens")
     }

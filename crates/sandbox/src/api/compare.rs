@@ -6,6 +6,7 @@ use axum::Json;
 use serde_json::{Value, json};
 
 use super::SharedState;
+use super::paging::Pager;
 use crate::auth::{CONTENTS_READ, Caller};
 use crate::error::ApiError;
 use crate::repo::Repo;
@@ -15,7 +16,8 @@ pub(crate) async fn compare(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
     GhPath((owner, name, spec)): GhPath<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    pager: Pager,
+) -> Result<axum::response::Response, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let (base, head) = spec.split_once("...").ok_or_else(ApiError::not_found)?;
     let base_sha = repo
@@ -47,14 +49,15 @@ pub(crate) async fn compare(
         (0, _) => "behind",
         _ => "diverged",
     };
-    let commits = log(&repo, &format!("{merge_base}..{head_sha}")).await?;
+    let all_commits = log(&repo, &format!("{merge_base}..{head_sha}")).await?;
+    let (commits, link) = commits_page(&pager, &shared.api_url(), all_commits);
     let merge_base_commit = log(&repo, &format!("{merge_base}^!"))
         .await?
         .into_iter()
         .next()
         .unwrap_or_else(|| json!({ "sha": merge_base }));
     let html = shared.html_url(&repo);
-    Ok(Json(json!({
+    let body = Json(json!({
         "url": format!("{}/compare/{spec}", shared.repo_api_url(&repo)),
         "html_url": format!("{html}/compare/{spec}"),
         "status": status,
@@ -63,7 +66,33 @@ pub(crate) async fn compare(
         "total_commits": ahead_by,
         "merge_base_commit": merge_base_commit,
         "commits": commits,
-    })))
+    }));
+    let mut response = axum::response::IntoResponse::into_response(body);
+    if let Some(value) = link.and_then(|link| axum::http::HeaderValue::from_str(&link).ok()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LINK, value);
+    }
+    Ok(response)
+}
+
+/// The most commits a compare lists when not paged.
+const UNPAGED_COMMITS: usize = 250;
+
+/// The commits one compare answer lists, and its `Link` header: the first 250 when no paging
+/// was asked for, else the page asked for.
+fn commits_page(pager: &Pager, api_url: &str, commits: Vec<Value>) -> (Vec<Value>, Option<String>) {
+    if !pager.asked {
+        return (commits.into_iter().take(UNPAGED_COMMITS).collect(), None);
+    }
+    let link = pager.link(api_url, commits.len());
+    let range = pager.range(commits.len());
+    let page = commits
+        .into_iter()
+        .skip(range.start)
+        .take(range.len())
+        .collect();
+    (page, link)
 }
 
 async fn count(repo: &Repo, from: &str, to: &str) -> Result<u64, ApiError> {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::SharedState;
+use super::blobs::CONTENTS_INLINE_MAX;
 use crate::auth::{CONTENTS_READ, Caller};
 use crate::error::ApiError;
 use crate::git::Depth;
@@ -84,14 +85,20 @@ async fn contents(
     };
     match info.kind.as_str() {
         "blob" => {
-            let bytes = repo
-                .git
-                .ok(&["cat-file", "blob", &info.sha], None, &[])
-                .await?;
             let mut value = links.entry("file", &path, &info.sha, info.size);
+            // Over 1 MB GitHub leaves the bytes out: they are read from `git/blobs/{sha}`.
+            let (encoding, content) = if info.size > CONTENTS_INLINE_MAX {
+                ("none", String::new())
+            } else {
+                let bytes = repo
+                    .git
+                    .ok(&["cat-file", "blob", &info.sha], None, &[])
+                    .await?;
+                ("base64", github_base64(&bytes))
+            };
             if let Some(map) = value.as_object_mut() {
-                map.insert("encoding".to_owned(), "base64".into());
-                map.insert("content".to_owned(), github_base64(&bytes).into());
+                map.insert("encoding".to_owned(), encoding.into());
+                map.insert("content".to_owned(), content.into());
             }
             Ok(Json(value))
         }

@@ -15,6 +15,8 @@ use crate::state::{Dispatch, now_rfc3339};
 
 /// GitHub's limit on `client_payload`'s top-level keys.
 const MAX_PAYLOAD_KEYS: usize = 10;
+/// The largest `client_payload` GitHub accepts, serialized.
+const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 
 /// Body of `POST /dispatches`.
 #[derive(Deserialize)]
@@ -38,6 +40,11 @@ pub(crate) async fn create_dispatch(
         ));
     }
     let payload = body.client_payload.unwrap_or(Value::Null);
+    if payload.to_string().len() > MAX_PAYLOAD_BYTES {
+        return Err(ApiError::unprocessable(
+            "Invalid request.\n\nclient_payload is too large: at most 64 KB.",
+        ));
+    }
     match &payload {
         Value::Null => {}
         Value::Object(map) if map.len() <= MAX_PAYLOAD_KEYS => {}

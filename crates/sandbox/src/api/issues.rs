@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::SharedState;
 use super::extract::GhJson;
-use crate::auth::{Access, Caller, Permission, stable_id};
+use super::labels::{define_missing, may_create_labels};
+use super::paging::{Paged, Pager};
+use crate::auth::{Access, CONTENTS_WRITE, Caller, Permission, stable_id};
 use crate::error::ApiError;
 use crate::repo::Repo;
 use crate::shared::Shared;
@@ -219,7 +221,8 @@ pub(crate) async fn list_issues(
     Extension(caller): Extension<Caller>,
     GhPath((owner, name)): GhPath<(String, String)>,
     Query(query): Query<IssueQuery>,
-) -> Result<Json<Value>, ApiError> {
+    pager: Pager,
+) -> Result<Paged, ApiError> {
     let repo = shared.open(
         &owner,
         &name,
@@ -240,7 +243,7 @@ pub(crate) async fn list_issues(
         .unwrap_or_default();
     let state = shared.store.snapshot().await;
     let Some(repo_state) = state.repo(&repo.full_name()) else {
-        return Ok(Json(json!([])));
+        return Ok(pager.respond(&shared.api_url(), Vec::new()));
     };
     let listed: Vec<Value> = repo_state
         .issues
@@ -267,7 +270,7 @@ pub(crate) async fn list_issues(
             )
         })
         .collect();
-    Ok(Json(Value::Array(listed)))
+    Ok(pager.respond(&shared.api_url(), listed))
 }
 
 /// Body of `POST /issues`.
@@ -298,11 +301,24 @@ pub(crate) async fn create_issue(
     }
     let user = shared.auth.actor(&caller).login;
     let now = now_rfc3339();
+    // GitHub drops the labels of a new issue, silently, when the caller has no push access; an
+    // App's `issues: write` carries the triage right to label issues, so it counts here.
+    let push = caller
+        .require(
+            &owner,
+            &name,
+            &[CONTENTS_WRITE[0], (Permission::Issues, Access::Write)],
+        )
+        .is_ok();
+    let may_create = may_create_labels(&caller, &owner, &name);
     let issue = shared
         .store
         .update(|state| {
             let mut labels = Vec::new();
-            add_missing(&mut labels, body.labels);
+            if push {
+                let names = define_missing(repo_state(state, &repo), &body.labels, may_create)?;
+                add_missing(&mut labels, names);
+            }
             Ok(file_issue(
                 repo_state(state, &repo),
                 body.title,
@@ -469,9 +485,12 @@ pub(crate) async fn add_labels(
         AddLabels::Object { labels } | AddLabels::Array(labels) => labels,
     };
     let now = now_rfc3339();
+    let may_create = may_create_labels(&caller, &owner, &name);
     let labels = shared
         .store
         .update(|state| {
+            issue_mut(state, &repo, number)?;
+            let added = define_missing(repo_state(state, &repo), &added, may_create)?;
             let issue = issue_mut(state, &repo, number)?;
             add_missing(&mut issue.labels, added);
             issue.updated_at = now;

@@ -1,12 +1,15 @@
 //! The REST API under `/api/v3`: routing and the pieces every endpoint module shares.
 
 mod app;
+mod blobs;
 mod compare;
 mod contents;
 mod dispatches;
 pub(crate) mod extract;
 mod issues;
+mod labels;
 mod objects;
+pub(crate) mod paging;
 mod pulls;
 mod refs;
 mod repos;
@@ -46,6 +49,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/repos/{owner}/{repo}/git/blobs",
             post(objects::create_blob),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/blobs/{sha}",
+            get(blobs::get_blob),
         )
         .route(
             "/repos/{owner}/{repo}/git/trees",
@@ -100,6 +107,14 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/repos/{owner}/{repo}/issues/{number}/labels/{name}",
             delete(issues::remove_label),
+        )
+        .route(
+            "/repos/{owner}/{repo}/labels",
+            get(labels::list_labels).post(labels::create_label),
+        )
+        .route(
+            "/repos/{owner}/{repo}/labels/{name}",
+            get(labels::get_label),
         )
         .route(
             "/repos/{owner}/{repo}/dispatches",

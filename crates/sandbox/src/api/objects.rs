@@ -144,15 +144,17 @@ fn valid_tree_path(path: &str) -> bool {
 /// The flattened tree being built: path → (mode, sha).
 type Flat = BTreeMap<String, (String, String)>;
 
-/// Removes `path` and everything below it.
-fn remove_path(flat: &mut Flat, path: &str) {
+/// Removes `path` and everything below it; whether there was anything to remove.
+fn remove_path(flat: &mut Flat, path: &str) -> bool {
     let below = format!("{path}/");
+    let before = flat.len();
     flat.retain(|existing, _| existing != path && !existing.starts_with(&below));
+    flat.len() != before
 }
 
 /// Puts one entry at `path`, replacing a directory there or a file at any of its parents.
 fn put_path(flat: &mut Flat, path: &str, mode: String, sha: String) {
-    remove_path(flat, path);
+    let _replaced = remove_path(flat, path);
     let mut parent = path;
     while let Some((up, _)) = parent.rsplit_once('/') {
         flat.remove(up);
@@ -185,7 +187,11 @@ pub(crate) async fn create_tree(
     }
     for change in changes {
         match change {
-            Change::Delete { path } => remove_path(&mut flat, &path),
+            // GitHub refuses to delete a path the tree does not have.
+            Change::Delete { path } if !remove_path(&mut flat, &path) => {
+                return Err(ApiError::unprocessable("GitRPC::BadObjectState"));
+            }
+            Change::Delete { .. } => {}
             Change::Content {
                 path,
                 mode,

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::SharedState;
 use super::extract::GhJson;
 use super::issues::{apply_edits, file_issue, in_state, issue_mut, labels_json, repo_state};
+use super::paging::{Paged, Pager};
 use crate::auth::{Access, Caller, Permission, stable_id};
 use crate::error::ApiError;
 use crate::repo::Repo;
@@ -96,7 +97,8 @@ pub(crate) async fn list_pulls(
     Extension(caller): Extension<Caller>,
     GhPath((owner, name)): GhPath<(String, String)>,
     Query(query): Query<PullQuery>,
-) -> Result<Json<Value>, ApiError> {
+    pager: Pager,
+) -> Result<Paged, ApiError> {
     let repo = shared.open(&owner, &name, &caller, READ)?;
     let wanted_state = query.state.unwrap_or_else(|| "open".to_owned());
     let state = shared.store.snapshot().await;
@@ -118,7 +120,7 @@ pub(crate) async fn list_pulls(
             }
         }
     }
-    Ok(Json(Value::Array(listed)))
+    Ok(pager.respond(&shared.api_url(), listed))
 }
 
 /// Body of `POST /pulls`.

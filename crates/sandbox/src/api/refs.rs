@@ -153,6 +153,9 @@ pub(crate) async fn update_ref(
         .await?
         .ok_or_else(|| ApiError::unprocessable("Reference does not exist"))?;
     let new = existing_object(&repo, &body.sha).await?;
+    shared
+        .rulesets
+        .check_update(&repo.full_name(), &full, &caller)?;
     let _guard = shared.repos.lock(&repo).await;
     let old = repo
         .git

@@ -365,3 +365,28 @@ pub async fn raw_get(base_url: &str, target: &str) -> (String, Vec<u8>) {
     let body = answer.get(split + 4..).unwrap_or_default().to_vec();
     (String::from_utf8_lossy(&answer[..split]).into_owned(), body)
 }
+
+/// Now, in Unix seconds.
+pub fn unix_now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A JWT for the test App (RS256, iss = its id) with `iat` and `exp` these seconds from now.
+pub fn app_jwt_at(iat: i64, exp: i64) -> String {
+    let pem = std::fs::read(fixture_path("app-private-key.pem")).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap();
+    let now = unix_now();
+    let claims = serde_json::json!({ "iat": now + iat, "exp": now + exp, "iss": APP_ID });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &key,
+    )
+    .unwrap()
+}

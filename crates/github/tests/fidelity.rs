@@ -1,0 +1,135 @@
+//! The client against what real GitHub does that a kind fake would not: files over the contents
+//! API's 1 MB cut-off, labels a token may not create and labels dropped from a new issue.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bytes::Bytes;
+use common::{Fixture, repo};
+use valkey_bot_core::config::{Access, Permission};
+use valkey_bot_core::github::{
+    FileWrite, GitHubError, Issues, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+};
+
+/// A pull request from `update/9.1` into `main`.
+fn update_pull() -> PullRequestSpec {
+    PullRequestSpec {
+        head_branch: "update/9.1".into(),
+        base_branch: "main".into(),
+        title: "Update".into(),
+        body: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_file_over_one_megabyte_is_read_through_its_blob() {
+    let fx = Fixture::new().await;
+    let client = fx.client().await;
+    let images = repo("acme/images");
+    let big: Vec<u8> = (0..1_500_000u32).map(|n| (n % 251) as u8).collect();
+    let commit = client
+        .create_commit(
+            &images,
+            &fx.images.main,
+            &[FileWrite {
+                path: "big.bin".into(),
+                content: Some(Bytes::from(big.clone())),
+                executable: false,
+            }],
+            "Add a big file",
+        )
+        .await
+        .unwrap();
+    let read = client.read_file(&images, &commit, "big.bin").await.unwrap();
+    assert_eq!(read.as_deref(), Some(&big[..]));
+    let blob_reads = fx.count_where(|entry| {
+        entry.method == "GET"
+            && entry
+                .path
+                .starts_with("/api/v3/repos/acme/images/git/blobs/")
+    });
+    assert_eq!(
+        blob_reads, 1,
+        "the contents answer had no bytes; the blob was read"
+    );
+    // A small file comes inline, without a blob read.
+    client
+        .read_file(&images, &commit, "README.md")
+        .await
+        .unwrap()
+        .unwrap();
+    let blob_reads_after = fx.count_where(|entry| entry.path.contains("/git/blobs/"));
+    assert_eq!(blob_reads_after, 1);
+}
+
+#[tokio::test]
+async fn a_missing_label_is_created_or_its_permission_named() {
+    let fx = Fixture::new().await;
+    let images = repo("acme/images");
+    let client = fx.client().await;
+    let pull = client.open(&images, &update_pull()).await.unwrap();
+    client
+        .add_labels(&images, pull.number, &["valkey-bot: run failed".into()])
+        .await
+        .unwrap();
+    let state = fx.sandbox.state().await;
+    let labels = &state.repo("acme/images").unwrap().labels;
+    assert_eq!(labels.len(), 1, "created explicitly");
+    assert_eq!(labels[0].name, "valkey-bot: run failed");
+    let found = client
+        .find_open(&images, "update/9.1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.labels, ["valkey-bot: run failed"]);
+}
+
+#[tokio::test]
+async fn with_an_app_token_that_may_not_create_labels_the_error_names_the_permission() {
+    let fx = Fixture::with_app().await;
+    let images = repo("acme/images");
+    let writer = fx
+        .client_scoped(
+            "acme/images",
+            &[
+                (Permission::Contents, Access::Write),
+                (Permission::PullRequests, Access::Write),
+            ],
+        )
+        .await;
+    let pull = writer.open(&images, &update_pull()).await.unwrap();
+    let error = writer
+        .add_labels(&images, pull.number, &["missing".into()])
+        .await
+        .unwrap_err();
+    let GitHubError::Forbidden(text) = &error else {
+        panic!("{error:?}");
+    };
+    assert!(text.contains("issues: write"), "{text}");
+    assert!(text.contains("`missing`"), "{text}");
+
+    // A token with issues but no contents: the label of the new issue is created and kept,
+    // and the issue is found again by its label.
+    let tracker = fx
+        .client_scoped("acme/images", &[(Permission::Issues, Access::Write)])
+        .await;
+    let issue = tracker
+        .create_issue(&images, "Release 9.1.0", "- [ ] x", "release-tracking")
+        .await
+        .unwrap();
+    let found = tracker
+        .find_issue(&images, "Release 9.1.0", "release-tracking")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|f| f.number), Some(issue.number));
+    let created = fx.count_where(|entry| {
+        entry.method == "POST"
+            && entry.path == "/api/v3/repos/acme/images/labels"
+            && entry.status == Some(201)
+    });
+    assert_eq!(
+        created, 1,
+        "the label was created explicitly before the issue"
+    );
+}
