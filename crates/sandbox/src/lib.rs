@@ -7,6 +7,8 @@
 
 mod api;
 mod auth;
+#[cfg(feature = "contract")]
+pub mod contract;
 mod control;
 mod error;
 mod faults;
@@ -113,6 +115,8 @@ impl Sandbox {
             base_url: base_url.clone(),
             api_requests: AtomicU64::new(0),
             rate_reset: auth::unix_seconds(SystemTime::now() + Duration::from_secs(3600)),
+            #[cfg(feature = "contract")]
+            contract: contract::Contract::default(),
         });
         let router = Router::new()
             .nest("/api/v3", api::router())
@@ -167,6 +171,20 @@ impl RunningSandbox {
     /// Every request so far (control routes under `/_sandbox` excepted).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.shared.log.entries()
+    }
+
+    /// From now on, checks every API answer and request body against GitHub's own description
+    /// (see [`contract`]); [`RunningSandbox::contract_violations`] lists what did not match.
+    #[cfg(feature = "contract")]
+    pub fn check_contract(&self) {
+        self.shared.contract.enable();
+    }
+
+    /// Every answer or request body seen since [`RunningSandbox::check_contract`] that is not
+    /// GitHub's shape for its operation and status.
+    #[cfg(feature = "contract")]
+    pub fn contract_violations(&self) -> Vec<contract::Violation> {
+        self.shared.contract.violations()
     }
 
     /// Revokes every installation token issued so far: the next request with one gets 401

@@ -10,6 +10,7 @@ mod objects;
 mod pulls;
 mod refs;
 mod repos;
+mod shapes;
 mod users;
 
 use std::sync::Arc;
