@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
@@ -158,6 +158,8 @@ fn escape(key: &str) -> String {
 #[derive(Default)]
 pub(crate) struct Contract {
     enabled: AtomicBool,
+    /// Exchanges checked so far.
+    checked: AtomicU64,
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
     violations: Mutex<Vec<Violation>>,
 }
@@ -171,6 +173,11 @@ impl Contract {
     /// Whether exchanges are checked.
     pub(crate) fn enabled(&self) -> bool {
         self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// How many exchanges were checked so far.
+    pub(crate) fn checked(&self) -> u64 {
+        self.checked.load(Ordering::Relaxed)
     }
 
     /// Every violation so far.
@@ -192,6 +199,7 @@ impl Contract {
         answer: &[u8],
         faulted: bool,
     ) {
+        self.checked.fetch_add(1, Ordering::Relaxed);
         let found = self.check_exchange(method, path, body, status, content_type, answer, faulted);
         if !found.is_empty() {
             lock(&self.violations).extend(found);
@@ -443,7 +451,7 @@ pub struct Example {
     pub value: Value,
 }
 
-/// Every response example of the operation `method template` (template exactly as GitHub's
+/// Every JSON response example of the operation `method template` (template exactly as GitHub's
 /// description spells it), for tests that decode GitHub's own answers.
 pub fn examples(method: &str, template: &str) -> Result<Vec<Example>, String> {
     let description = description()?;
@@ -462,8 +470,12 @@ pub fn examples(method: &str, template: &str) -> Result<Vec<Example>, String> {
         let Ok(code) = status.parse::<u16>() else {
             continue;
         };
-        for media in response["content"].as_object().into_iter().flatten() {
-            for (name, value) in media.1["examples"].as_object().into_iter().flatten() {
+        for (media, content) in response["content"].as_object().into_iter().flatten() {
+            // The JSON answers only (not `.diff` or `.patch` media types).
+            if !(media.contains("json") || media == "application/vnd.github.object") {
+                continue;
+            }
+            for (name, value) in content["examples"].as_object().into_iter().flatten() {
                 examples.push(Example {
                     operation: format!("{method} {template}"),
                     status: code,

@@ -187,6 +187,30 @@ impl RunningSandbox {
         self.shared.contract.violations()
     }
 
+    /// How many API exchanges the contract check has validated (proves a test's check ran).
+    #[cfg(feature = "contract")]
+    pub fn contract_exchanges_checked(&self) -> u64 {
+        self.shared.contract.checked()
+    }
+
+    /// `None` when the contract check validated at least one exchange and found nothing; else
+    /// what to fail a test with: every violation, one a line.
+    #[cfg(feature = "contract")]
+    pub fn contract_report(&self) -> Option<String> {
+        if self.contract_exchanges_checked() == 0 {
+            return Some("the contract check saw no exchange".to_owned());
+        }
+        let violations = self.contract_violations();
+        (!violations.is_empty()).then(|| {
+            let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            format!(
+                "{} exchange(s) differ from GitHub's description:\n{}",
+                violations.len(),
+                lines.join("\n")
+            )
+        })
+    }
+
     /// Revokes every installation token issued so far: the next request with one gets 401
     /// `Bad credentials`, as after a revocation on GitHub.
     pub fn revoke_tokens(&self) {

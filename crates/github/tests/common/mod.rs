@@ -331,17 +331,13 @@ impl Drop for Fixture {
         if std::thread::panicking() {
             return;
         }
-        let violations = self.sandbox.contract_violations();
-        assert!(
-            violations.is_empty(),
-            "{} exchange(s) differ from GitHub's description:\n{}",
-            violations.len(),
-            violations
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        // A test that never reached the sandbox has nothing to prove here.
+        if self.sandbox.request_log().is_empty() {
+            return;
+        }
+        if let Some(report) = self.sandbox.contract_report() {
+            panic!("{report}");
+        }
     }
 }
 
