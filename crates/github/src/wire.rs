@@ -312,6 +312,120 @@ impl std::fmt::Debug for MintedToken {
 mod tests {
     use super::*;
 
+    /// Decodes `value` as `T`, the way the client decodes that operation's answer.
+    fn decodes<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<(), String> {
+        T::deserialize(value)
+            .map(drop)
+            .map_err(|error| error.to_string())
+    }
+
+    /// Every operation whose answer the client decodes, with the wire type it decodes it into.
+    type Decoder = fn(&serde_json::Value) -> Result<(), String>;
+    const DECODED: &[(&str, &str, Decoder)] = &[
+        ("GET", "/app", decodes::<App>),
+        ("GET", "/user", decodes::<User>),
+        ("GET", "/users/{username}", decodes::<User>),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/installation",
+            decodes::<Installation>,
+        ),
+        (
+            "POST",
+            "/app/installations/{installation_id}/access_tokens",
+            decodes::<MintedToken>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/git/ref/{ref}",
+            decodes::<GitRef>,
+        ),
+        ("POST", "/repos/{owner}/{repo}/git/refs", decodes::<GitRef>),
+        (
+            "PATCH",
+            "/repos/{owner}/{repo}/git/refs/{ref}",
+            decodes::<GitRef>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/contents/{path}",
+            decodes::<Contents>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/git/trees/{tree_sha}",
+            decodes::<Tree>,
+        ),
+        ("POST", "/repos/{owner}/{repo}/git/trees", decodes::<Sha>),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/git/blobs/{file_sha}",
+            decodes::<Blob>,
+        ),
+        ("POST", "/repos/{owner}/{repo}/git/blobs", decodes::<Sha>),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/git/commits/{commit_sha}",
+            decodes::<Commit>,
+        ),
+        ("POST", "/repos/{owner}/{repo}/git/commits", decodes::<Sha>),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/compare/{basehead}",
+            decodes::<Comparison>,
+        ),
+        ("GET", "/repos/{owner}/{repo}/pulls", decodes::<Vec<Pull>>),
+        ("POST", "/repos/{owner}/{repo}/pulls", decodes::<Pull>),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/pulls/{pull_number}",
+            decodes::<Pull>,
+        ),
+        (
+            "PATCH",
+            "/repos/{owner}/{repo}/pulls/{pull_number}",
+            decodes::<Pull>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/issues",
+            decodes::<Vec<IssueBody>>,
+        ),
+        ("POST", "/repos/{owner}/{repo}/issues", decodes::<IssueBody>),
+        (
+            "PATCH",
+            "/repos/{owner}/{repo}/issues/{issue_number}",
+            decodes::<IssueBody>,
+        ),
+    ];
+
+    /// GitHub's own examples (from the vendored description) decode through the wire types the
+    /// client uses at run time.
+    #[test]
+    fn githubs_own_examples_decode() {
+        let mut failures = Vec::new();
+        for (method, template, decode) in DECODED {
+            let examples = valkey_bot_sandbox::contract::examples(method, template).unwrap();
+            let successes: Vec<_> = examples
+                .iter()
+                .filter(|example| (200..300).contains(&example.status))
+                .collect();
+            assert!(
+                !successes.is_empty(),
+                "{method} {template}: the description has no success example"
+            );
+            for example in successes {
+                if let Err(error) = decode(&example.value) {
+                    failures.push(format!(
+                        "{} {} example {:?}: {error}",
+                        example.operation, example.status, example.name
+                    ));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
     #[test]
     fn a_compared_commit_author_may_be_empty_or_null() {
         for author in ["{}", "null", r#"{"login":"someone"}"#] {

@@ -7,6 +7,8 @@
 
 mod api;
 mod auth;
+#[cfg(feature = "contract")]
+pub mod contract;
 mod control;
 mod error;
 mod faults;
@@ -117,6 +119,8 @@ impl Sandbox {
             base_url: base_url.clone(),
             api_requests: AtomicU64::new(0),
             rate_reset: auth::unix_seconds(SystemTime::now() + Duration::from_secs(3600)),
+            #[cfg(feature = "contract")]
+            contract: contract::Contract::default(),
         });
         let router = Router::new()
             .nest("/api/v3", api::router())
@@ -176,6 +180,44 @@ impl RunningSandbox {
     /// Every request so far (control routes under `/_sandbox` excepted).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.shared.log.entries()
+    }
+
+    /// From now on, checks every API answer and request body against GitHub's own description
+    /// (see [`contract`]); [`RunningSandbox::contract_violations`] lists what did not match.
+    #[cfg(feature = "contract")]
+    pub fn check_contract(&self) {
+        self.shared.contract.enable();
+    }
+
+    /// Every answer or request body seen since [`RunningSandbox::check_contract`] that is not
+    /// GitHub's shape for its operation and status.
+    #[cfg(feature = "contract")]
+    pub fn contract_violations(&self) -> Vec<contract::Violation> {
+        self.shared.contract.violations()
+    }
+
+    /// How many API exchanges the contract check has validated (proves a test's check ran).
+    #[cfg(feature = "contract")]
+    pub fn contract_exchanges_checked(&self) -> u64 {
+        self.shared.contract.checked()
+    }
+
+    /// `None` when the contract check validated at least one exchange and found nothing; else
+    /// what to fail a test with: every violation, one a line.
+    #[cfg(feature = "contract")]
+    pub fn contract_report(&self) -> Option<String> {
+        if self.contract_exchanges_checked() == 0 {
+            return Some("the contract check saw no exchange".to_owned());
+        }
+        let violations = self.contract_violations();
+        (!violations.is_empty()).then(|| {
+            let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            format!(
+                "{} exchange(s) differ from GitHub's description:\n{}",
+                violations.len(),
+                lines.join("\n")
+            )
+        })
     }
 
     /// Revokes every installation token issued so far: the next request with one gets 401

@@ -88,6 +88,14 @@ pub(crate) async fn pipeline(
         }
         _ => None,
     };
+    #[cfg(feature = "contract")]
+    let faulted = early.is_some() || after_effect.is_some();
+    #[cfg(feature = "contract")]
+    let sent = {
+        let (read, sent) = crate::contract::read_request(&shared.contract, is_api, request).await;
+        request = read;
+        sent
+    };
     let response = match (early, caller) {
         (Some(response), _) => response,
         (None, Err(error)) if is_api => error.into_response(),
@@ -102,6 +110,10 @@ pub(crate) async fn pipeline(
             }
         }
     };
+    #[cfg(feature = "contract")]
+    let response =
+        crate::contract::check_response(&shared.contract, sent, &method, &path, response, faulted)
+            .await;
     let mut response = shape_body(response, plan.truncate, plan.bandwidth).await;
     if is_api {
         add_rate_limit_headers(&shared, &mut response);

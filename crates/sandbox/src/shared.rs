@@ -39,6 +39,9 @@ pub(crate) struct Shared {
     pub(crate) api_requests: AtomicU64,
     /// The Unix time the rate-limit window resets.
     pub(crate) rate_reset: u64,
+    /// The check against GitHub's description (off until a test turns it on).
+    #[cfg(feature = "contract")]
+    pub(crate) contract: crate::contract::Contract,
 }
 
 impl Shared {

@@ -234,6 +234,7 @@ impl Fixture {
         let mut config = SandboxConfig::new(temp.path());
         config.app = app;
         let sandbox = Sandbox::start(config).await.unwrap();
+        sandbox.check_contract();
         let sleeper = Arc::new(RecordingSleeper::default());
         let mask = Arc::new(RecordingMask::default());
         let clock = Arc::new(ShiftedClock::default());
@@ -320,6 +321,23 @@ impl Fixture {
     /// How many installation tokens were minted.
     pub fn mints(&self) -> usize {
         self.count_where(|entry| entry.path.ends_with("/access_tokens"))
+    }
+}
+
+/// Every test ends by proving the sandbox answered (and the client asked) as GitHub's own
+/// description says: a violation fails the test that met it, naming operation, status and pointer.
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        // A test that never reached the sandbox has nothing to prove here.
+        if self.sandbox.request_log().is_empty() {
+            return;
+        }
+        if let Some(report) = self.sandbox.contract_report() {
+            panic!("{report}");
+        }
     }
 }
 

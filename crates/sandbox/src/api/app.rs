@@ -29,19 +29,20 @@ pub(crate) async fn get_app(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
     let app = app_for(&shared, &caller)?;
-    Ok(Json(json!({
+    let value = json!({
         "id": app.app_id,
         "slug": app.slug,
         "name": app.slug,
         "node_id": format!("A_{}", app.app_id),
         "permissions": app_permissions_json(),
         "events": [],
-    })))
+    });
+    Ok(Json(super::shapes::app(&shared, value, &app.slug)))
 }
 
 fn installation_json(shared: &Shared, app: &AppConfig, owner: &str) -> Value {
     let id = installation_id(owner);
-    json!({
+    let value = json!({
         "id": id,
         "app_id": app.app_id,
         "app_slug": app.slug,
@@ -49,7 +50,8 @@ fn installation_json(shared: &Shared, app: &AppConfig, owner: &str) -> Value {
         "repository_selection": "all",
         "access_tokens_url": format!("{}/app/installations/{id}/access_tokens", shared.api_url()),
         "permissions": app_permissions_json(),
-    })
+    });
+    super::shapes::installation(shared, value, owner)
 }
 
 /// `GET /repos/{o}/{r}/installation` → `{id, app_id, ...}`: every owner has the App installed.
@@ -107,14 +109,15 @@ pub(crate) async fn create_access_token(
         .collect();
     let expires_at =
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds(grant.expires_at));
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
+    let value = json!({
             "token": token,
             "expires_at": humantime::format_rfc3339_seconds(expires_at).to_string(),
             "permissions": grant.permissions_json(),
             "repository_selection": selection,
             "repositories": repositories,
-        })),
+    });
+    Ok((
+        StatusCode::CREATED,
+        Json(super::shapes::installation_token(&shared, value, &owner)),
     ))
 }

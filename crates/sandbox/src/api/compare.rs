@@ -49,24 +49,42 @@ pub(crate) async fn compare(
         (0, _) => "behind",
         _ => "diverged",
     };
-    let all_commits = log(&repo, &format!("{merge_base}..{head_sha}")).await?;
+    let full_name = repo.full_name();
+    let shaped = |(value, tree, parents): (Value, String, String)| {
+        let parents: Vec<&str> = parents.split_whitespace().collect();
+        super::shapes::commit(&shared, &full_name, value, &tree, &parents)
+    };
+    let all_commits: Vec<Value> = log(&repo, &format!("{merge_base}..{head_sha}"))
+        .await?
+        .into_iter()
+        .map(shaped)
+        .collect();
     let (commits, link) = commits_page(&pager, &shared.api_url(), all_commits);
     let merge_base_commit = log(&repo, &format!("{merge_base}^!"))
         .await?
         .into_iter()
+        .map(shaped)
         .next()
         .unwrap_or_else(|| json!({ "sha": merge_base }));
+    let base_commit = log(&repo, &format!("{base_sha}^!"))
+        .await?
+        .into_iter()
+        .map(shaped)
+        .next()
+        .unwrap_or_else(|| json!({ "sha": base_sha }));
     let html = shared.html_url(&repo);
-    let body = Json(json!({
+    let value = json!({
         "url": format!("{}/compare/{spec}", shared.repo_api_url(&repo)),
         "html_url": format!("{html}/compare/{spec}"),
         "status": status,
         "ahead_by": ahead_by,
         "behind_by": behind_by,
         "total_commits": ahead_by,
+        "base_commit": base_commit,
         "merge_base_commit": merge_base_commit,
         "commits": commits,
-    }));
+    });
+    let body = Json(super::shapes::comparison(&shared, &full_name, &spec, value));
     let mut response = axum::response::IntoResponse::into_response(body);
     if let Some(value) = link.and_then(|link| axum::http::HeaderValue::from_str(&link).ok()) {
         response
@@ -104,8 +122,9 @@ async fn count(repo: &Repo, from: &str, to: &str) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::internal(format!("rev-list --count printed {text:?}")))
 }
 
-/// The commits of `range`, oldest first, in the compare API's shape.
-async fn log(repo: &Repo, range: &str) -> Result<Vec<Value>, ApiError> {
+/// The commits of `range`, oldest first, in the compare API's shape, each with its tree and
+/// (space-separated) parents.
+async fn log(repo: &Repo, range: &str) -> Result<Vec<(Value, String, String)>, ApiError> {
     let out = repo
         .git
         .ok(
@@ -113,7 +132,7 @@ async fn log(repo: &Repo, range: &str) -> Result<Vec<Value>, ApiError> {
                 "log",
                 "--reverse",
                 "-z",
-                "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%cn%x1f%ce%x1f%ct%x1f%B",
+                "--format=%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%cn%x1f%ce%x1f%ct%x1f%B",
                 range,
             ],
             None,
@@ -125,12 +144,12 @@ async fn log(repo: &Repo, range: &str) -> Result<Vec<Value>, ApiError> {
         .split('\0')
         .filter(|record| !record.trim().is_empty())
         .filter_map(|record| {
-            let fields: Vec<&str> = record.splitn(8, '\u{1f}').collect();
-            let [sha, an, ae, at, cn, ce, ct, message] = fields.as_slice() else {
+            let fields: Vec<&str> = record.splitn(10, '\u{1f}').collect();
+            let [sha, tree, parents, an, ae, at, cn, ce, ct, message] = fields.as_slice() else {
                 return None;
             };
             let message = message.strip_suffix('\n').unwrap_or(message);
-            Some(json!({
+            let value = json!({
                 "sha": sha.trim_start_matches('\n'),
                 "commit": {
                     "message": message,
@@ -139,7 +158,8 @@ async fn log(repo: &Repo, range: &str) -> Result<Vec<Value>, ApiError> {
                 },
                 "author": login_json(ae),
                 "committer": login_json(ce),
-            }))
+            });
+            Some((value, (*tree).to_owned(), (*parents).to_owned()))
         })
         .collect())
 }

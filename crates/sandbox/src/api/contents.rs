@@ -142,7 +142,7 @@ impl Links<'_> {
         let git_kind = if kind == "dir" { "trees" } else { "blobs" };
         let download_url =
             (kind == "file").then(|| format!("{html}/raw/{}/{path}", self.reference));
-        json!({
+        super::shapes::content_entry(json!({
             "type": kind,
             "name": name,
             "path": path,
@@ -152,7 +152,7 @@ impl Links<'_> {
             "html_url": format!("{html}/blob/{}/{path}", self.reference),
             "git_url": format!("{api}/git/{git_kind}/{sha}"),
             "download_url": download_url,
-        })
+        }))
     }
 }
 

@@ -204,7 +204,7 @@ pub(crate) fn issue_json(shared: &Shared, repo: &Repo, issue: &Issue, comments: 
             json!({ "url": format!("{api}/pulls/{number}"), "html_url": format!("{html}/pull/{number}") }),
         );
     }
-    value
+    super::shapes::issue(shared, &repo.full_name(), value)
 }
 
 /// Query of `GET /issues`.
@@ -394,17 +394,20 @@ pub(crate) async fn update_issue(
 
 fn comment_json(shared: &Shared, repo: &Repo, comment: &Comment) -> Value {
     let api = shared.repo_api_url(repo);
-    json!({
-        "id": comment.id,
-        "node_id": format!("IC_{}", comment.id),
-        "body": comment.body,
-        "user": { "login": comment.user },
-        "url": format!("{api}/issues/comments/{}", comment.id),
-        "html_url": format!("{}/issues/{}#issuecomment-{}", shared.html_url(repo), comment.issue_number, comment.id),
-        "issue_url": format!("{api}/issues/{}", comment.issue_number),
-        "created_at": comment.created_at,
-        "updated_at": comment.created_at,
-    })
+    super::shapes::comment(
+        shared,
+        json!({
+            "id": comment.id,
+            "node_id": format!("IC_{}", comment.id),
+            "body": comment.body,
+            "user": { "login": comment.user },
+            "url": format!("{api}/issues/comments/{}", comment.id),
+            "html_url": format!("{}/issues/{}#issuecomment-{}", shared.html_url(repo), comment.issue_number, comment.id),
+            "issue_url": format!("{api}/issues/{}", comment.issue_number),
+            "created_at": comment.created_at,
+            "updated_at": comment.created_at,
+        }),
+    )
 }
 
 /// `GET /repos/{o}/{r}/issues/{n}/comments`, oldest first.
@@ -497,7 +500,11 @@ pub(crate) async fn add_labels(
             Ok(issue.labels.clone())
         })
         .await?;
-    Ok(Json(labels_json(&labels)))
+    Ok(Json(super::shapes::labels(
+        &shared,
+        &repo.full_name(),
+        labels_json(&labels),
+    )))
 }
 
 /// `DELETE /repos/{o}/{r}/issues/{n}/labels/{name}` → 200 with the labels left, or 404
@@ -522,5 +529,9 @@ pub(crate) async fn remove_label(
             Ok(issue.labels.clone())
         })
         .await?;
-    Ok(Json(labels_json(&labels)))
+    Ok(Json(super::shapes::labels(
+        &shared,
+        &repo.full_name(),
+        labels_json(&labels),
+    )))
 }

@@ -13,6 +13,7 @@ pub(crate) mod paging;
 mod pulls;
 mod refs;
 mod repos;
+mod shapes;
 mod users;
 
 use std::sync::Arc;

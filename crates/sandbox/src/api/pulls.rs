@@ -50,37 +50,42 @@ async fn pull_json(shared: &Shared, repo: &Repo, issue: &Issue) -> Result<Value,
     let number = issue.number;
     let api = shared.repo_api_url(repo);
     let full_name = repo.full_name();
-    Ok(json!({
-        "id": stable_id(&format!("{full_name}#{number}")),
-        "node_id": format!("PR_{number}"),
-        "number": number,
-        "url": format!("{api}/pulls/{number}"),
-        "html_url": format!("{}/pull/{number}", shared.html_url(repo)),
-        "issue_url": format!("{api}/issues/{number}"),
-        "state": issue.state,
-        "title": issue.title,
-        "body": issue.body,
-        "user": { "login": issue.user },
-        "labels": labels_json(&issue.labels),
-        "head": {
-            "ref": pull.head_ref,
-            "sha": head_sha,
-            "label": format!("{}:{}", pull.head_owner, pull.head_ref),
-            "repo": { "full_name": full_name, "name": repo.name },
-        },
-        "base": {
-            "ref": pull.base_ref,
-            "sha": base_sha,
-            "label": format!("{}:{}", repo.owner, pull.base_ref),
-            "repo": { "full_name": full_name, "name": repo.name },
-        },
-        "draft": false,
-        "merged": false,
-        "merged_at": null,
-        "created_at": issue.created_at,
-        "updated_at": issue.updated_at,
-        "closed_at": issue.closed_at,
-    }))
+    Ok(super::shapes::pull(
+        shared,
+        &repo.owner,
+        &repo.name,
+        json!({
+            "id": stable_id(&format!("{full_name}#{number}")),
+            "node_id": format!("PR_{number}"),
+            "number": number,
+            "url": format!("{api}/pulls/{number}"),
+            "html_url": format!("{}/pull/{number}", shared.html_url(repo)),
+            "issue_url": format!("{api}/issues/{number}"),
+            "state": issue.state,
+            "title": issue.title,
+            "body": issue.body,
+            "user": { "login": issue.user },
+            "labels": labels_json(&issue.labels),
+            "head": {
+                "ref": pull.head_ref,
+                "sha": head_sha,
+                "label": format!("{}:{}", pull.head_owner, pull.head_ref),
+                "repo": { "full_name": full_name, "name": repo.name },
+            },
+            "base": {
+                "ref": pull.base_ref,
+                "sha": base_sha,
+                "label": format!("{}:{}", repo.owner, pull.base_ref),
+                "repo": { "full_name": full_name, "name": repo.name },
+            },
+            "draft": false,
+            "merged": false,
+            "merged_at": null,
+            "created_at": issue.created_at,
+            "updated_at": issue.updated_at,
+            "closed_at": issue.closed_at,
+        }),
+    ))
 }
 
 /// Query of `GET /pulls`.

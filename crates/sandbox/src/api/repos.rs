@@ -23,7 +23,7 @@ pub(crate) async fn get_repo(
     )?;
     let default_branch = repo.default_branch().await?;
     let full_name = repo.full_name();
-    Ok(Json(json!({
+    let value = json!({
         "id": stable_id(&full_name),
         "node_id": format!("R_{}", stable_id(&full_name)),
         "name": repo.name,
@@ -36,5 +36,10 @@ pub(crate) async fn get_repo(
         "html_url": shared.html_url(&repo),
         "url": shared.repo_api_url(&repo),
         "default_branch": default_branch,
-    })))
+    });
+    Ok(Json(super::shapes::complete_repository(
+        &shared,
+        value,
+        &repo.owner,
+    )))
 }

@@ -23,7 +23,10 @@ pub(crate) async fn get_authenticated_user(
             StatusCode::UNAUTHORIZED,
             "Requires authentication",
         )),
-        Caller::Bearer => Ok(account_json(&shared.auth.actor(&caller))),
+        Caller::Bearer => Ok(Json(super::shapes::private_user(
+            &shared,
+            account_json(&shared.auth.actor(&caller)).0,
+        ))),
     }
 }
 
@@ -36,7 +39,10 @@ pub(crate) async fn get_user(
         .auth
         .account(&login)
         .ok_or_else(ApiError::not_found)?;
-    Ok(account_json(&account))
+    Ok(Json(super::shapes::public_user(
+        &shared,
+        account_json(&account).0,
+    )))
 }
 
 /// An account as GitHub's JSON: `{login, id, node_id, type, name}`.

@@ -116,7 +116,17 @@ pub async fn stage(versions: &[&str]) -> Stage {
         .iter()
         .map(|v| Version::parse(v).unwrap())
         .collect();
-    Stage::start(&versions, None).await.unwrap()
+    let stage = Stage::start(&versions, None).await.unwrap();
+    stage.sandbox.check_contract();
+    stage
+}
+
+/// Fails naming every exchange so far that is not as GitHub's own description says (operation,
+/// status, JSON pointer): [`run`] calls it after each run.
+pub fn assert_github_contract(stage: &Stage) {
+    if let Some(report) = stage.sandbox.contract_report() {
+        panic!("{report}");
+    }
 }
 
 /// A production request for `version`, limited to `tasks`.
@@ -128,12 +138,14 @@ pub fn request(version: &str, tasks: &[&str]) -> ReleaseRequest {
 
 /// Runs `request` on the stage with the shipped configuration.
 pub async fn run(stage: &Stage, request: &ReleaseRequest) -> RunReport {
-    stage
+    let report = stage
         .runner(stage.config().unwrap())
         .unwrap()
         .run(request, false)
         .await
-        .unwrap()
+        .unwrap();
+    assert_github_contract(stage);
+    report
 }
 
 /// The outcome of `task` in `report`.
