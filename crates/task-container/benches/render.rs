@@ -1,8 +1,8 @@
 //! Rendering speed: every line of the fixture repository (`tests/fixtures/repo/versions.json`)
-//! for every variant (debian and alpine from `Dockerfile.template`, pkg from
-//! `Dockerfile-pkg.template`, no pkg for `unstable`), converting both templates and rendering
-//! each Dockerfile, as one `apply-templates.sh` run over the whole repository does. The target is
-//! well under 50 ms for the lot.
+//! regenerated with `render::render_line` — every variant (debian and alpine from
+//! `Dockerfile.template`, pkg from `Dockerfile-pkg.template`, no pkg for `unstable`), templates
+//! converted and each Dockerfile rendered — as one `apply-templates.sh` run over the whole
+//! repository does. The target is well under 50 ms for the lot.
 //!
 //! Run: `cargo bench -p valkey-bot-task-container --bench render [-- RUNS]` (default 20 runs;
 //! prints the best and the median).
@@ -11,7 +11,7 @@ use std::error::Error;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use valkey_bot_jq_template::{Input, Modules, convert, render};
+use valkey_bot_task_container::render::{RenderInputs, render_line};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -22,62 +22,44 @@ fn main() -> Res<()> {
     };
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let read = |path: &str| std::fs::read_to_string(fixtures.join(path));
-    let templates = [
-        ("Dockerfile.template", read("repo/Dockerfile.template")?),
-        (
-            "Dockerfile-pkg.template",
-            read("repo/Dockerfile-pkg.template")?,
-        ),
-    ];
+    let template = read("repo/Dockerfile.template")?;
+    let pkg_template = read("repo/Dockerfile-pkg.template")?;
+    let sbom = read("repo/valkey-sbom.jq")?;
+    let helper = read("bashbrew/template-helper-functions.jq")?;
     let versions = read("repo/versions.json")?;
     let lines: Vec<String> =
         serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&versions)?
             .keys()
             .cloned()
             .collect();
-    let mut modules = Modules::new();
-    modules.insert(
-        ".template-helper-functions",
-        ".template-helper-functions.jq",
-        read("bashbrew/template-helper-functions.jq")?,
-    );
-    modules.insert(
-        "valkey-sbom",
-        "valkey-sbom.jq",
-        read("repo/valkey-sbom.jq")?,
-    );
+    let inputs = RenderInputs {
+        templates: [
+            ("Dockerfile.template", template.as_str()),
+            ("Dockerfile-pkg.template", pkg_template.as_str()),
+        ]
+        .into_iter()
+        .collect(),
+        valkey_sbom: &sbom,
+        helper_functions: &helper,
+        entrypoint: (b"#!/bin/sh\nexec \"$@\"\n", true),
+        versions_json: versions.as_bytes(),
+    };
 
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
-    let mut rendered = 0;
+    let mut dockerfiles = 0;
     for _ in 0..runs.max(1) {
         let start = Instant::now();
-        let input = Input::parse("versions.json", versions.as_bytes())?;
-        let programs = templates
-            .iter()
-            .map(|(name, text)| convert(name, text))
-            .collect::<Result<Vec<_>, _>>()?;
-        rendered = 0;
+        dockerfiles = 0;
         for line in &lines {
-            for variant in ["debian", "alpine", "pkg"] {
-                if variant == "pkg" && line == "unstable" {
-                    continue;
-                }
-                let program = &programs[usize::from(variant == "pkg")];
-                let text = render(
-                    program,
-                    &modules,
-                    &input,
-                    &[("version", line), ("variant", variant)],
-                )?;
-                std::hint::black_box(text);
-                rendered += 1;
-            }
+            let files = render_line(&inputs, line)?;
+            dockerfiles += files.keys().filter(|p| p.ends_with("/Dockerfile")).count();
+            std::hint::black_box(files);
         }
         times.push(start.elapsed());
     }
     times.sort();
     println!(
-        "{} lines, {rendered} Dockerfiles per run, {} runs: best {:.2} ms, median {:.2} ms (target: well under 50 ms)",
+        "{} lines, {dockerfiles} Dockerfiles per run, {} runs: best {:.2} ms, median {:.2} ms (target: well under 50 ms)",
         lines.len(),
         times.len(),
         times[0].as_secs_f64() * 1e3,

@@ -155,3 +155,84 @@ fn every_fixture_template_renders_as_jq_renders_it() {
     assert_eq!(both_failed, 3, "the error cases");
     assert_eq!(same, lines.len() * 3 - both_failed);
 }
+
+/// `render_line` = the warning block + what jq prints, per variant, and the entrypoint with its
+/// mode; no pkg for unstable.
+#[test]
+fn a_rendered_line_is_the_warning_and_jqs_output_per_variant() {
+    use valkey_bot_task_container::render::{GENERATED_WARNING, RenderInputs, render_line};
+    let repo = fixtures().join("repo");
+    let template = read(&repo.join("Dockerfile.template"));
+    let pkg_template = read(&repo.join("Dockerfile-pkg.template"));
+    let sbom = read(&repo.join("valkey-sbom.jq"));
+    let helper = read(&fixtures().join("bashbrew/template-helper-functions.jq"));
+    let versions = read(&repo.join("versions.json"));
+    let entrypoint = b"#!/bin/sh\nexec \"$@\"\n";
+    let inputs = RenderInputs {
+        templates: [
+            ("Dockerfile.template", template.as_str()),
+            ("Dockerfile-pkg.template", pkg_template.as_str()),
+        ]
+        .into_iter()
+        .collect(),
+        valkey_sbom: &sbom,
+        helper_functions: &helper,
+        entrypoint: (entrypoint, true),
+        versions_json: versions.as_bytes(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".template-helper-functions.jq"), &helper).unwrap();
+    std::fs::write(dir.path().join("valkey-sbom.jq"), &sbom).unwrap();
+    std::fs::write(dir.path().join("versions.json"), &versions).unwrap();
+
+    let files = render_line(&inputs, "9.0").unwrap();
+    let paths: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        paths,
+        [
+            "9.0/alpine/Dockerfile",
+            "9.0/alpine/docker-entrypoint.sh",
+            "9.0/debian/Dockerfile",
+            "9.0/debian/docker-entrypoint.sh",
+            "9.0/pkg/Dockerfile",
+            "9.0/pkg/docker-entrypoint.sh"
+        ]
+    );
+    for (variant, name, source) in [
+        ("debian", "Dockerfile.template", &template),
+        ("alpine", "Dockerfile.template", &template),
+        ("pkg", "Dockerfile-pkg.template", &pkg_template),
+    ] {
+        let program = convert(name, source).unwrap();
+        let jq = run_jq(dir.path(), &program.text, "9.0", variant).unwrap();
+        let mut want = GENERATED_WARNING.as_bytes().to_vec();
+        want.extend(jq);
+        let (bytes, executable) = &files[&format!("9.0/{variant}/Dockerfile")];
+        assert_eq!(
+            String::from_utf8_lossy(bytes),
+            String::from_utf8_lossy(&want),
+            "{variant}"
+        );
+        assert!(!executable);
+        let (copied, executable) = &files[&format!("9.0/{variant}/docker-entrypoint.sh")];
+        assert_eq!(copied.as_slice(), entrypoint);
+        assert!(*executable, "cp -a keeps the mode");
+    }
+    let pkg = String::from_utf8(files["9.0/pkg/Dockerfile"].0.clone()).unwrap();
+    assert!(
+        pkg.contains("ENV VALKEY_DEB_REPO https://download.valkey.io/packaging/valkey-9.0\n"),
+        "{pkg}"
+    );
+    assert!(
+        pkg.contains("cpe:2.3:a:lfprojects:valkey:9.0.2:*:"),
+        "{pkg}"
+    );
+
+    let unstable = render_line(&inputs, "unstable").unwrap();
+    assert!(
+        unstable
+            .keys()
+            .all(|path| !path.starts_with("unstable/pkg/"))
+    );
+    assert_eq!(unstable.len(), 4);
+}
