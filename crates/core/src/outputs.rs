@@ -126,5 +126,9 @@ pub struct ImageTags {
     pub debian: Vec<String>,
     /// Tags of the Alpine variant, most specific first.
     pub alpine: Vec<String>,
+    /// Tags of the `pkg` variant (built from Valkey's Debian packages), most specific first;
+    /// none for `unstable`. Published after the Alpine tags.
+    #[serde(default)]
+    pub pkg: Vec<String>,
 }
 json_output!(ImageTags, "image-tags");

@@ -100,6 +100,17 @@ pub enum ContainerError {
         /// Why.
         reason: &'static str,
     },
+    /// A docker-library/official-images manifest (`library/debian`, `library/alpine`) cannot
+    /// give the base image's version.
+    #[error("{path}{}: {reason}", line.map(|n| format!(":{n}")).unwrap_or_default())]
+    Manifest {
+        /// The manifest's path in official-images.
+        path: String,
+        /// 1-based line, when one is at fault.
+        line: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
     /// `unstable` is not released through this task (see the `unstable` module).
     #[error(
         "versions.json: the `unstable` line tracks the unstable branch (sha256 of zeros, no checksum check); a release never changes it, so the container task refuses `unstable`"

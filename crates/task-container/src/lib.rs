@@ -5,6 +5,12 @@
 //!
 //! Usage: read `versions.json`, call [`paths_to_read`], read what it names into a
 //! [`RepoSnapshot`], call [`plan()`]. Nothing here does I/O.
+//!
+//! The repository generates its Dockerfiles from templates (`apply-templates.sh`); the pieces
+//! that reproduce that are [`render`] (a line's directories: warning block, rendered template,
+//! `docker-entrypoint.sh` with its mode, variants debian/alpine/pkg, no pkg for `unstable`) and
+//! [`official_images`] (the base images' versions from docker-library/official-images). The
+//! image tags ([`tags`]) already cover pkg; [`plan()`] does not use the renderer yet.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -13,7 +19,9 @@ pub mod dockerfile;
 mod error;
 pub mod jq;
 mod minor;
+pub mod official_images;
 pub mod plan;
+pub mod render;
 pub mod tags;
 mod task;
 pub mod unstable;

@@ -12,6 +12,10 @@
 //! `latest-trixie` becomes `trixie`, `latest-alpine` becomes `alpine` and `latest-alpine3.23`
 //! becomes `alpine3.23`. The script reads the suite from the Dockerfile's `FROM` line, which the
 //! template writes from `versions.json`; here it is taken from `versions.json` directly.
+//!
+//! pkg (every line but `unstable`, after alpine in the generator's `for variant in debian alpine
+//! pkg`): each version alias with `-pkg` (`latest-pkg` becomes `pkg`), and no suite forms: it
+//! shares debian's base image, whose suite tags are debian's.
 
 pub use valkey_bot_core::outputs::ImageTags;
 
@@ -34,7 +38,16 @@ pub fn image_tags(
     debian.extend(suffixed(debian_suite));
     let mut alpine = suffixed("alpine");
     alpine.extend(suffixed(&format!("alpine{alpine_version}")));
-    ImageTags { debian, alpine }
+    let pkg = if line == "unstable" {
+        Vec::new()
+    } else {
+        suffixed("pkg")
+    };
+    ImageTags {
+        debian,
+        alpine,
+        pkg,
+    }
 }
 
 /// `9.1.1` on `9.1` with `9 latest` → `9.1.1 9.1 9 latest`.
@@ -74,6 +87,7 @@ mod tests {
                 "9.1.1-alpine 9.1-alpine 9-alpine alpine 9.1.1-alpine3.23 9.1-alpine3.23 9-alpine3.23 alpine3.23"
             )
         );
+        assert_eq!(tags.pkg, words("9.1.1-pkg 9.1-pkg 9-pkg pkg"));
     }
 
     #[test]
@@ -94,7 +108,9 @@ mod tests {
         let tags = image_tags("unstable", "unstable", &[], "trixie", "3.23");
         assert_eq!(tags.debian, words("unstable unstable-trixie"));
         assert_eq!(tags.alpine, words("unstable-alpine unstable-alpine3.23"));
+        assert!(tags.pkg.is_empty(), "no pkg variant for unstable");
         let tags = image_tags("8.0.7", "8.0", &[], "bookworm", "3.21");
         assert_eq!(tags.debian, words("8.0.7 8.0 8.0.7-bookworm 8.0-bookworm"));
+        assert_eq!(tags.pkg, words("8.0.7-pkg 8.0-pkg"));
     }
 }

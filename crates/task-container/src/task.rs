@@ -180,7 +180,14 @@ fn pr_body(
         "Updates the container images to Valkey {}.\n\n- Source: {}\n- SHA-256: `{}`\n\nImage tags:\n\n",
         release.version, release.url, release.sha256
     );
-    for (variant, list) in [("debian", &tags.debian), ("alpine", &tags.alpine)] {
+    for (variant, list) in [
+        ("debian", &tags.debian),
+        ("alpine", &tags.alpine),
+        ("pkg", &tags.pkg),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
         let _ = writeln!(
             body,
             "- {variant}: {}",

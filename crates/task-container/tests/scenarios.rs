@@ -87,6 +87,7 @@ fn patch_release_updates_its_line_and_keeps_the_aliases() {
         tags(
             "9.0.3 9.0 9 latest 9.0.3-trixie 9.0-trixie 9-trixie trixie",
             "9.0.3-alpine 9.0-alpine 9-alpine alpine 9.0.3-alpine3.23 9.0-alpine3.23 9-alpine3.23 alpine3.23",
+            "9.0.3-pkg 9.0-pkg 9-pkg pkg",
         )
     );
 }
@@ -108,6 +109,7 @@ fn first_release_candidate_starts_a_new_line_copied_from_the_newest() {
         tags(
             "9.1.0-rc1 9.1 9.1.0-rc1-trixie 9.1-trixie",
             "9.1.0-rc1-alpine 9.1-alpine 9.1.0-rc1-alpine3.23 9.1-alpine3.23",
+            "9.1.0-rc1-pkg 9.1-pkg",
         )
     );
 }
@@ -138,6 +140,7 @@ fn final_release_after_its_candidate_takes_the_major_and_latest() {
         tags(
             "9.1.0 9.1 9 latest 9.1.0-trixie 9.1-trixie 9-trixie trixie",
             "9.1.0-alpine 9.1-alpine 9-alpine alpine 9.1.0-alpine3.23 9.1-alpine3.23 9-alpine3.23 alpine3.23",
+            "9.1.0-pkg 9.1-pkg 9-pkg pkg",
         )
     );
 }
@@ -151,6 +154,7 @@ fn new_major_gets_a_line_and_takes_latest() {
         tags(
             "10.0.0 10.0 10 latest 10.0.0-trixie 10.0-trixie 10-trixie trixie",
             "10.0.0-alpine 10.0-alpine 10-alpine alpine 10.0.0-alpine3.23 10.0-alpine3.23 10-alpine3.23 alpine3.23",
+            "10.0.0-pkg 10.0-pkg 10-pkg pkg",
         )
     );
 }
@@ -164,6 +168,7 @@ fn backport_patch_updates_the_old_line_only() {
         tags(
             "8.0.7 8.0 8.0.7-bookworm 8.0-bookworm",
             "8.0.7-alpine 8.0-alpine 8.0.7-alpine3.21 8.0-alpine3.21",
+            "8.0.7-pkg 8.0-pkg",
         )
     );
 }

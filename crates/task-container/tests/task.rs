@@ -120,6 +120,7 @@ async fn patch_release() {
     let want = tags(
         "9.0.3 9.0 9 latest 9.0.3-trixie 9.0-trixie 9-trixie trixie",
         "9.0.3-alpine 9.0-alpine 9-alpine alpine 9.0.3-alpine3.23 9.0-alpine3.23 9-alpine3.23 alpine3.23",
+        "9.0.3-pkg 9.0-pkg 9-pkg pkg",
     );
     assert_eq!(plan.outputs.get::<ImageTags>(), Some(&want));
     let Delivery::PullRequest(PullRequestDelivery {
@@ -157,6 +158,7 @@ async fn first_release_candidate_of_a_new_line() {
     let want = tags(
         "9.1.0-rc1 9.1 9.1.0-rc1-trixie 9.1-trixie",
         "9.1.0-rc1-alpine 9.1-alpine 9.1.0-rc1-alpine3.23 9.1-alpine3.23",
+        "9.1.0-rc1-pkg 9.1-pkg",
     );
     assert_eq!(plan.outputs.get::<ImageTags>(), Some(&want));
 }
@@ -192,6 +194,7 @@ async fn backport_patch() {
     let want = tags(
         "8.0.7 8.0 8.0.7-bookworm 8.0-bookworm",
         "8.0.7-alpine 8.0-alpine 8.0.7-alpine3.21 8.0-alpine3.21",
+        "8.0.7-pkg 8.0-pkg",
     );
     assert_eq!(plan.outputs.get::<ImageTags>(), Some(&want));
 }

@@ -10,7 +10,7 @@
 //!   `9.1-alpine3.23`);
 //! - `unstable`: refused, it has no release page.
 //!
-//! Debian tags first, then alpine, each in the order the container task gave them; a tag
+//! Debian tags first, then alpine, then pkg (the generator's order), each in the order the container task gave them; a tag
 //! listed twice is kept once (its first place). An empty selection is an error: the page would
 //! list no image.
 
@@ -52,7 +52,7 @@ pub fn select_tags(version: &Version, tags: &ImageTags) -> Result<Vec<String>, T
         matches_stem && !(skip_candidates && tag.contains("-rc"))
     };
     let mut selected: Vec<String> = Vec::new();
-    for tag in tags.debian.iter().chain(&tags.alpine) {
+    for tag in tags.debian.iter().chain(&tags.alpine).chain(&tags.pkg) {
         if wanted(tag) && !selected.contains(tag) {
             selected.push(tag.clone());
         }

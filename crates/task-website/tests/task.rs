@@ -35,10 +35,12 @@ fn tags(version: &str) -> ImageTags {
             alpine: words(
                 "9.1.1-alpine 9.1-alpine 9-alpine alpine 9.1.1-alpine3.24 9.1-alpine3.24 9-alpine3.24 alpine3.24",
             ),
+            pkg: Vec::new(),
         },
         _ => ImageTags {
             debian: words("9.1.0-rc2 9.1 9.1.0-rc2-trixie 9.1-trixie"),
             alpine: words("9.1.0-rc2-alpine 9.1-alpine 9.1.0-rc2-alpine3.23 9.1-alpine3.23"),
+            pkg: Vec::new(),
         },
     }
 }

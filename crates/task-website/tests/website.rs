@@ -117,6 +117,7 @@ fn tags_9_1_1() -> ImageTags {
             "9-alpine3.24",
             "alpine3.24",
         ]),
+        pkg: Vec::new(),
     }
 }
 
@@ -130,6 +131,7 @@ fn tags_9_1_0_rc2() -> ImageTags {
             "9.1.0-rc2-alpine3.23",
             "9.1-alpine3.23",
         ]),
+        pkg: Vec::new(),
     }
 }
 
@@ -396,6 +398,7 @@ fn tag_selection_matches_whole_version_parts_debian_first_without_duplicates() {
     let tags = ImageTags {
         debian: strings(&["9.1.10", "19.1.1", "9.1.1-bookworm", "9.1.1", "9.1.1"]),
         alpine: strings(&["9.1.1-alpine", "9.1.10-alpine", "9.1.1-alpine", "9.1.1x"]),
+        pkg: Vec::new(),
     };
     assert_eq!(
         select_tags(&version("9.1.1"), &tags),
@@ -407,10 +410,40 @@ fn tag_selection_matches_whole_version_parts_debian_first_without_duplicates() {
     let tags = ImageTags {
         debian: strings(&["9.10", "9.1.0-rc2", "9", "latest", "9.1", "9.1-rc-test"]),
         alpine: strings(&["9.1-alpine", "9.10-alpine"]),
+        pkg: Vec::new(),
     };
     assert_eq!(
         select_tags(&version("9.1.0-rc2"), &tags),
         Ok(strings(&["9.1", "9.1-alpine"]))
+    );
+}
+
+#[test]
+fn pkg_tags_come_after_the_alpine_tags() {
+    // The order the container repository's generator publishes: debian, alpine, pkg.
+    let mut tags = tags_9_1_1();
+    tags.pkg = strings(&["9.1.1-pkg", "9.1-pkg", "9-pkg", "pkg"]);
+    assert_eq!(
+        select_tags(&version("9.1.1"), &tags),
+        Ok(strings(&[
+            "9.1.1",
+            "9.1.1-trixie",
+            "9.1.1-alpine",
+            "9.1.1-alpine3.24",
+            "9.1.1-pkg"
+        ]))
+    );
+    let mut tags = tags_9_1_0_rc2();
+    tags.pkg = strings(&["9.1.0-rc2-pkg", "9.1-pkg"]);
+    assert_eq!(
+        select_tags(&version("9.1.0-rc2"), &tags),
+        Ok(strings(&[
+            "9.1",
+            "9.1-trixie",
+            "9.1-alpine",
+            "9.1-alpine3.23",
+            "9.1-pkg"
+        ]))
     );
 }
 

@@ -138,6 +138,10 @@ async fn a_whole_release_then_a_rerun_that_changes_nothing() {
         "{page}"
     );
     assert!(
+        page.contains("                - \"9.1.0-pkg\""),
+        "the pkg variant's tag, after the alpine ones: {page}"
+    );
+    assert!(
         !page.ends_with('\n'),
         "the template has no final newline, nor has the page"
     );

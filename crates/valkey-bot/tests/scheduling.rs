@@ -72,6 +72,7 @@ impl Task for TestTask {
             plan.outputs.insert(ImageTags {
                 debian: vec!["9.1.1".into()],
                 alpine: vec![],
+                pkg: Vec::new(),
             });
         }
         if let Some(line) = &self.behaviour.append_line {

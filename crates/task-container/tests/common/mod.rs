@@ -69,12 +69,13 @@ pub fn expected_commits(scenario: &str, version: &str) -> Vec<(String, Tree)> {
     expected
 }
 
-/// Image tags from two space-separated lists.
-pub fn tags(debian: &str, alpine: &str) -> ImageTags {
+/// Image tags from three space-separated lists.
+pub fn tags(debian: &str, alpine: &str, pkg: &str) -> ImageTags {
     let words = |s: &str| s.split_whitespace().map(str::to_owned).collect();
     ImageTags {
         debian: words(debian),
         alpine: words(alpine),
+        pkg: words(pkg),
     }
 }
 
