@@ -1,5 +1,6 @@
 //! GitHub App authentication against the sandbox: JWT → installation → a token narrowed to one
-//! scope, cached, masked, and refused (403) outside its scope.
+//! scope, cached, masked; outside its scope it reads public repositories, does not see private
+//! ones (404) and is refused writes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -48,12 +49,36 @@ async fn an_app_token_is_narrowed_to_its_repository_and_permissions() {
     let last = fx.sandbox.request_log().pop().unwrap();
     assert!(last.scope.starts_with("installation:"), "{last:?}");
 
-    // Another repository of the same installation: refused.
-    let other = client
+    // Another repository of the same installation: a public one reads as on GitHub (any token),
+    // a private one does not exist for this token (404, never 403).
+    assert!(
+        client
+            .branch_head(&repo("acme/other"), "main")
+            .await
+            .unwrap()
+            .is_some(),
+        "a public repository reads with any token"
+    );
+    valkey_bot_sandbox::set_private(fx.temp.path(), "acme", "other", true).unwrap();
+    let hidden = client
         .branch_head(&repo("acme/other"), "main")
         .await
+        .unwrap();
+    assert_eq!(
+        hidden, None,
+        "a private repository outside the scope answers 404"
+    );
+    let last = fx.sandbox.request_log().pop().unwrap();
+    assert_eq!(last.status, Some(404), "{last:?}");
+    // Writes outside the scope stay refused.
+    let write = client
+        .create_issue(&repo("acme/other"), "t", "b", "release")
+        .await
         .unwrap_err();
-    assert!(matches!(other, GitHubError::Forbidden(_)), "{other:?}");
+    assert!(
+        matches!(write, GitHubError::Forbidden(_) | GitHubError::NotFound(_)),
+        "{write:?}"
+    );
     // Another permission on the same repository: refused.
     let issues = client
         .create_issue(&images, "t", "b", "release")
@@ -210,8 +235,9 @@ async fn minted_tokens_and_keys_never_show_in_errors_or_debug_output() {
     let (private_pem, _) = app_keys();
     let key_body = private_pem.lines().nth(1).unwrap();
 
+    // A write outside the token's scope: refused.
     let error = client
-        .branch_head(&repo("acme/other"), "main")
+        .create_issue(&repo("acme/other"), "t", "b", "release")
         .await
         .unwrap_err();
     for shown in [

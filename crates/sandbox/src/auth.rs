@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::AppConfig;
 use crate::error::{ApiError, SandboxError};
+use crate::repo::Repo;
 
 /// The login of a caller that is not an App installation.
 pub(crate) const SANDBOX_USER: &str = "sandbox-user";
@@ -135,11 +136,13 @@ impl Caller {
         }
     }
 
-    /// Allows the request if the caller holds at least one of `needs` on `owner/repo`; else 403.
+    /// Allows the request if the caller may do one of `needs` on `repo`, as GitHub decides:
+    /// reading a public repository is allowed with any token (even one narrowed to another
+    /// repository); a private repository outside the token's scope answers 404 (GitHub never
+    /// tells such a caller it exists); anything else the token does not hold answers 403.
     pub(crate) fn require(
         &self,
-        owner: &str,
-        repo: &str,
+        repo: &Repo,
         needs: &[(Permission, Access)],
     ) -> Result<(), ApiError> {
         match self {
@@ -147,7 +150,14 @@ impl Caller {
             Self::AppJwt => Err(ApiError::not_accessible()),
             Self::Installation(grant) => {
                 let covers_repo =
-                    grant.owner == owner && grant.repositories.iter().any(|name| name == repo);
+                    grant.owner == repo.owner && grant.repositories.contains(&repo.name);
+                if !covers_repo && repo.private {
+                    return Err(ApiError::not_found());
+                }
+                let reads_only = needs.iter().all(|(_, access)| *access == Access::Read);
+                if reads_only && !repo.private {
+                    return Ok(());
+                }
                 let holds = needs.iter().any(|(permission, access)| {
                     *permission == Permission::Metadata
                         || grant

@@ -3,7 +3,8 @@
 //!
 //! Repositories are `ROOT/<owner>/<repo>.git` (bare) or `ROOT/<owner>/<repo>` (with a work tree).
 //! Issues, pull requests, comments and dispatches persist in `ROOT/_sandbox/state.json`;
-//! static downloads are served from `ROOT/_downloads/`.
+//! static downloads are served from `ROOT/_downloads/`. Repositories are public unless marked
+//! private ([`set_private`]).
 
 mod api;
 mod auth;
@@ -73,6 +74,28 @@ pub struct AppConfig {
     pub slug: String,
     /// The App's RSA public key, PEM (`-----BEGIN PUBLIC KEY-----` or `RSA PUBLIC KEY`).
     pub public_key_pem: String,
+}
+
+/// Makes `ROOT/<owner>/<name>` private (`private = true`) or public again (the default).
+///
+/// A private repository is seen only by installation tokens whose scope covers it: any other
+/// token gets 404, as on GitHub. A public one is readable with any token. The mark is the file
+/// `sandbox-private` in the repository's git directory, so it survives restarts.
+pub fn set_private(
+    root: &std::path::Path,
+    owner: &str,
+    name: &str,
+    private: bool,
+) -> Result<(), SandboxError> {
+    let path = root.join(owner).join(name);
+    match Repos::new(root.to_path_buf()).set_private(owner, name, private) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(SandboxError::Io {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such repository"),
+        }),
+        Err(source) => Err(SandboxError::Io { path, source }),
+    }
 }
 
 /// Starts sandboxes.

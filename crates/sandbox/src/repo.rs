@@ -16,13 +16,19 @@ pub(crate) struct Repos {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-/// One repository: its owner, name and git directory.
+/// One repository: its owner, name, git directory and visibility.
 #[derive(Debug, Clone)]
 pub(crate) struct Repo {
     pub(crate) owner: String,
     pub(crate) name: String,
     pub(crate) git: Git,
+    /// Private repositories are seen only by tokens whose scope covers them; public ones
+    /// (the default) are readable with any token, as on GitHub.
+    pub(crate) private: bool,
 }
+
+/// The file in a repository's git directory whose presence makes it private.
+pub(crate) const PRIVATE_MARKER: &str = "sandbox-private";
 
 /// Whether `name` is a safe owner or repository name (GitHub's characters, no dot-only names).
 pub(crate) fn valid_name(name: &str) -> bool {
@@ -64,10 +70,12 @@ impl Repos {
     /// Opens `owner/name`, or 404 `Not Found`.
     pub(crate) fn open(&self, owner: &str, name: &str) -> Result<Repo, ApiError> {
         let dir = self.git_dir(owner, name).ok_or_else(ApiError::not_found)?;
+        let private = dir.join(PRIVATE_MARKER).is_file();
         Ok(Repo {
             owner: owner.to_owned(),
             name: name.to_owned(),
             git: Git::new(dir),
+            private,
         })
     }
 
@@ -99,6 +107,25 @@ impl Repos {
         names.sort();
         names.dedup();
         names
+    }
+
+    /// Marks `owner/name` private (or public again); `false` if there is no such repository.
+    pub(crate) fn set_private(
+        &self,
+        owner: &str,
+        name: &str,
+        private: bool,
+    ) -> Result<bool, std::io::Error> {
+        let Some(dir) = self.git_dir(owner, name) else {
+            return Ok(false);
+        };
+        let marker = dir.join(PRIVATE_MARKER);
+        if private {
+            std::fs::write(&marker, "private\n")?;
+        } else if marker.exists() {
+            std::fs::remove_file(&marker)?;
+        }
+        Ok(true)
     }
 
     /// Takes the write lock of `repo`; writes to one repository happen one at a time.

@@ -54,7 +54,8 @@ impl Shared {
         format!("{}/{}/{}", self.base_url, repo.owner, repo.name)
     }
 
-    /// Opens `owner/repo` (404 if missing) and checks the caller holds one of `needs` (403 if not).
+    /// Opens `owner/repo` (404 if missing, or private and outside the caller's scope) and checks
+    /// the caller may do one of `needs` (403 if not).
     pub(crate) fn open(
         &self,
         owner: &str,
@@ -63,7 +64,7 @@ impl Shared {
         needs: &[(Permission, Access)],
     ) -> Result<Repo, ApiError> {
         let opened = self.repos.open(owner, repo)?;
-        caller.require(owner, repo, needs)?;
+        caller.require(&opened, needs)?;
         Ok(opened)
     }
 }

@@ -1,4 +1,4 @@
-//! GitHub App auth: JWTs, installation tokens, their scoping and the 401/403 answers.
+//! GitHub App auth: JWTs, installation tokens, their scoping and the 401/403/404 answers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -161,12 +161,50 @@ async fn narrowed_token_writes_contents_of_one_repository_only() {
     let (status, _) = fx.get_as("/repos/acme/widgets", &token).await;
     assert_eq!(status, 200, "metadata is always readable");
 
-    // Refused: another repository, and issues/pulls on this one.
-    let (status, error) = fx
+    // Another repository: a public one reads with any token, as on GitHub; writing it is
+    // refused; once private, it does not exist for this token (404, never 403).
+    let (status, _) = fx
         .get_as("/repos/acme/gadgets/contents/gadget.txt", &token)
         .await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 200, "a public repository reads with any token");
+    let (status, error) = fx
+        .post_as(
+            "/repos/acme/gadgets/git/blobs",
+            &token,
+            json!({ "content": "x" }),
+        )
+        .await;
+    assert_eq!(status, 403, "writes outside the scope stay refused");
     assert_eq!(error["message"], "Resource not accessible by integration");
+    valkey_bot_sandbox::set_private(fx.root(), "acme", "gadgets", true).unwrap();
+    for path in [
+        "/repos/acme/gadgets",
+        "/repos/acme/gadgets/contents/gadget.txt",
+    ] {
+        let (status, error) = fx.get_as(path, &token).await;
+        assert_eq!(
+            status, 404,
+            "{path}: a private repository outside the scope"
+        );
+        assert_eq!(error["message"], "Not Found");
+    }
+    let (status, _) = fx
+        .post_as(
+            "/repos/acme/gadgets/git/blobs",
+            &token,
+            json!({ "content": "x" }),
+        )
+        .await;
+    assert_eq!(status, 404, "nor can it be written");
+    // Marked private, the repository says so to a token that covers it.
+    let (_, all) = installation_token(&fx, json!({})).await;
+    let all_token = all["token"].as_str().unwrap().to_owned();
+    let (status, summary) = fx.get_as("/repos/acme/gadgets", &all_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(summary["private"], true);
+    assert_eq!(summary["visibility"], "private");
+
+    // Refused: issues/pulls on this one.
     let (status, error) = fx
         .post_as(
             "/repos/acme/widgets/issues",

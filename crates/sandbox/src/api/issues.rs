@@ -49,7 +49,7 @@ async fn open_issue(
 ) -> Result<Repo, ApiError> {
     let repo = shared.repos.open(owner, name)?;
     let needs = issue_needs(shared, &repo, number, access).await;
-    caller.require(owner, name, &needs)?;
+    caller.require(&repo, &needs)?;
     Ok(repo)
 }
 
