@@ -23,11 +23,20 @@
 //! The Ruby regular expressions use look-behinds and look-aheads, so the port uses `fancy-regex`
 //! with the same patterns (`\w`, `\d` and `\s` spelled out as the ASCII classes Ruby gives them).
 //!
-//! Checked against the real script: Ruby 3 and the script were installed in /tmp only (never
-//! committed), the script was run on this crate's fixture `tests/fixtures/module.c` in a
-//! scratch tree laid out like the Valkey source (no `.git`, so every "since" came from the
-//! fixture's own map), and its output was compared byte for byte with this port's for the same
-//! "since" values; the committed test compares against the expected bytes made and reviewed then.
+//! Checked against the real script (2026-12-02, Ruby 3.1 from Debian's `ruby` package; the
+//! script and the Valkey sources were kept in /tmp only, never committed):
+//!
+//! 1. In a scratch tree laid out like the Valkey source (`utils/generate-module-api-doc.rb`,
+//!    `utils/module-api-since.rb`, `src/module.c`, no `.git`), `ruby <tree>/utils/generate-module-api-doc.rb` (by its
+//!    absolute path: the script `require`s its neighbour relative to itself) on this crate's fixture `tests/fixtures/module.c`, with a `module-api-since.rb` holding the
+//!    "since" values of `tests/modref.rs`, printed exactly `tests/fixtures/modules-api-ref.expected.md`
+//!    (compared with `cmp`; that file was then reviewed by hand and committed as the expectation).
+//! 2. The same on the real `src/module.c` of a Valkey snapshot (590 kB): `cmp` found no
+//!    difference with this port's output for the same "since" map.
+//! 3. With that snapshot's `.git` beside it (so the script read `module.c` at each of its
+//!    release tags, 7.2.5 to 8.0.1), the output equals this port's with [`SinceMap::add_release`] called for the
+//!    same tags in order; and [`SinceMap::from_reference`] of that output, with no tag read,
+//!    generates it again unchanged (the carried-over values).
 
 use std::collections::{BTreeMap, BTreeSet};
 
