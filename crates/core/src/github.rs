@@ -78,6 +78,8 @@ pub trait RepoRead: Send + Sync {
         commit: &str,
         dir: &str,
     ) -> Result<Option<Vec<TreeFile>>, GitHubError>;
+    /// The names of every tag of `repo` (`9.1.0`, without `refs/tags/`), in no particular order.
+    async fn list_tags(&self, repo: &RepoId) -> Result<Vec<String>, GitHubError>;
 }
 
 /// One file's new state in a commit.

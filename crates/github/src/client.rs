@@ -376,6 +376,17 @@ impl RepoRead for GitHubClient {
             files
         }))
     }
+
+    /// One `GET git/matching-refs/tags`: GitHub answers every ref under `refs/tags` at once (the
+    /// endpoint is not paged).
+    async fn list_tags(&self, repo: &RepoId) -> Result<Vec<String>, GitHubError> {
+        let refs: Vec<wire::NamedRef> =
+            self.get(&repo_path(repo, "git/matching-refs/tags")).await?;
+        Ok(refs
+            .into_iter()
+            .filter_map(|r| r.name.strip_prefix("refs/tags/").map(str::to_owned))
+            .collect())
+    }
 }
 
 #[async_trait]

@@ -46,6 +46,10 @@ impl<T: RepoRead> RepoRead for ReadOnly<T> {
     ) -> Result<Option<Vec<TreeFile>>, GitHubError> {
         self.0.list_files(repo, commit, dir).await
     }
+
+    async fn list_tags(&self, repo: &RepoId) -> Result<Vec<String>, GitHubError> {
+        self.0.list_tags(repo).await
+    }
 }
 
 #[async_trait]

@@ -11,6 +11,13 @@ pub(crate) struct GitRef {
     pub object: GitObject,
 }
 
+/// One entry of `GET git/matching-refs/{prefix}`: only the full name is read.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NamedRef {
+    #[serde(rename = "ref")]
+    pub name: String,
+}
+
 /// The object a ref points at.
 #[derive(Debug, Deserialize)]
 pub(crate) struct GitObject {

@@ -168,6 +168,34 @@ impl Git {
             .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
     }
 
+    /// Every ref whose full name starts with `prefix` (`refs/tags`), sorted by name, as
+    /// `(full name, object id, object type)`: string prefixes, as GitHub's matching-refs has them.
+    pub(crate) async fn refs_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, String, String)>, GitError> {
+        let out = self
+            .ok(
+                &[
+                    "for-each-ref",
+                    "--format=%(refname) %(objectname) %(objecttype)",
+                ],
+                None,
+                &[],
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&out);
+        Ok(text
+            .lines()
+            .filter_map(|line| {
+                let mut parts = line.split(' ');
+                let (name, id, kind) = (parts.next()?, parts.next()?, parts.next()?);
+                name.starts_with(prefix)
+                    .then(|| (name.to_owned(), id.to_owned(), kind.to_owned()))
+            })
+            .collect())
+    }
+
     /// `(type, size)` of each object spec (`<sha>` or `<rev>:<path>`), `None` when missing.
     pub(crate) async fn object_info(
         &self,

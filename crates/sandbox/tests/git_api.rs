@@ -68,6 +68,41 @@ async fn get_ref_resolves_branches_with_slashes_and_404s_missing() {
 }
 
 #[tokio::test]
+async fn matching_refs_lists_refs_by_name_prefix_as_an_array() {
+    let fx = Fixture::new().await;
+    let (status, body) = fx.get("/repos/acme/widgets/git/matching-refs/tags").await;
+    assert_eq!(status, 200);
+    let refs = body.as_array().unwrap();
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0]["ref"], "refs/tags/1.0.0");
+    assert_eq!(refs[0]["object"]["sha"], fx.widgets.main.as_str());
+    assert_eq!(refs[0]["object"]["type"], "commit");
+    assert_eq!(
+        refs[0]["url"],
+        fx.api("/repos/acme/widgets/git/refs/tags/1.0.0")
+    );
+
+    // A prefix is a string prefix, not a path: `heads/fe` finds `feature`.
+    let (status, body) = fx
+        .get("/repos/acme/widgets/git/matching-refs/heads/fe")
+        .await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["refs/heads/feature"]);
+
+    // No match is an empty array, not a 404.
+    let (status, body) = fx
+        .get("/repos/acme/widgets/git/matching-refs/tags/9.")
+        .await;
+    assert_eq!((status, body), (200, json!([])));
+}
+
+#[tokio::test]
 async fn create_ref_then_refuses_duplicate() {
     let fx = Fixture::new().await;
     let body = json!({ "ref": "refs/heads/bot/update-9.1.1", "sha": fx.widgets.main });

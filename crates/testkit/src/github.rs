@@ -118,6 +118,9 @@ struct Commit {
 struct State {
     commits: BTreeMap<CommitId, Commit>,
     branches: BTreeMap<(RepoId, String), CommitId>,
+    tags: BTreeMap<(RepoId, String), CommitId>,
+    /// `repo@reference:path` of every `read_file`, in order.
+    reads: Vec<String>,
     pulls: Vec<(RepoId, PullRequest)>,
     issues: Vec<(RepoId, Issue, String)>,
     comments: Vec<(RepoId, u64, String)>,
@@ -204,6 +207,37 @@ impl MemoryGitHub {
         id
     }
 
+    /// Creates tag `tag` of `repo` at a new commit holding exactly `files` (a release tag).
+    pub fn seed_tag(&self, repo: &RepoId, tag: &str, files: &[(&str, &[u8])]) -> CommitId {
+        let mut state = lock(&self.state);
+        let commit = Commit {
+            parent: None,
+            files: files
+                .iter()
+                .map(|(path, bytes)| {
+                    let file = StoredFile {
+                        bytes: Bytes::copy_from_slice(bytes),
+                        executable: false,
+                    };
+                    ((*path).to_owned(), file)
+                })
+                .collect(),
+            subject: format!("tag {tag}"),
+            author: "seed".into(),
+        };
+        let id = commit_id(&commit);
+        state.commits.insert(id.clone(), commit);
+        state
+            .tags
+            .insert((repo.clone(), tag.to_owned()), id.clone());
+        id
+    }
+
+    /// Every file read so far, as `repo@reference:path`, in order.
+    pub fn reads(&self) -> Vec<String> {
+        lock(&self.state).reads.clone()
+    }
+
     /// The file at the head of `branch`.
     pub fn file(&self, repo: &RepoId, branch: &str, path: &str) -> Option<Bytes> {
         let state = lock(&self.state);
@@ -288,6 +322,7 @@ impl MemoryGitHub {
         let id = state
             .branches
             .get(&(repo.clone(), reference.to_owned()))
+            .or_else(|| state.tags.get(&(repo.clone(), reference.to_owned())))
             .cloned()
             .unwrap_or_else(|| reference.to_owned());
         state.commits.get(&id).map(|c| c.files.clone())
@@ -330,6 +365,9 @@ impl RepoRead for MemoryGitHub {
         reference: &str,
         path: &str,
     ) -> Result<Option<Bytes>, GitHubError> {
+        lock(&self.state)
+            .reads
+            .push(format!("{repo}@{reference}:{path}"));
         let files = self
             .snapshot(repo, reference)
             .ok_or_else(|| missing(format!("{repo}@{reference}")))?;
@@ -356,6 +394,15 @@ impl RepoRead for MemoryGitHub {
             .collect();
         // A directory exists in git only while it holds a file.
         Ok((prefix.is_empty() || !listed.is_empty()).then_some(listed))
+    }
+
+    async fn list_tags(&self, repo: &RepoId) -> Result<Vec<String>, GitHubError> {
+        Ok(lock(&self.state)
+            .tags
+            .keys()
+            .filter(|(r, _)| r == repo)
+            .map(|(_, tag)| tag.clone())
+            .collect())
     }
 }
 

@@ -20,7 +20,7 @@ const MIB: u64 = 1024 * 1024;
 const DEFAULT_VERSIONS: [&str; 4] = ["9.1.0", "9.0.3", "8.1.5", "8.0.7"];
 /// The repository every version commits to, on one branch.
 const SHARED_BRANCH_REPO: &str = "/repos/valkey-io/valkey-hashes/";
-const TASK_ORDER: [&str; 4] = ["checksums", "artifacts", "container", "website"];
+const TASK_ORDER: [&str; 5] = ["checksums", "artifacts", "container", "website", "docs"];
 
 struct Args {
     versions: usize,

@@ -101,6 +101,9 @@ impl RepoRead for NoRepository {
     ) -> Result<Option<Vec<TreeFile>>, GitHubError> {
         Err(refused())
     }
+    async fn list_tags(&self, _: &RepoId) -> Result<Vec<String>, GitHubError> {
+        Err(refused())
+    }
 }
 
 #[async_trait]

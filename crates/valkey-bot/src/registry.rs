@@ -11,6 +11,7 @@ pub fn factories() -> Vec<&'static dyn TaskFactory> {
         &valkey_bot_task_container::Factory,
         &valkey_bot_task_website::Factory,
         &valkey_bot_task_bundle::Factory,
+        &valkey_bot_task_docs::Factory,
     ]
 }
 

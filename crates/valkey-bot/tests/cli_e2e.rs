@@ -183,6 +183,7 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
             ("bundle", "done"),
             ("checksums", "done"),
             ("container", "done"),
+            ("docs", "done"),
             ("website", "done")
         ]
     );
@@ -220,8 +221,10 @@ fn the_readmes_first_command_rehearses_a_whole_release() {
         "bundle     done ",
         "checksums  done ",
         "container  done ",
+        "docs       done ",
         "website    done ",
         " Update hash for 9.1.0\n",
+        " Update documentation for Valkey 9.1.0\n",
         " Update versions.json and Dockerfiles for version 9.1.0\n",
         " Update container aliases for version 9.1.0\n",
         " Updates downloads section for version 9.1.0\n",

@@ -79,6 +79,7 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint("read the App", "GET", "/app"),
     endpoint("read the bot user", "GET", "/users/*"),
     endpoint("read ref", "GET", "/repos/*/*/git/ref/**"),
+    endpoint("list tags", "GET", "/repos/*/*/git/matching-refs/**"),
     endpoint("create ref", "POST", "/repos/*/*/git/refs"),
     endpoint("move ref", "PATCH", "/repos/*/*/git/refs/**"),
     endpoint("create blob", "POST", "/repos/*/*/git/blobs"),

@@ -506,6 +506,9 @@ impl RepoRead for CorruptingRepo {
     ) -> Result<Option<Vec<TreeFile>>, GitHubError> {
         self.read.list_files(repo, commit, dir).await
     }
+    async fn list_tags(&self, repo: &RepoId) -> Result<Vec<String>, GitHubError> {
+        self.read.list_tags(repo).await
+    }
 }
 
 #[async_trait]

@@ -323,3 +323,103 @@ async fn two_runs_for_the_same_release_at_once_write_everything_once() {
     assert_eq!(pulls(&stage, WEBSITE).await.len(), 1);
     stage.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_docs_pull_request_of_a_new_minor_line_then_a_rerun_that_changes_nothing() {
+    const DOCS: &str = "valkey-io/valkey-doc";
+    let stage = stage(&["9.1.0"]).await;
+    let mut request = all("9.1.0");
+    request.tasks = Some(vec!["docs".to_owned()]);
+    let report = run(&stage, &request).await;
+    assert_eq!(
+        outcome(&report, "docs"),
+        &Outcome::Done,
+        "{:?}",
+        report.tasks
+    );
+    let docs = pulls(&stage, DOCS).await;
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].title, "Update documentation for Valkey 9.1.0");
+    assert_eq!(docs[0].pull.as_ref().unwrap().head_ref, "update-docs-9.1.0");
+    let log = git(
+        &stage.root,
+        DOCS,
+        &[
+            "log",
+            "--format=%s|%an <%ae>|%(trailers:key=Signed-off-by,valueonly)",
+            "main..update-docs-9.1.0",
+        ],
+    );
+    let fields: Vec<&str> = log.trim_end().split('|').collect();
+    assert_eq!(fields[0], "Update documentation for Valkey 9.1.0", "{log}");
+    assert_eq!(fields[2], fields[1], "signed off by its author: {log}");
+    let changed = git(
+        &stage.root,
+        DOCS,
+        &["diff", "--name-only", "main..update-docs-9.1.0"],
+    );
+    assert_eq!(
+        changed,
+        "Makefile\ntopics/modules-api-ref.md\ntopics/releases.md\ntopics/valkey.conf.md\n"
+    );
+    let releases = file(&stage.root, DOCS, "update-docs-9.1.0", "topics/releases.md");
+    assert!(
+        releases.contains("| -- | -- | -- | -- |\n| 9.1 | "),
+        "{releases}"
+    );
+    let reference = file(
+        &stage.root,
+        DOCS,
+        "update-docs-9.1.0",
+        "topics/modules-api-ref.md",
+    );
+    // The old reference's newest release is 9.0.0: of the seeded tags, 9.0.1 is the first read.
+    assert!(
+        reference.contains("### `ValkeyModule_Fresh`\n\n    int ValkeyModule_Fresh(void);\n\n**Available since:** 9.0.1\n"),
+        "{reference}"
+    );
+    let module_reads: Vec<String> = stage
+        .sandbox
+        .request_log()
+        .into_iter()
+        .filter(|e| e.path.ends_with("/contents/src/module.c"))
+        .map(|e| format!("{}?{}", e.path, e.query.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        module_reads,
+        [
+            "/api/v3/repos/valkey-io/valkey/contents/src/module.c?ref=9.1.0",
+            "/api/v3/repos/valkey-io/valkey/contents/src/module.c?ref=9.0.1",
+            "/api/v3/repos/valkey-io/valkey/contents/src/module.c?ref=9.0.2",
+        ]
+    );
+
+    let rerun = run(&stage, &request).await;
+    assert_eq!(
+        outcome(&rerun, "docs"),
+        &Outcome::UpToDate,
+        "{:?}",
+        rerun.tasks
+    );
+    assert_eq!(pulls(&stage, DOCS).await.len(), 1);
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_docs_task_is_not_applicable_to_a_patch_release() {
+    let stage = stage(&["9.0.3"]).await;
+    let mut request = all("9.0.3");
+    request.tasks = Some(vec!["docs".to_owned()]);
+    let report = run(&stage, &request).await;
+    assert_eq!(outcome(&report, "docs"), &Outcome::UpToDate);
+    assert!(!report.failed());
+    let task = report.tasks.iter().find(|t| t.name == "docs").unwrap();
+    assert_eq!(
+        task.notes,
+        [
+            "not applicable: 9.0.3 is not a final X.Y.0 release, and valkey-doc changes only for a new minor line"
+        ]
+    );
+    assert!(pulls(&stage, "valkey-io/valkey-doc").await.is_empty());
+    stage.shutdown().await;
+}

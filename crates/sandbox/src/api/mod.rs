@@ -44,6 +44,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/repos/{owner}/{repo}/git/ref/{*name}", get(refs::get_ref))
         .route("/repos/{owner}/{repo}/git/refs", post(refs::create_ref))
         .route(
+            "/repos/{owner}/{repo}/git/matching-refs/{*prefix}",
+            get(refs::matching_refs),
+        )
+        .route(
             "/repos/{owner}/{repo}/git/refs/{*name}",
             patch(refs::update_ref).delete(refs::delete_ref),
         )

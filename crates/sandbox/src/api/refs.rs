@@ -41,14 +41,19 @@ async fn ref_json(shared: &Shared, repo: &Repo, full: &str, sha: &str) -> Result
         .flatten()
         .next()
         .map_or_else(|| "commit".to_owned(), |info| info.kind);
+    Ok(ref_value(shared, repo, full, sha, &kind))
+}
+
+/// The JSON GitHub gives for ref `full` pointing at `sha`, an object of type `kind`.
+fn ref_value(shared: &Shared, repo: &Repo, full: &str, sha: &str, kind: &str) -> Value {
     let api = shared.repo_api_url(repo);
     let object_path = if kind == "tag" { "tags" } else { "commits" };
-    Ok(json!({
+    json!({
         "ref": full,
         "node_id": format!("REF_{}", crate::auth::stable_id(&format!("{}:{full}", repo.full_name()))),
         "url": format!("{api}/git/{full}"),
         "object": { "sha": sha, "type": kind, "url": format!("{api}/git/{object_path}/{sha}") },
-    }))
+    })
 }
 
 /// `GET /repos/{o}/{r}/git/ref/{heads/B|tags/T}`.
@@ -67,6 +72,25 @@ pub(crate) async fn get_ref(
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(ref_json(&shared, &repo, &full, &sha).await?))
+}
+
+/// `GET /repos/{o}/{r}/git/matching-refs/{prefix}`: every branch or tag ref whose name starts
+/// with `refs/<prefix>`, as an array (empty when none), sorted by name; GitHub does not page it.
+pub(crate) async fn matching_refs(
+    axum::extract::State(shared): SharedState,
+    Extension(caller): Extension<Caller>,
+    GhPath((owner, name, prefix)): GhPath<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
+    let full_prefix = format!("refs/{prefix}");
+    let mut refs = Vec::new();
+    for (full, sha, kind) in repo.git.refs_with_prefix(&full_prefix).await? {
+        if !(full.starts_with("refs/heads/") || full.starts_with("refs/tags/")) {
+            continue;
+        }
+        refs.push(ref_value(&shared, &repo, &full, &sha, &kind));
+    }
+    Ok(Json(Value::Array(refs)))
 }
 
 /// Body of `POST /git/refs`.

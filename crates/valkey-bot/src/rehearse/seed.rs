@@ -1,6 +1,6 @@
 //! Realistic repositories for a rehearsal, generated with the `git` command line: the Valkey
 //! source with release tags, the hashes file with the digests of those tags' archives, the
-//! container and website repositories (from the task crates' own fixtures), the automation
+//! container, website and valkey-doc repositories (from the task crates' own fixtures), the automation
 //! repository, and binary artifacts with their `.sha256` files.
 
 use std::path::{Path, PathBuf};
@@ -14,6 +14,26 @@ static CONTAINER: Dir<'_> =
     include_dir!("$CARGO_MANIFEST_DIR/../task-container/tests/fixtures/repo");
 static WEBSITE_TEMPLATE: &[u8] =
     include_bytes!("../../../task-website/tests/fixtures/valkey-website-template.md");
+/// The docs task's own fixtures: valkey-doc's four files, and a `module.c` of our making.
+static DOCS: [(&str, &[u8]); 4] = [
+    (
+        "topics/releases.md",
+        include_bytes!("../../../task-docs/tests/fixtures/releases.md"),
+    ),
+    (
+        "Makefile",
+        include_bytes!("../../../task-docs/tests/fixtures/Makefile"),
+    ),
+    (
+        "topics/valkey.conf.md",
+        include_bytes!("../../../task-docs/tests/fixtures/valkey.conf.md"),
+    ),
+    (
+        "topics/modules-api-ref.md",
+        include_bytes!("../../../task-docs/tests/fixtures/modules-api-ref.before.md"),
+    ),
+];
+static MODULE_C: &[u8] = include_bytes!("../../../task-docs/tests/fixtures/module.c");
 
 /// Releases the seeded Valkey repository has already published (tagged and recorded).
 pub const PUBLISHED: [&str; 4] = ["8.0.6", "8.1.4", "9.0.1", "9.0.2"];
@@ -179,6 +199,11 @@ pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), See
         false,
     )?;
     bundle.commit("Initial commit")?;
+    let docs = Repo::init(root, "valkey-io/valkey-doc", "main")?;
+    for (path, bytes) in DOCS {
+        docs.write(path, bytes, false)?;
+    }
+    docs.commit("Documentation of the published releases")?;
     let automation = Repo::init(root, "valkey-io/valkey-automation-bot", "main")?;
     automation.write(
         "README.md",
@@ -208,6 +233,7 @@ fn seed_source(root: &Path, versions: &[Version]) -> Result<Repo, SeedError> {
     for release in &releases {
         let header = format!("#define VALKEY_VERSION \"{release}\"\n");
         repo.write("src/version.h", header.as_bytes(), false)?;
+        repo.write("src/module.c", MODULE_C, false)?;
         repo.commit(&format!("Valkey {release}"))?;
         repo.git(&["tag", release])?;
     }
