@@ -305,12 +305,11 @@ pub(crate) async fn create_issue(
     // App's `issues: write` carries the triage right to label issues, so it counts here.
     let push = caller
         .require(
-            &owner,
-            &name,
+            &repo,
             &[CONTENTS_WRITE[0], (Permission::Issues, Access::Write)],
         )
         .is_ok();
-    let may_create = may_create_labels(&caller, &owner, &name);
+    let may_create = may_create_labels(&caller, &repo);
     let issue = shared
         .store
         .update(|state| {
@@ -488,7 +487,7 @@ pub(crate) async fn add_labels(
         AddLabels::Object { labels } | AddLabels::Array(labels) => labels,
     };
     let now = now_rfc3339();
-    let may_create = may_create_labels(&caller, &owner, &name);
+    let may_create = may_create_labels(&caller, &repo);
     let labels = shared
         .store
         .update(|state| {

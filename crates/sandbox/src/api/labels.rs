@@ -44,9 +44,9 @@ pub(crate) fn label_json(shared: &Shared, repo: &Repo, label: &Label) -> Value {
     })
 }
 
-/// Whether `caller` may create labels in `owner/name`.
-pub(crate) fn may_create_labels(caller: &Caller, owner: &str, name: &str) -> bool {
-    caller.require(owner, name, LABELS_WRITE).is_ok()
+/// Whether `caller` may create labels in `repo`.
+pub(crate) fn may_create_labels(caller: &Caller, repo: &Repo) -> bool {
+    caller.require(repo, LABELS_WRITE).is_ok()
 }
 
 /// Defines each of `names` the repository lacks, if `may_create`; else 403 for the first one
