@@ -216,6 +216,38 @@ impl<'a> Outputs<'a> {
     }
 }
 
+/// What a run prints on standard output at its end: per task (inside GitHub Actions, a
+/// collapsible group) what it did, its notes and its diff, then the table. Everything that comes
+/// from outside is inert to the Actions runner: lines are [`inert`], and inside Actions each
+/// group's body is [`fenced`] with `::stop-commands::` (a diff shows files as they are).
+///
+/// [`inert`]: crate::notify::actions::inert
+/// [`fenced`]: crate::notify::actions::fenced
+pub fn stdout_text(report: &RunReport, actions_groups: bool) -> String {
+    use crate::notify::actions::{fenced, inert};
+    let mut out = String::new();
+    for task in &report.tasks {
+        let diff = task.diff.as_deref().filter(|d| !d.is_empty());
+        if actions_groups {
+            let mut body = format!("{}\n", inert(&crate::report::detail(task)));
+            for note in &task.notes {
+                body.push_str(&format!("note: {}\n", inert(note)));
+            }
+            body.push_str(diff.unwrap_or_default());
+            out.push_str(&format!(
+                "::group::{}: {}\n{}::endgroup::\n",
+                task.name,
+                task.outcome.label(),
+                fenced(&body)
+            ));
+        } else if let Some(diff) = diff {
+            out.push_str(&format!("# {} (dry run)\n{diff}\n", task.name));
+        }
+    }
+    out.push_str(&crate::report::table(report));
+    out
+}
+
 /// Reports the end of a run: diffs (dry run), per-task groups, the table, the JSON report, the
 /// step summary and the alert. A report or alert that cannot be delivered is logged as an error
 /// and does not change the exit status, which is the run's own.
@@ -224,19 +256,7 @@ pub async fn finish(
     server_url: &str,
     outputs: &Outputs<'_>,
 ) -> anyhow::Result<Status> {
-    for task in &report.tasks {
-        let diff = task.diff.as_deref().filter(|d| !d.is_empty());
-        if outputs.actions_groups {
-            println!("::group::{}: {}", task.name, task.outcome.label());
-            println!("{}", crate::report::detail(task));
-            task.notes.iter().for_each(|note| println!("note: {note}"));
-            diff.into_iter().for_each(|diff| print!("{diff}"));
-            println!("::endgroup::");
-        } else if let Some(diff) = diff {
-            println!("# {} (dry run)\n{diff}", task.name);
-        }
-    }
-    print!("{}", crate::report::table(report));
+    print!("{}", stdout_text(report, outputs.actions_groups));
     if let Some(path) = outputs.report {
         let json = serde_json::to_vec_pretty(report)?;
         if let Err(e) = std::fs::write(path, json) {

@@ -192,7 +192,9 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli.command)) {
         Ok(status) => status.into(),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // The error may quote outside text (an event, a file): inert on its line.
+            let message = valkey_bot::notify::actions::inert(&format!("{error:#}"));
+            eprintln!("error: {message}");
             Status::Usage.into()
         }
     }

@@ -74,7 +74,7 @@ pub fn table(report: &RunReport) -> String {
                 t.name.clone(),
                 t.outcome.label().to_owned(),
                 humanize_precise(t),
-                detail(t),
+                crate::notify::actions::inert(&detail(t)),
             ]
         })
         .collect();

@@ -130,10 +130,24 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
         "nothing written"
     );
 
+    // 2: `replace` from a repository_dispatch (only a manual run may replace a digest).
+    let replace = event(
+        dir.path(),
+        serde_json::json!({"version": "9.1.0", "environment": "prod", "replace": true}),
+    );
+    let (code, _, stderr) = run(&server, &config, &replace, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`replace` is accepted only from a manual workflow_dispatch run"),
+        "{stderr}"
+    );
+
     // A dry run prints diffs and writes nothing.
+    // A `prod` event carries the release build's digests of every file (two-party verification).
+    let digests = seed::build_digests(&root, &Version::parse("9.1.0").unwrap()).unwrap();
     let good = event(
         dir.path(),
-        serde_json::json!({"version": "9.1.0", "environment": "prod"}),
+        serde_json::json!({"version": "9.1.0", "environment": "prod", "digests": digests}),
     );
     let (code, stdout, stderr) = run(
         &server,
@@ -180,8 +194,8 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
         tasks,
         [
             ("artifacts", "up_to_date"),
-            ("bundle", "done"),
             ("checksums", "done"),
+            ("bundle", "done"),
             ("container", "done"),
             ("website", "done")
         ]
