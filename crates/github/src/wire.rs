@@ -50,6 +50,9 @@ pub(crate) struct TreeItem {
     pub mode: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// The object id (a blob's for a file).
+    #[serde(default)]
+    pub sha: String,
 }
 
 /// A file with its content.
@@ -152,6 +155,26 @@ pub(crate) struct ComparedCommit {
 #[derive(Debug, Deserialize)]
 pub(crate) struct ComparedCommitDetail {
     pub message: String,
+    #[serde(default)]
+    pub author: Option<GitPerson>,
+    #[serde(default)]
+    pub committer: Option<GitPerson>,
+    #[serde(default)]
+    pub verification: Option<Verification>,
+}
+
+/// A commit's author or committer as git records it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GitPerson {
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `commit.verification`: whether GitHub verified the commit's signature.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Verification {
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// `{login}` of a user.
@@ -239,6 +262,9 @@ pub(crate) struct IssueBody {
     /// Present when the "issue" is a pull request.
     #[serde(default)]
     pub pull_request: Option<serde_json::Value>,
+    /// Who opened it.
+    #[serde(default)]
+    pub user: Option<Login>,
 }
 
 /// `POST issues`.

@@ -72,6 +72,10 @@ enum Command {
         /// Keep download digests here between runs (always revalidated with the server).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+        /// Allow the GITHUB_TOKEN fallback for a `prod` run that writes (refused otherwise;
+        /// also VALKEY_BOT_ALLOW_GITHUB_TOKEN=true).
+        #[arg(long)]
+        allow_github_token: bool,
     },
     /// Rehearse a whole release against a local GitHub: no network, no account.
     Rehearse {
@@ -137,6 +141,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
             dry_run,
             report,
             cache_dir,
+            allow_github_token,
         } => {
             commands::run(RunArgs {
                 config,
@@ -151,6 +156,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
                 dry_run,
                 report,
                 cache_dir,
+                allow_github_token,
             })
             .await
         }

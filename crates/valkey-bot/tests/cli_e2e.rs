@@ -97,6 +97,7 @@ fn run(server: &Server, config: &Path, event: &Path, extra: &[&str]) -> (i32, St
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("VALKEY_BOT_APP_ID")
+        .env_remove("VALKEY_BOT_ALLOW_GITHUB_TOKEN")
         .output()
         .unwrap();
     (
@@ -170,13 +171,26 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
         "nothing written"
     );
 
+    // 2: the GITHUB_TOKEN fallback for a prod run that writes, unless explicitly allowed.
+    let (code, _, stderr) = run(&server, &config, &good, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("refusing a `prod` run that writes with GITHUB_TOKEN"),
+        "{stderr}"
+    );
+    assert_eq!(
+        subjects(&root, "valkey-io/valkey-hashes", "main").len(),
+        1,
+        "nothing written"
+    );
+
     // 0: the release.
     let report = dir.path().join("report.json");
     let (code, stdout, stderr) = run(
         &server,
         &config,
         &good,
-        &["--report", report.to_str().unwrap()],
+        &["--report", report.to_str().unwrap(), "--allow-github-token"],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
@@ -203,7 +217,12 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
 
     // 1: a task failed (a missing artifact), the others still ran.
     std::fs::remove_file(root.join("_downloads/releases/valkey-9.1.0-noble-arm64.tar.gz")).unwrap();
-    let (code, stdout, _) = run(&server, &config, &good, &["--only", "artifacts"]);
+    let (code, stdout, _) = run(
+        &server,
+        &config,
+        &good,
+        &["--only", "artifacts", "--allow-github-token"],
+    );
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("artifacts  failed"), "{stdout}");
 }

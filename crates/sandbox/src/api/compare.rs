@@ -9,6 +9,9 @@ use super::SharedState;
 use crate::auth::{CONTENTS_READ, Caller};
 use crate::error::ApiError;
 use crate::repo::Repo;
+use crate::shared::Shared;
+
+use super::objects::verification_json;
 
 /// Status, ahead/behind counts, merge base and the commits on head since the merge base.
 pub(crate) async fn compare(
@@ -47,8 +50,8 @@ pub(crate) async fn compare(
         (0, _) => "behind",
         _ => "diverged",
     };
-    let commits = log(&repo, &format!("{merge_base}..{head_sha}")).await?;
-    let merge_base_commit = log(&repo, &format!("{merge_base}^!"))
+    let commits = log(&shared, &repo, &format!("{merge_base}..{head_sha}")).await?;
+    let merge_base_commit = log(&shared, &repo, &format!("{merge_base}^!"))
         .await?
         .into_iter()
         .next()
@@ -75,8 +78,10 @@ async fn count(repo: &Repo, from: &str, to: &str) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::internal(format!("rev-list --count printed {text:?}")))
 }
 
-/// The commits of `range`, oldest first, in the compare API's shape.
-async fn log(repo: &Repo, range: &str) -> Result<Vec<Value>, ApiError> {
+/// The commits of `range`, oldest first, in the compare API's shape (with each commit's
+/// `verification`).
+async fn log(shared: &Shared, repo: &Repo, range: &str) -> Result<Vec<Value>, ApiError> {
+    let verified = shared.store.snapshot().await.verified_commits;
     let out = repo
         .git
         .ok(
@@ -101,12 +106,14 @@ async fn log(repo: &Repo, range: &str) -> Result<Vec<Value>, ApiError> {
                 return None;
             };
             let message = message.strip_suffix('\n').unwrap_or(message);
+            let sha = sha.trim_start_matches('\n');
             Some(json!({
-                "sha": sha.trim_start_matches('\n'),
+                "sha": sha,
                 "commit": {
                     "message": message,
                     "author": { "name": an, "email": ae, "date": rfc3339(at) },
                     "committer": { "name": cn, "email": ce, "date": rfc3339(ct) },
+                    "verification": verification_json(verified.contains(sha)),
                 },
                 "author": login_json(ae),
                 "committer": login_json(ce),
