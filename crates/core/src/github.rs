@@ -43,6 +43,9 @@ pub struct TreeFile {
     pub path: String,
     /// Whether its mode is `100755`.
     pub executable: bool,
+    /// The id of its content (GitHub: the git blob id): equal for two files exactly when their
+    /// bytes are, so whole trees compare without reading every file.
+    pub blob: String,
 }
 
 /// The path prefix of the files under directory `dir`: `""` for the repository's root, else
@@ -98,10 +101,46 @@ pub struct FileWrite {
 pub struct CommitSummary {
     /// Its id.
     pub id: CommitId,
-    /// The GitHub login of its author, if GitHub links one.
+    /// The GitHub login of its author, if GitHub links one. Derived from the author's e-mail,
+    /// which anyone can write: for display only, never for trust.
     pub author_login: Option<String>,
     /// The first line of its message.
     pub subject: String,
+    /// Its author's e-mail, as the commit records it.
+    pub author_email: String,
+    /// Its committer's e-mail: [`GITHUB_COMMITTER_EMAIL`] when GitHub itself made the commit.
+    pub committer_email: String,
+    /// Whether GitHub verified its signature (`commit.verification.verified`).
+    pub verified: bool,
+}
+
+/// The committer e-mail of the commits GitHub makes and signs itself (its `web-flow` user):
+/// those created through the API with an App installation token, without author or committer.
+pub const GITHUB_COMMITTER_EMAIL: &str = "noreply@github.com";
+
+impl CommitSummary {
+    /// Whether this commit provably came from `identity` through GitHub's API: GitHub verified
+    /// its signature, GitHub committed it, and its author is `identity`'s e-mail. An author
+    /// e-mail alone (or `author_login`, derived from it) proves nothing; unsigned or
+    /// git-pushed commits never pass.
+    pub fn is_made_by(&self, identity: &Identity) -> bool {
+        self.verified
+            && self.committer_email == GITHUB_COMMITTER_EMAIL
+            && self.author_email == identity.email
+    }
+
+    /// Why [`CommitSummary::is_made_by`] does not hold, in a few words.
+    pub fn distrust(&self, identity: &Identity) -> Option<&'static str> {
+        if !self.verified {
+            Some("its signature is not verified by GitHub")
+        } else if self.committer_email != GITHUB_COMMITTER_EMAIL {
+            Some("GitHub did not commit it")
+        } else if self.author_email != identity.email {
+            Some("another author")
+        } else {
+            None
+        }
+    }
 }
 
 /// The account commits made by a client are attributed to.
@@ -255,7 +294,9 @@ pub struct Issue {
 /// Finding, writing and commenting on issues (the release tracking issue).
 #[async_trait]
 pub trait Issues: Send + Sync {
-    /// The open issue with exactly this title and label, if any.
+    /// The open issue with exactly this title and label that this client's own account opened,
+    /// if any. Issues anyone else opened are ignored: someone with triage access can open an
+    /// issue and label it, so title and label prove nothing.
     async fn find_issue(
         &self,
         repo: &RepoId,

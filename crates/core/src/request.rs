@@ -102,6 +102,37 @@ impl ReleaseRequest {
     }
 }
 
+impl ReleaseRequest {
+    /// Whether every downloaded release file must match a digest the release build sent
+    /// (two-party verification): `prod` runs started by an event. A run from the command line
+    /// is an operator holding the App's key on their own machine, and may go without.
+    pub fn requires_build_digests(&self) -> bool {
+        self.environment == Environment::Prod && !matches!(self.origin, Origin::CommandLine)
+    }
+
+    /// The digest the release build sent for `file`, to check the download against; `Ok(None)`
+    /// when it sent none and none is required.
+    pub fn build_digest(&self, file: &str) -> Result<Option<&Sha256Digest>, MissingBuildDigest> {
+        match self.build_digests.get(file) {
+            Some(digest) => Ok(Some(digest)),
+            None if self.requires_build_digests() => Err(MissingBuildDigest {
+                file: file.to_owned(),
+            }),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A `prod` run needs the release build's digest of a file, and the event carries none.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the release build sent no digest for {file}: a `prod` run checks every download against the build's own digest (`digests` in the event; a manual rerun passes the same JSON object as its `digests` input), so nothing was written"
+)]
+pub struct MissingBuildDigest {
+    /// The release file without a digest.
+    pub file: String,
+}
+
 /// Which events may start a run (the `[trigger]` table of `tasks.toml`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Triggers {
@@ -154,6 +185,15 @@ pub enum EventError {
         count: usize,
         /// The limit.
         limit: usize,
+    },
+    /// `replace` asked by an event that may not ask it: only a person starting the workflow by
+    /// hand (`workflow_dispatch`) may replace a published digest, never the trigger's credential.
+    #[error(
+        "`{field}` is true, but `replace` is accepted only from a manual workflow_dispatch run, never from a repository_dispatch"
+    )]
+    ReplaceNotAllowed {
+        /// The field (`client_payload.replace`).
+        field: String,
     },
     /// A field of the wrong type or value.
     #[error("`{field}`: {problem}")]
@@ -421,12 +461,18 @@ impl<'a> Fields<'a> {
                 ));
             }
         };
+        let replace = self.boolean("replace")?;
+        if replace && matches!(origin, Origin::RepositoryDispatch { .. }) {
+            return Err(EventError::ReplaceNotAllowed {
+                field: self.path("replace"),
+            });
+        }
         let request = ReleaseRequest {
             version,
             environment,
             tasks: self.tasks()?,
             dry_run: self.boolean("dry_run")?,
-            replace: self.boolean("replace")?,
+            replace,
             build_digests: self.digests()?,
             origin,
         };

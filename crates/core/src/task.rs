@@ -39,6 +39,13 @@ pub enum TaskError {
     Download(#[from] DownloadError),
 }
 
+impl From<crate::request::MissingBuildDigest> for TaskError {
+    /// Without the build's digest a download cannot be verified by two parties: a security failure.
+    fn from(missing: crate::request::MissingBuildDigest) -> Self {
+        Self::Security(missing.to_string())
+    }
+}
+
 impl TaskError {
     /// Whether people must be alerted even if a rerun might pass.
     pub fn is_security(&self) -> bool {

@@ -153,10 +153,15 @@ impl Version {
 }
 
 /// Parses one all-digit component; the grammar allows any number of digits, we also refuse
-/// numbers that do not fit a `u32` rather than wrapping them.
+/// numbers that do not fit a `u32` rather than wrapping them, and leading zeros (`09.1.1` would
+/// name the same release as `9.1.1` in another spelling: another branch, another concurrency
+/// group).
 fn number(input: &str, digits: &str) -> Result<u32, VersionError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(VersionError::new(input, "a component is not a number"));
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err(VersionError::new(input, "a component has a leading zero"));
     }
     digits
         .parse()
@@ -280,9 +285,18 @@ mod tests {
             "9.1.1\n",
             "9.1.1;rm -rf /",
             "99999999999.1.1",
+            "09.1.1",
+            "9.01.1",
+            "9.1.01",
+            "9.1.0-rc02",
+            "00.1.1",
         ] {
             assert!(Version::parse(bad).is_err(), "accepted {bad:?}");
         }
+        let zero = Version::parse("9.01.1").unwrap_err().to_string();
+        assert!(zero.contains("leading zero"), "{zero}");
+        assert_eq!(v("0.0.0-rc0").numbers(), Some((0, 0, 0)));
+        assert_eq!(v("10.0.10").numbers(), Some((10, 0, 10)));
         let message = Version::parse("9.1.1\n$(id)").unwrap_err().to_string();
         assert!(message.contains(r#""9.1.1\n$(id)""#), "{message}");
         assert!(!message.contains('\n'), "{message}");
@@ -336,6 +350,10 @@ mod tests {
                     text == "unstable" || rest.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
                     "accepted {text:?}"
                 );
+                let components = text.split(['.', '-']).map(|c| c.trim_start_matches("rc"));
+                for component in components.filter(|c| *c != "unstable") {
+                    prop_assert!(component == "0" || !component.starts_with('0'), "accepted {text:?}");
+                }
                 prop_assert_eq!(version.to_string(), input);
             }
         }

@@ -287,3 +287,56 @@ fn size_and_key_count_limits() {
             .contains("`client_payload` is missing")
     );
 }
+
+#[test]
+fn replace_is_refused_from_a_repository_dispatch_and_accepted_from_a_manual_run() {
+    let message = refusal(
+        "repository_dispatch",
+        &dispatch(serde_json::json!({"version": "9.1.1", "environment": "prod", "replace": true})),
+    );
+    assert!(
+        message.contains("`client_payload.replace` is true, but `replace` is accepted only from a manual workflow_dispatch run"),
+        "{message}"
+    );
+    let harmless = parse_event(
+        "repository_dispatch",
+        &dispatch(serde_json::json!({"version": "9.1.1", "environment": "prod", "replace": false})),
+        &triggers(),
+    )
+    .unwrap();
+    assert!(!harmless.replace);
+    let manual = parse_event(
+        "workflow_dispatch",
+        &manual(serde_json::json!({"version": "9.1.1", "environment": "prod", "replace": "true"})),
+        &triggers(),
+    )
+    .unwrap();
+    assert!(manual.replace);
+}
+
+#[test]
+fn prod_runs_from_events_require_build_digests() {
+    let request = parse_event(
+        "repository_dispatch",
+        &dispatch(serde_json::json!({"version": "9.1.1", "environment": "prod", "digests": {"valkey-9.1.1.tar.gz": DIGEST}})),
+        &triggers(),
+    )
+    .unwrap();
+    assert!(request.requires_build_digests());
+    assert_eq!(
+        request.build_digest("valkey-9.1.1.tar.gz").unwrap(),
+        Some(&Sha256Digest::parse(DIGEST).unwrap())
+    );
+    let missing = request
+        .build_digest("valkey-9.1.1-noble-arm64.tar.gz")
+        .unwrap_err();
+    assert_eq!(missing.file, "valkey-9.1.1-noble-arm64.tar.gz");
+    let dev = parse_event(
+        "repository_dispatch",
+        &dispatch(serde_json::json!({"version": "9.1.1", "environment": "dev"})),
+        &triggers(),
+    )
+    .unwrap();
+    assert!(!dev.requires_build_digests());
+    assert_eq!(dev.build_digest("valkey-9.1.1.tar.gz").unwrap(), None);
+}

@@ -295,6 +295,40 @@ impl Authority {
         Ok(token)
     }
 
+    /// Revokes every installation token minted so far (`DELETE /installation/token`, sent with
+    /// each token itself) and empties the cache, as `actions/create-github-app-token` does when
+    /// its job ends; a later request mints a new one. A plain token is never revoked (the
+    /// workflow's `GITHUB_TOKEN` belongs to the job). Returns how many were revoked; a token
+    /// that cannot be revoked is logged (never shown) and expires within the hour anyway.
+    pub(crate) async fn revoke_all(&self) -> usize {
+        let AuthKind::App(app) = &self.kind else {
+            return 0;
+        };
+        let minted: Vec<(TokenScope, Minted)> = app.tokens.lock().await.drain().collect();
+        let mut revoked = 0;
+        for (scope, token) in minted {
+            // Safe to repeat: a second revocation of the same token only answers 401.
+            match self
+                .api
+                .call(
+                    Method::DELETE,
+                    "/installation/token",
+                    &token.token,
+                    None::<&()>,
+                    Idempotency::Idempotent,
+                )
+                .await
+            {
+                Ok(_) => revoked += 1,
+                Err(error) => tracing::warn!(
+                    repositories = ?scope.repositories,
+                    "an installation token could not be revoked (it expires within the hour): {error}"
+                ),
+            }
+        }
+        revoked
+    }
+
     /// Drops the cached token of `scope` (GitHub no longer accepts it).
     pub(crate) async fn forget(&self, scope: &TokenScope) {
         if let AuthKind::App(app) = &self.kind {

@@ -370,6 +370,7 @@ impl RepoRead for GitHubClient {
                 .map(|item| TreeFile {
                     executable: item.mode == "100755",
                     path: item.path,
+                    blob: item.sha,
                 })
                 .collect();
             files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -548,6 +549,9 @@ impl RepoWrite for GitHubClient {
                 .await?;
             let got = comparison.commits.len();
             commits.extend(comparison.commits.into_iter().map(|commit| {
+                let email = |person: Option<wire::GitPerson>| {
+                    person.and_then(|p| p.email).unwrap_or_default()
+                };
                 CommitSummary {
                     id: commit.sha,
                     author_login: commit.author.and_then(|author| author.login),
@@ -558,6 +562,9 @@ impl RepoWrite for GitHubClient {
                         .next()
                         .unwrap_or_default()
                         .to_owned(),
+                    author_email: email(commit.commit.author),
+                    committer_email: email(commit.commit.committer),
+                    verified: commit.commit.verification.is_some_and(|v| v.verified),
                 }
             }));
             if commits.len() >= comparison.total_commits || got < PER_PAGE {
@@ -682,18 +689,22 @@ impl Issues for GitHubClient {
         title: &str,
         label: &str,
     ) -> Result<Option<Issue>, GitHubError> {
+        // Only the bot's own issue: `creator` narrows the listing, and the answer is checked too.
+        let own = self.own_identity().await?.login;
         for page in 1..=MAX_PAGES {
             let path = format!(
-                "{}?state=open&labels={}&per_page={PER_PAGE}&page={page}",
+                "{}?state=open&labels={}&creator={}&per_page={PER_PAGE}&page={page}",
                 repo_path(repo, "issues"),
-                encode_query(label)
+                encode_query(label),
+                encode_query(&own)
             );
             let issues: Vec<wire::IssueBody> = self.get(&path).await?;
             let got = issues.len();
-            if let Some(found) = issues
-                .into_iter()
-                .find(|found| found.pull_request.is_none() && found.title == title)
-            {
+            if let Some(found) = issues.into_iter().find(|found| {
+                found.pull_request.is_none()
+                    && found.title == title
+                    && found.user.as_ref().is_some_and(|user| user.login == own)
+            }) {
                 return Ok(Some(issue(found)));
             }
             if got < PER_PAGE {

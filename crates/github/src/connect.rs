@@ -76,6 +76,13 @@ impl GitHub {
         &self.config
     }
 
+    /// Revokes every installation token this connection minted (`DELETE /installation/token`)
+    /// and forgets them; call it when the run ends, whatever its outcome. Nothing for a plain
+    /// token. Returns how many tokens were revoked.
+    pub async fn revoke_tokens(&self) -> usize {
+        self.authority.revoke_all().await
+    }
+
     /// A client whose token covers exactly `scope` (for an App: minted now, narrowed to the
     /// scope's repositories and permissions, masked in Actions, cached and refreshed 5 minutes
     /// before it expires). For a plain token the scope is not enforced.

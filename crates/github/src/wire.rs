@@ -57,6 +57,9 @@ pub(crate) struct TreeItem {
     pub mode: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// The object id (a blob's for a file).
+    #[serde(default)]
+    pub sha: String,
 }
 
 /// A file with its content.
@@ -159,6 +162,26 @@ pub(crate) struct ComparedCommit {
 #[derive(Debug, Deserialize)]
 pub(crate) struct ComparedCommitDetail {
     pub message: String,
+    #[serde(default)]
+    pub author: Option<GitPerson>,
+    #[serde(default)]
+    pub committer: Option<GitPerson>,
+    #[serde(default)]
+    pub verification: Option<Verification>,
+}
+
+/// A commit's author or committer as git records it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GitPerson {
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `commit.verification`: whether GitHub verified the commit's signature.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Verification {
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// `{login}` of a user; GitHub sends `{}` for a commit whose e-mail belongs to no account (and
@@ -250,6 +273,9 @@ pub(crate) struct IssueBody {
     pub pull_request: Option<serde_json::Value>,
     #[serde(default)]
     pub labels: Vec<LabelName>,
+    /// Who opened it.
+    #[serde(default)]
+    pub user: Option<Login>,
 }
 
 /// `POST labels`.

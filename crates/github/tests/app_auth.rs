@@ -127,6 +127,18 @@ async fn app_commits_are_attributed_to_the_bot_and_verified() {
         format!("{} | GitHub <noreply@github.com>", identity.signoff())
     );
     assert!(fx.sandbox.state().await.verified_commits.contains(&commit));
+    // A comparison reports what makes the commit trustworthy: GitHub's verified signature, GitHub
+    // as committer, the bot as author.
+    let listed = client
+        .commits_between(&images, &fx.images.main, "main")
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].id, commit);
+    assert!(listed[0].verified);
+    assert_eq!(listed[0].committer_email, "noreply@github.com");
+    assert_eq!(listed[0].author_email, identity.email);
+    assert!(listed[0].is_made_by(&identity), "{listed:?}");
 }
 
 #[tokio::test]
@@ -293,4 +305,72 @@ async fn a_bad_private_key_is_refused_at_setup() {
         &credentials,
     );
     assert!(matches!(result, Err(SetupError::Auth(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn the_end_of_a_run_revokes_every_minted_token() {
+    let fx = Fixture::with_app().await;
+    let images = repo("acme/images");
+    let reader = fx
+        .client_scoped("acme/images", &[(Permission::Contents, Access::Read)])
+        .await;
+    let writer = fx.client_scoped("acme/images", &contents_write()).await;
+    reader.branch_head(&images, "main").await.unwrap();
+    writer.branch_head(&images, "main").await.unwrap();
+    let minted = fx.mask.masked();
+    assert_eq!(minted.len(), 2);
+
+    assert_eq!(fx.github.revoke_tokens().await, 2);
+    let revocations: Vec<(String, Option<u16>)> = fx
+        .sandbox
+        .request_log()
+        .iter()
+        .filter(|e| e.method == "DELETE")
+        .map(|e| (e.path.clone(), e.status))
+        .collect();
+    assert_eq!(
+        revocations,
+        vec![("/api/v3/installation/token".to_owned(), Some(204)); 2]
+    );
+    // A revoked token is dead on GitHub's side.
+    for token in &minted {
+        let github = GitHub::new(
+            GitHubConfig::for_api(fx.sandbox.api_url()),
+            &Credentials::Token(token.clone().into()),
+        )
+        .unwrap();
+        let client = github
+            .client_for(scope("acme/images", &contents_write()))
+            .await
+            .unwrap();
+        let refused = client.branch_head(&images, "main").await.unwrap_err();
+        assert!(matches!(refused, GitHubError::Forbidden(_)), "{refused:?}");
+    }
+    assert_eq!(
+        fx.sandbox
+            .request_log()
+            .iter()
+            .filter(|e| e.path == "/api/v3/repos/acme/images/git/ref/heads/main")
+            .filter_map(|e| e.status)
+            .filter(|status| *status == 401)
+            .count(),
+        2,
+        "each revoked token answered 401"
+    );
+    assert_eq!(fx.github.revoke_tokens().await, 0, "nothing left to revoke");
+    // A client used after the end mints a fresh token rather than sending a revoked one.
+    writer.branch_head(&images, "main").await.unwrap();
+    assert_eq!(fx.mask.masked().len(), 3);
+}
+
+#[tokio::test]
+async fn a_plain_token_is_never_revoked() {
+    let fx = Fixture::new().await;
+    fx.client()
+        .await
+        .branch_head(&repo("acme/images"), "main")
+        .await
+        .unwrap();
+    assert_eq!(fx.github.revoke_tokens().await, 0);
+    assert_eq!(fx.count("DELETE", "/api/v3/installation/token"), 0);
 }

@@ -9,7 +9,6 @@ use bytes::Bytes;
 use common::{Fixture, TOKEN, repo};
 use valkey_bot_core::github::{
     Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
-    TreeFile,
 };
 use valkey_bot_github::ReadOnly;
 
@@ -66,12 +65,23 @@ async fn reads_branches_files_and_directories() {
         let client = client.clone();
         let images = images.clone();
         let main = fx.images.main.clone();
-        async move { client.list_files(&images, &main, dir).await.unwrap() }
+        async move {
+            client
+                .list_files(&images, &main, dir)
+                .await
+                .unwrap()
+                .map(|files| {
+                    for file in &files {
+                        assert_eq!(file.blob.len(), 40, "each file's blob id: {file:?}");
+                    }
+                    files
+                        .into_iter()
+                        .map(|f| (f.path, f.executable))
+                        .collect::<Vec<_>>()
+                })
+        }
     };
-    let file = |path: &str| TreeFile {
-        path: path.into(),
-        executable: false,
-    };
+    let file = |path: &str| (path.to_owned(), false);
     assert_eq!(
         listed("").await,
         Some(vec![
@@ -158,25 +168,27 @@ async fn commits_a_multi_file_change_that_github_signs() {
             .ends_with("+sandbox-user@users.noreply.github.com"),
         "{identity:?}"
     );
+    // A plain token's commits are its user's own and unsigned (an App's: see app_auth.rs).
     assert_eq!(
         fx.git(&["log", "-1", "--format=%an <%ae> | %cn <%ce>", &commit]),
-        format!("{} | GitHub <noreply@github.com>", identity.signoff())
+        format!("{} | {}", identity.signoff(), identity.signoff())
     );
     let state = fx.sandbox.state().await;
     assert!(
-        state.verified_commits.contains(&commit),
-        "commit is verified"
+        !state.verified_commits.contains(&commit),
+        "a plain token's commit is unsigned"
     );
     // The listing reports each file's mode, which the contents API does not.
     assert_eq!(
         client
             .list_files(&images, &commit, "scripts")
             .await
-            .unwrap(),
-        Some(vec![TreeFile {
-            path: "scripts/update.sh".into(),
-            executable: true
-        }])
+            .unwrap()
+            .map(|files| files
+                .into_iter()
+                .map(|f| (f.path, f.executable))
+                .collect::<Vec<_>>()),
+        Some(vec![("scripts/update.sh".to_owned(), true)])
     );
 }
 

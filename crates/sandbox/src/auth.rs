@@ -254,19 +254,7 @@ impl Auth {
     /// Establishes the caller from the `Authorization` header; 401 for a bad or missing credential
     /// when an App is configured.
     pub(crate) fn caller(&self, headers: &HeaderMap) -> Result<Caller, (String, Box<ApiError>)> {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .map(|value| {
-                let value = value.trim();
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-                    .or_else(|| value.strip_prefix("token "))
-                    .unwrap_or(value)
-                    .trim()
-            })
-            .filter(|token| !token.is_empty());
+        let token = bearer(headers);
         let Some((app, key)) = &self.app else {
             return Ok(if token.is_some() {
                 Caller::Bearer
@@ -380,6 +368,16 @@ impl Auth {
         Ok((token, grant))
     }
 
+    /// Revokes one installation token (`DELETE /installation/token`): it gets 401 from now on.
+    /// Whether it was a live token.
+    pub(crate) fn revoke_token(&self, token: &str) -> bool {
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(token)
+            .is_some()
+    }
+
     /// Forgets every installation token issued so far: each gets 401 from now on, as on GitHub
     /// after a token is revoked.
     pub(crate) fn revoke_tokens(&self) {
@@ -388,6 +386,23 @@ impl Auth {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
     }
+}
+
+/// The credential of the `Authorization` header (`Bearer`, `bearer` or `token` scheme), if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            let value = value.trim();
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .or_else(|| value.strip_prefix("token "))
+                .unwrap_or(value)
+                .trim()
+        })
+        .filter(|token| !token.is_empty())
 }
 
 /// The App's permissions as GitHub's JSON object.

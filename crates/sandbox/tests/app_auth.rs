@@ -143,6 +143,12 @@ async fn narrowed_token_writes_contents_of_one_repository_only() {
     assert_eq!(status, 403);
     assert_eq!(body["message"], "Resource not accessible by integration");
     assert_eq!(commit["verification"]["verified"], true);
+    assert_eq!(commit["verification"]["reason"], "valid");
+    assert_eq!(
+        commit["committer"]["email"], "noreply@github.com",
+        "GitHub (web-flow) commits what an App token creates"
+    );
+    assert_eq!(commit["committer"]["name"], "GitHub");
     let (status, _) = fx
         .call_as(
             reqwest::Method::PATCH,
@@ -152,6 +158,41 @@ async fn narrowed_token_writes_contents_of_one_repository_only() {
         )
         .await;
     assert_eq!(status, 200);
+    // A comparison shows each commit's verification and its committer, web-flow for this one;
+    // the git-pushed commit before it is unsigned.
+    let (status, compare) = fx
+        .get_as(
+            &format!(
+                "/repos/acme/widgets/compare/{}...{}",
+                fx.widgets.first,
+                commit["sha"].as_str().unwrap()
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 200, "{compare}");
+    let listed = compare["commits"].as_array().unwrap();
+    let last = listed.last().unwrap();
+    assert_eq!(last["sha"], commit["sha"]);
+    assert_eq!(last["commit"]["verification"]["verified"], true);
+    assert_eq!(last["commit"]["verification"]["reason"], "valid");
+    assert_eq!(last["committer"]["login"], "web-flow");
+    assert_eq!(last["author"]["login"], "valkey-bot[bot]");
+    let pushed = &listed[0];
+    assert_eq!(pushed["sha"], fx.widgets.main.as_str());
+    assert_eq!(pushed["commit"]["verification"]["verified"], false);
+    assert_eq!(pushed["commit"]["verification"]["reason"], "unsigned");
+    // Giving an author, even the bot's own, is not signed.
+    let (status, forged) = fx
+        .post_as(
+            "/repos/acme/widgets/git/commits",
+            &token,
+            json!({ "message": "forged", "tree": tree, "parents": [fx.widgets.main],
+                    "author": commit["author"] }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(forged["verification"]["verified"], false);
     let (status, _) = fx.get_as("/repos/acme/widgets", &token).await;
     assert_eq!(status, 200, "metadata is always readable");
 
@@ -332,4 +373,55 @@ async fn token_requests_beyond_the_installation_are_refused() {
     let token = grant["token"].as_str().unwrap().to_owned();
     let (status, _) = fx.get_as("/app", &token).await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn an_installation_token_revokes_itself_and_then_answers_401() {
+    let fx = Fixture::with_app(Some(app_config())).await;
+    let (_, grant) = installation_token(
+        &fx,
+        json!({ "repositories": ["widgets"], "permissions": { "contents": "read" } }),
+    )
+    .await;
+    let token = grant["token"].as_str().unwrap().to_owned();
+    let (_, other) = installation_token(
+        &fx,
+        json!({ "repositories": ["widgets"], "permissions": { "contents": "read" } }),
+    )
+    .await;
+    let other = other["token"].as_str().unwrap().to_owned();
+    let (status, _) = fx.get_as("/repos/acme/widgets", &token).await;
+    assert_eq!(status, 200);
+    let (status, _) = fx
+        .call_as(
+            reqwest::Method::DELETE,
+            "/installation/token",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, error) = fx.get_as("/repos/acme/widgets", &token).await;
+    assert_eq!(status, 401, "{error}");
+    assert_eq!(error["message"], "Bad credentials");
+    let (status, _) = fx
+        .call_as(
+            reqwest::Method::DELETE,
+            "/installation/token",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 401, "a revoked token cannot revoke again");
+    let (status, _) = fx.get_as("/repos/acme/widgets", &other).await;
+    assert_eq!(status, 200, "only the token used is revoked");
+    let (status, _) = fx
+        .call_as(
+            reqwest::Method::DELETE,
+            "/installation/token",
+            Some(&jwt()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 401, "a JWT is not an installation token");
 }

@@ -321,10 +321,10 @@ async fn state_survives_a_restart() {
     )
     .await;
     let tree = fx.widgets_git(&["rev-parse", "main^{tree}"]);
-    let (_, signed) = fx
+    let (_, made) = fx
         .post_git(
             "commits",
-            json!({ "message": "signed", "tree": tree, "parents": [] }),
+            json!({ "message": "made through the API", "tree": tree, "parents": [] }),
         )
         .await;
     let before = fx.sandbox.state().await;
@@ -353,10 +353,15 @@ async fn state_survives_a_restart() {
     assert_eq!(comments[0]["body"], "note");
     let (_, commit) = get(format!(
         "/repos/acme/widgets/git/commits/{}",
-        signed["sha"].as_str().unwrap()
+        made["sha"].as_str().unwrap()
     ))
     .await;
-    assert_eq!(commit["verification"]["verified"], true);
+    assert_eq!(
+        commit["sha"], made["sha"],
+        "the commit reads back after the restart"
+    );
+    assert_eq!(commit["verification"], made["verification"]);
+    assert_eq!(commit["committer"], made["committer"]);
     // Numbering continues after the restart.
     let response = client
         .post(format!("{api}/repos/acme/widgets/issues"))

@@ -77,6 +77,7 @@ impl Artifacts {
     ) -> Result<VerifiedArtifact, TaskError> {
         let url = artifact.url.to_string();
         let checksum_url = artifact.checksum_url.to_string();
+        let expected = ctx.request.build_digest(&artifact.name)?;
         let missing =
             |what: &str, url: &str| TaskError::Invalid(format!("{what} is missing: {url}"));
         let (digested, checksum) = futures::join!(
@@ -102,7 +103,7 @@ impl Artifacts {
             VerifyError::Mismatch { .. } => TaskError::Security(e.to_string()),
             VerifyError::ChecksumFile { .. } => TaskError::Invalid(e.to_string()),
         })?;
-        if let Some(expected) = ctx.request.build_digests.get(&artifact.name)
+        if let Some(expected) = expected
             && *expected != verified.sha256
         {
             return Err(TaskError::Security(format!(

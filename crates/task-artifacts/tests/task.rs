@@ -136,6 +136,36 @@ async fn a_build_digest_mismatch_is_a_security_failure() {
 }
 
 #[tokio::test]
+async fn a_prod_event_without_every_build_digest_is_a_security_failure() {
+    let downloads = MemoryDownloads::default();
+    publish(&downloads, "9.1.1");
+    let mut req = request("9.1.1");
+    req.origin = valkey_bot_core::request::Origin::WorkflowDispatch;
+    for (distro, arch) in [("jammy", "x86_64"), ("jammy", "arm64"), ("noble", "x86_64")] {
+        req.build_digests.insert(
+            format!("valkey-9.1.1-{distro}-{arch}.tar.gz"),
+            sha256(format!("binary for {distro}-{arch}").as_bytes()),
+        );
+    }
+    let error = plan(&downloads, &req).await.unwrap_err();
+    assert!(error.is_security(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("the release build sent no digest for valkey-9.1.1-noble-arm64.tar.gz"),
+        "{error}"
+    );
+    req.build_digests.insert(
+        "valkey-9.1.1-noble-arm64.tar.gz".into(),
+        sha256(b"binary for noble-arm64"),
+    );
+    assert!(plan(&downloads, &req).await.is_ok(), "all four given");
+    req.environment = Environment::Dev;
+    req.build_digests.clear();
+    assert!(plan(&downloads, &req).await.is_ok(), "dev needs none");
+}
+
+#[tokio::test]
 async fn unstable_has_no_artifacts() {
     let error = plan(&MemoryDownloads::default(), &request("unstable"))
         .await

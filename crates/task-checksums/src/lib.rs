@@ -5,7 +5,8 @@
 //! - a file name already recorded with a *different* digest stops the task with a security
 //!   failure (a moved tag or tampering), unless the operator explicitly asked to replace it, and
 //!   then the line is replaced in place, never duplicated;
-//! - when the build sent its own digests, ours must match before anything is written;
+//! - when the build sent its own digests, ours must match before anything is written, and a
+//!   `prod` run started by an event requires the build's digest of the archive;
 //! - the `unstable` placeholder line is never touched.
 
 mod hashes_file;
@@ -96,8 +97,9 @@ impl Task for Checksums {
         }
         let url = self.archive_url(ctx.server_url, version.as_str());
         let filename = format!("valkey-{version}.tar.gz");
+        let expected = ctx.request.build_digest(&filename)?;
         let digested = ctx.downloads.digest(&url).await?;
-        if let Some(expected) = ctx.request.build_digests.get(&filename)
+        if let Some(expected) = expected
             && *expected != digested.sha256
         {
             return Err(TaskError::Security(format!(

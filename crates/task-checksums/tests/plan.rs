@@ -220,6 +220,33 @@ async fn the_build_digest_must_match_before_anything_is_planned() {
 }
 
 #[tokio::test]
+async fn a_prod_event_without_the_build_digest_plans_nothing() {
+    let w = world(HEADER);
+    w.downloads.insert(&url("9.1.1"), &b"what we download"[..]);
+    let mut req = request("9.1.1");
+    req.origin = valkey_bot_core::request::Origin::RepositoryDispatch {
+        event_type: "valkey-release".into(),
+    };
+    let error = plan(&w, &req).await.unwrap_err();
+    assert!(error.is_security(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("the release build sent no digest for valkey-9.1.1.tar.gz"),
+        "{error}"
+    );
+    req.build_digests
+        .insert("valkey-9.1.1.tar.gz".into(), sha(b"what we download"));
+    assert_eq!(plan(&w, &req).await.unwrap().changes.len(), 1);
+    req.build_digests.clear();
+    req.origin = valkey_bot_core::request::Origin::CommandLine;
+    assert!(
+        plan(&w, &req).await.is_ok(),
+        "an operator's command line run may go without"
+    );
+}
+
+#[tokio::test]
 async fn unstable_and_missing_archives_are_refused() {
     let w = world(HEADER);
     let error = plan(&w, &request("unstable")).await.unwrap_err();

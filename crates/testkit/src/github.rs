@@ -112,6 +112,8 @@ struct Commit {
     files: BTreeMap<String, StoredFile>,
     subject: String,
     author: String,
+    /// Made through the API (GitHub signed and committed it), not pushed (see [`MemoryGitHub::seed`]).
+    signed: bool,
 }
 
 #[derive(Default)]
@@ -122,7 +124,8 @@ struct State {
     /// `repo@reference:path` of every `read_file`, in order.
     reads: Vec<String>,
     pulls: Vec<(RepoId, PullRequest)>,
-    issues: Vec<(RepoId, Issue, String)>,
+    /// Each issue with its label and the login that opened it.
+    issues: Vec<(RepoId, Issue, String, String)>,
     comments: Vec<(RepoId, u64, String)>,
     labels: Vec<(RepoId, u64, String)>,
     writes: Vec<Write>,
@@ -198,6 +201,7 @@ impl MemoryGitHub {
                 .collect(),
             subject: "seed".into(),
             author: author.to_owned(),
+            signed: false,
         };
         let id = commit_id(&commit);
         state.commits.insert(id.clone(), commit);
@@ -282,8 +286,35 @@ impl MemoryGitHub {
             .issues
             .iter()
             .filter(|(r, ..)| r == repo)
-            .map(|(_, issue, _)| issue.clone())
+            .map(|(_, issue, ..)| issue.clone())
             .collect()
+    }
+
+    /// Opens an issue as someone else (`author`), as a person with triage access could: a decoy
+    /// of the release tracking issue, for example.
+    pub fn plant_issue(
+        &self,
+        repo: &RepoId,
+        title: &str,
+        body: &str,
+        label: &str,
+        author: &str,
+    ) -> Issue {
+        let mut state = lock(&self.state);
+        let number = (state.pulls.len() + state.issues.len() + 1) as u64;
+        let issue = Issue {
+            number,
+            url: format!("https://github.com/{repo}/issues/{number}"),
+            title: title.to_owned(),
+            body: body.to_owned(),
+        };
+        state.issues.push((
+            repo.clone(),
+            issue.clone(),
+            label.to_owned(),
+            author.to_owned(),
+        ));
+        issue
     }
 
     /// Comments on issue or pull request `number` of `repo`.
@@ -390,6 +421,10 @@ impl RepoRead for MemoryGitHub {
             .map(|(path, file)| TreeFile {
                 path: path.clone(),
                 executable: file.executable,
+                blob: Sha256::digest(&file.bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
             })
             .collect();
         // A directory exists in git only while it holds a file.
@@ -443,6 +478,7 @@ impl RepoWrite for MemoryGitHub {
             files: snapshot,
             subject: message.lines().next().unwrap_or_default().to_owned(),
             author: self.login.clone(),
+            signed: true,
         };
         let id = commit_id(&commit);
         state.commits.insert(id.clone(), commit);
@@ -522,10 +558,20 @@ impl RepoWrite for MemoryGitHub {
             let Some(commit) = state.commits.get(&id) else {
                 break;
             };
+            // A commit made through this fake's API is GitHub's, signed; a seeded one was pushed
+            // by its author with git, unsigned.
+            let author_email = Identity::noreply(MEMORY_USER_ID, &commit.author, None).email;
             commits.push(CommitSummary {
                 id: id.clone(),
                 author_login: Some(commit.author.clone()),
                 subject: commit.subject.clone(),
+                committer_email: if commit.signed {
+                    valkey_bot_core::github::GITHUB_COMMITTER_EMAIL.to_owned()
+                } else {
+                    author_email.clone()
+                },
+                author_email,
+                verified: commit.signed,
             });
             next = commit.parent.clone();
         }
@@ -684,8 +730,10 @@ impl Issues for MemoryGitHub {
         Ok(lock(&self.state)
             .issues
             .iter()
-            .find(|(r, issue, l)| r == repo && issue.title == title && l == label)
-            .map(|(_, issue, _)| issue.clone()))
+            .find(|(r, issue, l, author)| {
+                r == repo && issue.title == title && l == label && *author == self.login
+            })
+            .map(|(_, issue, ..)| issue.clone()))
     }
 
     async fn create_issue(
@@ -703,9 +751,12 @@ impl Issues for MemoryGitHub {
             title: title.to_owned(),
             body: body.to_owned(),
         };
-        state
-            .issues
-            .push((repo.clone(), issue.clone(), label.to_owned()));
+        state.issues.push((
+            repo.clone(),
+            issue.clone(),
+            label.to_owned(),
+            self.login.clone(),
+        ));
         state.writes.push(Write::CreateIssue {
             repo: repo.to_string(),
             title: title.to_owned(),
@@ -720,10 +771,10 @@ impl Issues for MemoryGitHub {
         body: &str,
     ) -> Result<Issue, GitHubError> {
         let mut state = lock(&self.state);
-        let (_, issue, _) = state
+        let (_, issue, ..) = state
             .issues
             .iter_mut()
-            .find(|(r, issue, _)| r == repo && issue.number == number)
+            .find(|(r, issue, ..)| r == repo && issue.number == number)
             .ok_or_else(|| missing(format!("issue {number}")))?;
         issue.body = body.to_owned();
         let issue = issue.clone();

@@ -103,6 +103,35 @@ pub struct RunArgs {
     pub report: Option<std::path::PathBuf>,
     /// Revalidated download cache.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// Allow the `GITHUB_TOKEN` fallback for a `prod` run that writes (also
+    /// [`ALLOW_TOKEN_VARIABLE`]`=true`).
+    pub allow_github_token: bool,
+}
+
+/// Set to `true` to allow the `GITHUB_TOKEN` fallback for a `prod` run that writes (as
+/// `--allow-github-token` does). That token is not narrowed per task and is confined to the
+/// workflow's own repository, so it cannot do a release: without this, such a run is refused.
+pub const ALLOW_TOKEN_VARIABLE: &str = "VALKEY_BOT_ALLOW_GITHUB_TOKEN";
+
+/// Refuses (before anything runs) a `prod` run that would write with a plain token, unless
+/// explicitly allowed.
+pub fn check_plain_token(
+    credentials: &Credentials,
+    request: &ReleaseRequest,
+    dry_run: bool,
+    allowed: bool,
+) -> anyhow::Result<()> {
+    if matches!(credentials, Credentials::Token(_))
+        && request.environment == Environment::Prod
+        && !dry_run
+        && !allowed
+    {
+        anyhow::bail!(
+            "refusing a `prod` run that writes with GITHUB_TOKEN: it is not narrowed per task and cannot reach the other repositories; \
+             set VALKEY_BOT_APP_ID and VALKEY_BOT_APP_PRIVATE_KEY, or allow it explicitly with --allow-github-token ({ALLOW_TOKEN_VARIABLE}=true)"
+        );
+    }
+    Ok(())
 }
 
 /// The request of a run: an explicit event file, the GitHub Actions event, or `--version`.
@@ -216,6 +245,38 @@ impl<'a> Outputs<'a> {
     }
 }
 
+/// What a run prints on standard output at its end: per task (inside GitHub Actions, a
+/// collapsible group) what it did, its notes and its diff, then the table. Everything that comes
+/// from outside is inert to the Actions runner: lines are [`inert`], and inside Actions each
+/// group's body is [`fenced`] with `::stop-commands::` (a diff shows files as they are).
+///
+/// [`inert`]: crate::notify::actions::inert
+/// [`fenced`]: crate::notify::actions::fenced
+pub fn stdout_text(report: &RunReport, actions_groups: bool) -> String {
+    use crate::notify::actions::{fenced, inert};
+    let mut out = String::new();
+    for task in &report.tasks {
+        let diff = task.diff.as_deref().filter(|d| !d.is_empty());
+        if actions_groups {
+            let mut body = format!("{}\n", inert(&crate::report::detail(task)));
+            for note in &task.notes {
+                body.push_str(&format!("note: {}\n", inert(note)));
+            }
+            body.push_str(diff.unwrap_or_default());
+            out.push_str(&format!(
+                "::group::{}: {}\n{}::endgroup::\n",
+                task.name,
+                task.outcome.label(),
+                fenced(&body)
+            ));
+        } else if let Some(diff) = diff {
+            out.push_str(&format!("# {} (dry run)\n{diff}\n", task.name));
+        }
+    }
+    out.push_str(&crate::report::table(report));
+    out
+}
+
 /// Reports the end of a run: diffs (dry run), per-task groups, the table, the JSON report, the
 /// step summary and the alert. A report or alert that cannot be delivered is logged as an error
 /// and does not change the exit status, which is the run's own.
@@ -224,27 +285,23 @@ pub async fn finish(
     server_url: &str,
     outputs: &Outputs<'_>,
 ) -> anyhow::Result<Status> {
-    for task in &report.tasks {
-        let diff = task.diff.as_deref().filter(|d| !d.is_empty());
-        if outputs.actions_groups {
-            println!("::group::{}: {}", task.name, task.outcome.label());
-            println!("{}", crate::report::detail(task));
-            task.notes.iter().for_each(|note| println!("note: {note}"));
-            diff.into_iter().for_each(|diff| print!("{diff}"));
-            println!("::endgroup::");
-        } else if let Some(diff) = diff {
-            println!("# {} (dry run)\n{diff}", task.name);
-        }
-    }
-    print!("{}", crate::report::table(report));
+    print!("{}", stdout_text(report, outputs.actions_groups));
     if let Some(path) = outputs.report {
         let json = serde_json::to_vec_pretty(report)?;
         if let Err(e) = std::fs::write(path, json) {
             tracing::error!("cannot write the report to {}: {e}", path.display());
         }
     }
+    let mut markdown = summary::markdown(report, server_url);
+    if outputs.alerts.is_none() && report.request.environment == Environment::Prod {
+        tracing::warn!(
+            "{} is not set: this prod run sends no alert, whatever fails",
+            alert::WEBHOOK_VARIABLE
+        );
+        markdown = format!("{}{markdown}", summary::no_alerts_warning());
+    }
     if let Some(path) = outputs.step_summary
-        && let Err(e) = summary::append(path, &summary::markdown(report, server_url))
+        && let Err(e) = summary::append(path, &markdown)
     {
         tracing::error!("cannot append the run summary to {}: {e}", path.display());
     }
@@ -298,11 +355,31 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Status> {
         &github_config.server_url,
         args.cache_dir.as_deref(),
     )?;
+    let allowed = args.allow_github_token
+        || std::env::var(ALLOW_TOKEN_VARIABLE).is_ok_and(|v| v.trim() == "true");
     let github = GitHub::new(github_config, &credentials)?;
-    let runner = runner(config, github, fetcher);
-    let dry_run = runner.is_dry_run(&request, args.dry_run);
+    let runner = runner(config, github.clone(), fetcher);
+    check_plain_token(
+        &credentials,
+        &request,
+        runner.is_dry_run(&request, args.dry_run),
+        allowed,
+    )?;
+    let result = run_and_finish(runner, &request, &args).await;
+    // Whatever happened, no minted token outlives the run.
+    let revoked = github.revoke_tokens().await;
+    tracing::debug!(revoked, "revoked the run's installation tokens");
+    result
+}
+
+async fn run_and_finish(
+    runner: Runner,
+    request: &ReleaseRequest,
+    args: &RunArgs,
+) -> anyhow::Result<Status> {
+    let dry_run = runner.is_dry_run(request, args.dry_run);
     let runner = with_notifications(runner, dry_run).await;
-    let report = runner.run(&request, args.dry_run).await?;
+    let report = runner.run(request, args.dry_run).await?;
     let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(std::path::PathBuf::from);
     let webhook = Webhook::from_env();
     let outputs = Outputs::from_env(
@@ -336,4 +413,105 @@ pub async fn sandbox(
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(Status::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{Outcome, TaskReport};
+
+    fn report(environment: Environment, error: &str) -> RunReport {
+        RunReport {
+            request: ReleaseRequest::local(Version::parse("9.1.1").unwrap(), environment),
+            dry_run: false,
+            tasks: vec![TaskReport {
+                name: "website".into(),
+                outcome: Outcome::Failed {
+                    error: error.into(),
+                    security: false,
+                    next_step: "Fix it [here](https://evil.example)".into(),
+                },
+                duration: std::time::Duration::ZERO,
+                delivered: Vec::new(),
+                notes: Vec::new(),
+                alerts: Vec::new(),
+                diff: None,
+                outputs: serde_json::Value::Null,
+                attempts: 1,
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_prod_run_without_an_alert_webhook_warns_loudly_in_the_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        for (environment, warned) in [(Environment::Prod, true), (Environment::Dev, false)] {
+            let path = dir.path().join(format!("{environment}.md"));
+            let outputs = Outputs {
+                step_summary: Some(&path),
+                ..Outputs::default()
+            };
+            let status = finish(&report(environment, "boom"), "https://github.com", &outputs)
+                .await
+                .unwrap();
+            assert_eq!(status, Status::TaskFailed);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(
+                text.starts_with("> [!CAUTION]\n> **No alerts are sent for this `prod` run**"),
+                warned,
+                "{text}"
+            );
+            assert_eq!(text.contains("VALKEY_BOT_ALERT_WEBHOOK"), warned, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_summary_shows_outside_markdown_as_written() {
+        let text = summary::markdown(
+            &report(
+                Environment::Prod,
+                "see [the fix](https://evil.example) <img src=x> *now*",
+            ),
+            "https://github.com",
+        );
+        assert!(
+            text.contains(r"see \[the fix\](https://evil.example) \<img src=x\> \*now\*"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r"Fix it \[here\](https://evil.example)"),
+            "{text}"
+        );
+        assert!(!text.contains("[the fix]("), "{text}");
+    }
+
+    #[test]
+    fn a_plain_token_is_refused_for_a_prod_run_that_writes_unless_allowed() {
+        let token = Credentials::Token("ghs_x".to_owned().into());
+        let prod = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Prod);
+        let error = check_plain_token(&token, &prod, false, false).unwrap_err();
+        assert!(
+            error.to_string().contains("--allow-github-token"),
+            "{error}"
+        );
+        assert!(error.to_string().contains(ALLOW_TOKEN_VARIABLE), "{error}");
+        assert!(
+            check_plain_token(&token, &prod, false, true).is_ok(),
+            "allowed"
+        );
+        assert!(
+            check_plain_token(&token, &prod, true, false).is_ok(),
+            "a dry run"
+        );
+        let dev = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Dev);
+        assert!(check_plain_token(&token, &dev, false, false).is_ok(), "dev");
+        let app = Credentials::App {
+            app_id: 1,
+            private_key: "pem".to_owned().into(),
+        };
+        assert!(
+            check_plain_token(&app, &prod, false, false).is_ok(),
+            "the App"
+        );
+    }
 }

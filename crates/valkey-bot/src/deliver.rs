@@ -389,7 +389,12 @@ async fn deliver_pull_request(
     })
 }
 
-/// Refuses a pull request branch that holds a commit by anyone but the bot.
+/// Refuses a pull request branch that holds a commit the bot cannot prove it made: only a
+/// commit GitHub signed and committed itself, authored by the bot's own identity, is the bot's
+/// ([`CommitSummary::is_made_by`]); an author e-mail (and `author.login`, derived from it) can be
+/// forged by anyone who can push.
+///
+/// [`CommitSummary::is_made_by`]: valkey_bot_core::github::CommitSummary::is_made_by
 async fn refuse_foreign_commits(
     change: &RepoChange,
     pr: &PullRequestDelivery,
@@ -401,20 +406,17 @@ async fn refuse_foreign_commits(
         repo: repo.clone(),
         source,
     };
-    let own = forge.write.own_identity().await.map_err(github)?.login;
+    let own = forge.write.own_identity().await.map_err(github)?;
     let foreign: Vec<String> = forge
         .write
         .commits_between(&change.repo, &change.base_branch, head)
         .await
         .map_err(github)?
         .into_iter()
-        .filter(|c| c.author_login.as_deref() != Some(own.as_str()))
-        .map(|c| {
-            format!(
-                "{} by {}",
-                short(&c.id),
-                c.author_login.as_deref().unwrap_or("an unknown author")
-            )
+        .filter_map(|c| {
+            let why = c.distrust(&own)?;
+            let author = c.author_login.as_deref().unwrap_or("an unknown author");
+            Some(format!("{} by {author}: {why}", short(&c.id)))
         })
         .collect();
     if foreign.is_empty() {
@@ -472,12 +474,51 @@ async fn wrong_modes(
         .collect())
 }
 
-/// Whether `commit` already holds every planned file as planned, bytes and mode.
+/// Whether `commit`'s whole tree is the plan's: every planned file as planned, bytes and mode,
+/// and every other file exactly as on the plan's base commit (same content, same mode, none
+/// added or removed). Anything else (a file an older plan wrote, a base that moved on) means the
+/// branch is rebuilt from the base.
 async fn holds_final_state(
     change: &RepoChange,
     forge: &Forge,
     commit: &str,
 ) -> Result<bool, GitHubError> {
+    let written: BTreeMap<&str, Option<&Bytes>> = change
+        .commits
+        .iter()
+        .flat_map(|c| &c.edits)
+        .filter(|e| !e.is_noop())
+        .map(|e| (e.path.as_str(), e.after.as_ref()))
+        .collect();
+    let listing = |at: String| async move {
+        forge
+            .read
+            .list_files(&change.repo, &at, "")
+            .await
+            .map(|files| {
+                files
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|f| (f.path, (f.blob, f.executable)))
+                    .collect::<BTreeMap<_, _>>()
+            })
+    };
+    let base = listing(change.base_commit.clone()).await?;
+    let actual = listing(commit.to_owned()).await?;
+    let untouched = |map: &BTreeMap<String, (String, bool)>| -> BTreeMap<String, (String, bool)> {
+        map.iter()
+            .filter(|(path, _)| !written.contains_key(path.as_str()))
+            .map(|(path, file)| (path.clone(), file.clone()))
+            .collect()
+    };
+    if untouched(&base) != untouched(&actual) {
+        return Ok(false);
+    }
+    for (path, expected) in &written {
+        if actual.contains_key(*path) != expected.is_some() {
+            return Ok(false);
+        }
+    }
     for (path, expected) in final_state(change) {
         let actual = forge.read.read_file(&change.repo, commit, path).await?;
         if actual.as_ref() != expected {

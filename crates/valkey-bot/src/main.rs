@@ -72,6 +72,10 @@ enum Command {
         /// Keep download digests here between runs (always revalidated with the server).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+        /// Allow the GITHUB_TOKEN fallback for a `prod` run that writes (refused otherwise;
+        /// also VALKEY_BOT_ALLOW_GITHUB_TOKEN=true).
+        #[arg(long)]
+        allow_github_token: bool,
     },
     /// Rehearse a whole release against a local GitHub: no network, no account.
     Rehearse {
@@ -147,6 +151,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
             dry_run,
             report,
             cache_dir,
+            allow_github_token,
         } => {
             commands::run(RunArgs {
                 config,
@@ -161,6 +166,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
                 dry_run,
                 report,
                 cache_dir,
+                allow_github_token,
             })
             .await
         }
@@ -213,7 +219,9 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli.command)) {
         Ok(status) => status.into(),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // The error may quote outside text (an event, a file): inert on its line.
+            let message = valkey_bot::notify::actions::inert(&format!("{error:#}"));
+            eprintln!("error: {message}");
             Status::Usage.into()
         }
     }

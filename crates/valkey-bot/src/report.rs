@@ -5,6 +5,19 @@ use std::fmt::Write as _;
 use crate::deliver::{Delivered, PullRequestState};
 use crate::runner::{Outcome, RunReport, TaskReport, humanize};
 
+/// Escapes outside text for one line of Markdown (a list item, a table cell): no line breaks, and
+/// every character that starts HTML, a link or image, emphasis, code or a cell is
+/// backslash-escaped, so it shows as written and links stay inert.
+pub fn markdown_escape(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+        .chars()
+        .flat_map(|c| match c {
+            '<' | '>' | '[' | ']' | '*' | '_' | '`' | '|' | '\\' | '&' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
 /// One line saying what a task changed, or why it failed or was skipped.
 pub fn detail(task: &TaskReport) -> String {
     match &task.outcome {
@@ -74,7 +87,7 @@ pub fn table(report: &RunReport) -> String {
                 t.name.clone(),
                 t.outcome.label().to_owned(),
                 humanize_precise(t),
-                detail(t),
+                crate::notify::actions::inert(&detail(t)),
             ]
         })
         .collect();

@@ -309,3 +309,70 @@ async fn four_versions_released_at_once_lose_no_line() {
     assert!(replans >= 4, "each run planned at least once");
     stage.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_prod_event_missing_a_build_digest_stops_its_dependents_and_alerts() {
+    let stage = stage(&["9.1.0"]).await;
+    let before = subjects(&stage.root, HASHES, "main");
+    let version = valkey_bot_core::Version::parse("9.1.0").unwrap();
+    let mut req =
+        valkey_bot_core::ReleaseRequest::local(version.clone(), valkey_bot_core::Environment::Prod);
+    req.origin = valkey_bot_core::request::Origin::RepositoryDispatch {
+        event_type: "valkey-release".into(),
+    };
+    // The build sent the digests of its binaries but not of the source archive.
+    let digests = valkey_bot::rehearse::seed::build_digests(&stage.root, &version).unwrap();
+    for (name, digest) in digests
+        .iter()
+        .filter(|(name, _)| *name != "valkey-9.1.0.tar.gz")
+    {
+        req.build_digests.insert(
+            name.clone(),
+            valkey_bot_core::Sha256Digest::parse(digest).unwrap(),
+        );
+    }
+    let report = run(&stage, &req).await;
+    let (error, security) = failure(&report, "checksums");
+    assert!(
+        security && error.contains("the release build sent no digest for valkey-9.1.0.tar.gz"),
+        "{error}"
+    );
+    assert_eq!(
+        outcome(&report, "artifacts"),
+        &Outcome::UpToDate,
+        "its own digests were all sent"
+    );
+    for dependent in ["container", "website", "bundle"] {
+        assert!(
+            matches!(outcome(&report, dependent), Outcome::Skipped { reason } if reason.contains("which did not succeed")),
+            "{dependent}: {:?}",
+            outcome(&report, dependent)
+        );
+    }
+    assert_eq!(
+        subjects(&stage.root, HASHES, "main"),
+        before,
+        "nothing written"
+    );
+    assert!(pulls(&stage, "valkey-io/valkey-container").await.is_empty());
+    let state = stage.sandbox.state().await;
+    assert!(
+        state
+            .repo("valkey-io/valkey-bundle")
+            .is_none_or(|r| r.dispatches.is_empty()),
+        "the bundle heard nothing"
+    );
+    let alert = valkey_bot::notify::alert::payload(&report).unwrap();
+    let text = alert["text"].as_str().unwrap();
+    assert!(text.contains("a security check failed"), "{text}");
+    assert!(text.contains("valkey-9.1.0.tar.gz"), "{text}");
+
+    // With every digest, the same event goes through.
+    req.build_digests.insert(
+        "valkey-9.1.0.tar.gz".into(),
+        valkey_bot_core::Sha256Digest::parse(&digests["valkey-9.1.0.tar.gz"]).unwrap(),
+    );
+    let report = run(&stage, &req).await;
+    assert!(!report.failed(), "{:?}", report.tasks);
+    stage.shutdown().await;
+}

@@ -97,6 +97,7 @@ fn run(server: &Server, config: &Path, event: &Path, extra: &[&str]) -> (i32, St
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("VALKEY_BOT_APP_ID")
+        .env_remove("VALKEY_BOT_ALLOW_GITHUB_TOKEN")
         .output()
         .unwrap();
     (
@@ -130,10 +131,24 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
         "nothing written"
     );
 
+    // 2: `replace` from a repository_dispatch (only a manual run may replace a digest).
+    let replace = event(
+        dir.path(),
+        serde_json::json!({"version": "9.1.0", "environment": "prod", "replace": true}),
+    );
+    let (code, _, stderr) = run(&server, &config, &replace, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`replace` is accepted only from a manual workflow_dispatch run"),
+        "{stderr}"
+    );
+
     // A dry run prints diffs and writes nothing.
+    // A `prod` event carries the release build's digests of every file (two-party verification).
+    let digests = seed::build_digests(&root, &Version::parse("9.1.0").unwrap()).unwrap();
     let good = event(
         dir.path(),
-        serde_json::json!({"version": "9.1.0", "environment": "prod"}),
+        serde_json::json!({"version": "9.1.0", "environment": "prod", "digests": digests}),
     );
     let (code, stdout, stderr) = run(
         &server,
@@ -156,13 +171,26 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
         "nothing written"
     );
 
+    // 2: the GITHUB_TOKEN fallback for a prod run that writes, unless explicitly allowed.
+    let (code, _, stderr) = run(&server, &config, &good, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("refusing a `prod` run that writes with GITHUB_TOKEN"),
+        "{stderr}"
+    );
+    assert_eq!(
+        subjects(&root, "valkey-io/valkey-hashes", "main").len(),
+        1,
+        "nothing written"
+    );
+
     // 0: the release.
     let report = dir.path().join("report.json");
     let (code, stdout, stderr) = run(
         &server,
         &config,
         &good,
-        &["--report", report.to_str().unwrap()],
+        &["--report", report.to_str().unwrap(), "--allow-github-token"],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
@@ -180,8 +208,8 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
         tasks,
         [
             ("artifacts", "up_to_date"),
-            ("bundle", "done"),
             ("checksums", "done"),
+            ("bundle", "done"),
             ("container", "done"),
             ("docs", "done"),
             ("website", "done")
@@ -190,7 +218,12 @@ fn the_binary_runs_a_release_and_exits_with_the_documented_codes() {
 
     // 1: a task failed (a missing artifact), the others still ran.
     std::fs::remove_file(root.join("_downloads/releases/valkey-9.1.0-noble-arm64.tar.gz")).unwrap();
-    let (code, stdout, _) = run(&server, &config, &good, &["--only", "artifacts"]);
+    let (code, stdout, _) = run(
+        &server,
+        &config,
+        &good,
+        &["--only", "artifacts", "--allow-github-token"],
+    );
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("artifacts  failed"), "{stdout}");
 }

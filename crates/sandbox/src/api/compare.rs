@@ -10,6 +10,9 @@ use super::paging::Pager;
 use crate::auth::{CONTENTS_READ, Caller};
 use crate::error::ApiError;
 use crate::repo::Repo;
+use crate::shared::Shared;
+
+use super::objects::verification_json;
 
 /// Status, ahead/behind counts, merge base and the commits on head since the merge base.
 pub(crate) async fn compare(
@@ -54,19 +57,19 @@ pub(crate) async fn compare(
         let parents: Vec<&str> = parents.split_whitespace().collect();
         super::shapes::commit(&shared, &full_name, value, &tree, &parents)
     };
-    let all_commits: Vec<Value> = log(&repo, &format!("{merge_base}..{head_sha}"))
+    let all_commits: Vec<Value> = log(&shared, &repo, &format!("{merge_base}..{head_sha}"))
         .await?
         .into_iter()
         .map(shaped)
         .collect();
     let (commits, link) = commits_page(&pager, &shared.api_url(), all_commits);
-    let merge_base_commit = log(&repo, &format!("{merge_base}^!"))
+    let merge_base_commit = log(&shared, &repo, &format!("{merge_base}^!"))
         .await?
         .into_iter()
         .map(shaped)
         .next()
         .unwrap_or_else(|| json!({ "sha": merge_base }));
-    let base_commit = log(&repo, &format!("{base_sha}^!"))
+    let base_commit = log(&shared, &repo, &format!("{base_sha}^!"))
         .await?
         .into_iter()
         .map(shaped)
@@ -122,9 +125,14 @@ async fn count(repo: &Repo, from: &str, to: &str) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::internal(format!("rev-list --count printed {text:?}")))
 }
 
-/// The commits of `range`, oldest first, in the compare API's shape, each with its tree and
-/// (space-separated) parents.
-async fn log(repo: &Repo, range: &str) -> Result<Vec<(Value, String, String)>, ApiError> {
+/// The commits of `range`, oldest first, in the compare API's shape (with each commit's
+/// `verification`), each with its tree and (space-separated) parents.
+async fn log(
+    shared: &Shared,
+    repo: &Repo,
+    range: &str,
+) -> Result<Vec<(Value, String, String)>, ApiError> {
+    let verified = shared.store.snapshot().await.verified_commits;
     let out = repo
         .git
         .ok(
@@ -149,12 +157,14 @@ async fn log(repo: &Repo, range: &str) -> Result<Vec<(Value, String, String)>, A
                 return None;
             };
             let message = message.strip_suffix('\n').unwrap_or(message);
+            let sha = sha.trim_start_matches('\n');
             let value = json!({
-                "sha": sha.trim_start_matches('\n'),
+                "sha": sha,
                 "commit": {
                     "message": message,
                     "author": { "name": an, "email": ae, "date": rfc3339(at) },
                     "committer": { "name": cn, "email": ce, "date": rfc3339(ct) },
+                    "verification": verification_json(verified.contains(sha)),
                 },
                 "author": login_json(ae),
                 "committer": login_json(ce),

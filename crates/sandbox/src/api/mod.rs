@@ -36,6 +36,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/app/installations/{id}/access_tokens",
             post(app::create_access_token),
         )
+        .route(
+            "/installation/token",
+            delete(app::revoke_installation_token),
+        )
         .route("/repos/{owner}/{repo}", get(repos::get_repo))
         .route(
             "/repos/{owner}/{repo}/installation",

@@ -351,7 +351,8 @@ impl GivenIdentity {
     }
 }
 
-/// `POST /repos/{o}/{r}/git/commits` → 201; signed (verified) when no author/committer is given.
+/// `POST /repos/{o}/{r}/git/commits` → 201; signed (verified) when an App installation token
+/// gives no author/committer.
 pub(crate) async fn create_commit(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
@@ -372,22 +373,30 @@ pub(crate) async fn create_commit(
         parents.push(sha);
     }
     let now = format!("@{} +0000", unix_seconds(std::time::SystemTime::now()));
-    let signed = body.author.is_none() && body.committer.is_none();
+    // GitHub signs (and commits as `GitHub <noreply@github.com>`, the `web-flow` user) what an
+    // App installation token creates without an author or committer; a plain token's commits
+    // are the token user's own, unsigned.
+    let signed = body.author.is_none()
+        && body.committer.is_none()
+        && matches!(caller, Caller::Installation(_));
     let (author, committer) = match (body.author, body.committer) {
         (None, None) => {
             let actor = shared.auth.actor(&caller);
-            (
-                Identity {
-                    name: actor.name,
-                    email: actor.email,
-                    date: now.clone(),
-                },
+            let author = Identity {
+                name: actor.name,
+                email: actor.email,
+                date: now.clone(),
+            };
+            let committer = if signed {
                 Identity {
                     name: "GitHub".to_owned(),
                     email: "noreply@github.com".to_owned(),
                     date: now.clone(),
-                },
-            )
+                }
+            } else {
+                author.clone()
+            };
+            (author, committer)
         }
         (Some(author), committer) => {
             let committer = committer.unwrap_or_else(|| author.clone());
@@ -573,12 +582,17 @@ pub(crate) async fn commit_json(
         "tree": { "sha": commit.tree, "url": format!("{api}/git/trees/{}", commit.tree) },
         "message": commit.message,
         "parents": parents,
-        "verification": {
-            "verified": verified,
-            "reason": if verified { "valid" } else { "unsigned" },
-            "signature": null,
-            "payload": null,
-            "verified_at": null,
-        },
+        "verification": verification_json(verified),
     })))
+}
+
+/// A commit's `verification` object: GitHub's own signature (`valid`), or none (`unsigned`).
+pub(crate) fn verification_json(verified: bool) -> Value {
+    json!({
+        "verified": verified,
+        "reason": if verified { "valid" } else { "unsigned" },
+        "signature": null,
+        "payload": null,
+        "verified_at": null,
+    })
 }

@@ -58,8 +58,16 @@ pub fn payload(report: &RunReport) -> Option<serde_json::Value> {
     };
     let request = &report.request;
     Some(serde_json::json!({
-        "text": format!("{headline} for Valkey {} ({})\n{}", request.version, request.environment, lines.join("\n"))
+        "text": format!("{headline} for Valkey {} ({})\n{}", request.version, request.environment, slack_escape(&lines.join("\n")))
     }))
+}
+
+/// Escapes text for Slack's message format: `&`, `<` and `>` become entities, so outside text
+/// (an error quoting a file, a note) cannot mention `<!channel>` or draw a `<url|link>`.
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Where alerts go.
@@ -86,10 +94,29 @@ impl Webhook {
         Self { url }
     }
 
-    /// Posts `payload`.
+    /// Posts `payload` to an `https://` address (plain `http://` only to a loopback address, for
+    /// local tests), following no redirect: a `3xx` answer is a failed delivery, so the alert
+    /// can never be sent somewhere the configured address did not name.
     pub async fn send(&self, payload: &serde_json::Value) -> Result<(), AlertError> {
+        let url = reqwest::Url::parse(self.url.expose_secret())
+            .map_err(|_| AlertError("the webhook address is not a URL".into()))?;
+        let loopback = match url.host_str() {
+            Some("localhost") => true,
+            Some(host) => host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()),
+            None => false,
+        };
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(AlertError(format!(
+                "the webhook address must be https:// (it is {}://); nothing was sent",
+                url.scheme()
+            )));
+        }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| AlertError(e.without_url().to_string()))?;
         let response = client
@@ -106,5 +133,68 @@ impl Webhook {
                 response.status()
             )))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn slack_markup_in_outside_text_is_escaped() {
+        assert_eq!(
+            slack_escape("<!channel> <https://evil.example|click> & more"),
+            "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_https_is_posted_to_and_nothing_is_sent_otherwise() {
+        let webhook = Webhook::new("http://hooks.example.com/services/secret".to_owned().into());
+        let error = webhook
+            .send(&serde_json::json!({"text": "x"}))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("must be https://"), "{error}");
+        assert!(!error.contains("secret"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_a_failed_delivery_and_is_not_followed() {
+        let followed = Arc::new(Mutex::new(0));
+        let seen = Arc::clone(&followed);
+        let app = axum::Router::new()
+            .route(
+                "/hook",
+                axum::routing::post(|| async {
+                    (
+                        axum::http::StatusCode::TEMPORARY_REDIRECT,
+                        [(axum::http::header::LOCATION, "/elsewhere")],
+                    )
+                }),
+            )
+            .route(
+                "/elsewhere",
+                axum::routing::post(move || {
+                    *seen.lock().unwrap() += 1;
+                    async { axum::http::StatusCode::OK }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let error = Webhook::new(url.into())
+            .send(&serde_json::json!({"text": "x"}))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("307"), "{error}");
+        assert_eq!(
+            *followed.lock().unwrap(),
+            0,
+            "the redirect was not followed"
+        );
     }
 }

@@ -47,12 +47,18 @@ pub fn markdown(report: &RunReport, server_url: &str) -> String {
     out
 }
 
-/// Makes text safe inside a table cell: no pipes, no line breaks, no HTML.
+/// The loud warning a `prod` run's summary starts with when no alert can be sent.
+pub fn no_alerts_warning() -> String {
+    format!(
+        "> [!CAUTION]\n> **No alerts are sent for this `prod` run**: `{}` is not set, so a failure or a failed security check reaches nobody but this page. Pass the secret to the run step.\n\n",
+        crate::notify::alert::WEBHOOK_VARIABLE
+    )
+}
+
+/// Makes text safe inside a table cell: no pipes, no line breaks, no HTML, no Markdown (links,
+/// images and emphasis are shown as written, never live).
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
+    crate::report::markdown_escape(text)
 }
 
 /// Appends the summary to the file GitHub Actions shows on the run page.

@@ -18,7 +18,7 @@ use valkey_bot_core::ReleaseRequest;
 use valkey_bot_core::config::TrackingSettings;
 use valkey_bot_core::github::{GitHubError, Issues};
 
-use crate::report::{detail, link};
+use crate::report::{detail, link, markdown_escape};
 use crate::runner::{Outcome, RunObserver, RunReport, TaskReport};
 
 const STATE_MARKER: &str = "<!-- valkey-bot-state ";
@@ -76,17 +76,6 @@ pub fn parse_state(body: &str) -> BTreeMap<String, Line> {
         .unwrap_or_default()
 }
 
-/// Escapes text for a Markdown list item: no HTML, no links, no line breaks.
-fn markdown_escape(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
-        .chars()
-        .flat_map(|c| match c {
-            '<' | '>' | '[' | ']' | '*' | '_' | '`' | '|' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect()
-}
-
 /// The comment posted when a task fails: the error and the exact rerun.
 pub fn failure_comment(
     request: &ReleaseRequest,
@@ -142,6 +131,8 @@ struct State {
     /// Whether the last edit of the body failed, so the issue lags this run's checklist; the end
     /// of the run tries once more.
     behind: bool,
+    /// Whether looking the issue up at the start failed; the end of the run tries once more.
+    lookup_failed: bool,
 }
 
 impl TrackingIssue {
@@ -243,6 +234,7 @@ impl RunObserver for TrackingIssue {
             Ok(found) => found,
             Err(e) => {
                 error!(%repo, "cannot look up the release tracking issue: {e}");
+                state.lookup_failed = true;
                 return;
             }
         };
@@ -320,9 +312,36 @@ impl RunObserver for TrackingIssue {
             return;
         }
         let mut state = self.state.lock().await;
+        let version = report.request.version.as_str();
+        if state.lookup_failed && state.number.is_none() {
+            // One more try: find the bot's issue (keeping the lines of tasks this run did not
+            // touch) or open it with this run's checklist.
+            let repo = &self.settings.repository;
+            let title = title(version);
+            match self
+                .issues
+                .find_issue(repo, &title, &self.settings.label)
+                .await
+            {
+                Ok(Some(issue)) => {
+                    for (task, line) in parse_state(&issue.body) {
+                        state.lines.entry(task).or_insert(line);
+                    }
+                    state.number = Some(issue.number);
+                    state.behind = true;
+                }
+                Ok(None) => match self.open_issue(version, &title, &state.lines).await {
+                    Ok(number) => {
+                        state.number = Some(number);
+                        state.written = true;
+                    }
+                    Err(e) => error!(%repo, "cannot open the release tracking issue: {e}"),
+                },
+                Err(e) => error!(%repo, "cannot look up the release tracking issue: {e}"),
+            }
+        }
         if !state.written || state.behind {
-            self.write_body(report.request.version.as_str(), &mut state)
-                .await;
+            self.write_body(version, &mut state).await;
         }
     }
 }
@@ -343,6 +362,63 @@ mod tests {
             detail: "pull request opened: <b>[x](y)</b>".into(),
             link: Some("https://github.com/valkey-io/valkey-container/pull/7".into()),
         }
+    }
+
+    #[tokio::test]
+    async fn a_decoy_tracking_issue_someone_else_opened_is_ignored() {
+        use valkey_bot_core::{Environment, RepoId, Version};
+        use valkey_bot_testkit::MemoryGitHub;
+        let github = Arc::new(MemoryGitHub::new("valkey-bot[bot]"));
+        let repo: RepoId = "valkey-io/valkey-automation-bot".parse().unwrap();
+        // Same title, same label, a hidden state claiming everything is done: opened by someone
+        // with triage access.
+        let claims = BTreeMap::from([("checksums".to_owned(), line("done", true))]);
+        let decoy = body("9.1.1", &claims, "2026-11-23T10:00:00Z");
+        github.plant_issue(
+            &repo,
+            &title("9.1.1"),
+            &decoy,
+            "release-tracking",
+            "mallory",
+        );
+        let settings = TrackingSettings {
+            repository: repo.clone(),
+            label: "release-tracking".into(),
+            workflow: "release.yml".into(),
+        };
+        let tracker = TrackingIssue::new(
+            github.clone(),
+            settings,
+            "https://github.com",
+            BTreeMap::new(),
+        );
+        let request = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Prod);
+        tracker
+            .started(&request, false, &["checksums".to_owned()])
+            .await;
+        let issues = github.issues(&repo);
+        assert_eq!(issues.len(), 2, "the bot opened its own: {issues:?}");
+        assert_eq!(issues[0].body, decoy, "the decoy is left alone");
+        assert!(
+            issues[1].body.contains("- [ ] **checksums**: pending"),
+            "the decoy's state is not taken over: {}",
+            issues[1].body
+        );
+        // The next run finds the bot's own issue, not the decoy.
+        let again = TrackingIssue::new(
+            github.clone(),
+            TrackingSettings {
+                repository: repo.clone(),
+                label: "release-tracking".into(),
+                workflow: "release.yml".into(),
+            },
+            "https://github.com",
+            BTreeMap::new(),
+        );
+        again
+            .started(&request, false, &["checksums".to_owned()])
+            .await;
+        assert_eq!(github.issues(&repo).len(), 2);
     }
 
     #[test]

@@ -265,6 +265,30 @@ fn seed_hashes(root: &Path, source: &Repo) -> Result<(), SeedError> {
     hashes.commit("Hashes of the published releases")
 }
 
+/// The digests the release build of `version` would send with its event (`digests`): the source
+/// archive `valkey-<version>.tar.gz` as the sandbox serves it, and every seeded binary artifact.
+pub fn build_digests(
+    root: &Path,
+    version: &Version,
+) -> Result<std::collections::BTreeMap<String, String>, SeedError> {
+    let source = root.join("valkey-io/valkey");
+    let prefix = format!("--prefix=valkey-{version}/");
+    let archive = git_output(
+        &source,
+        &["archive", "--format=tar.gz", &prefix, version.as_str()],
+    )?;
+    let mut digests =
+        std::collections::BTreeMap::from([(format!("valkey-{version}.tar.gz"), hex(&archive))]);
+    let dir = root.join("_downloads").join("releases");
+    for (distro, arch) in PLATFORMS {
+        let name = format!("valkey-{version}-{distro}-{arch}.tar.gz");
+        let path = dir.join(&name);
+        let bytes = std::fs::read(&path).map_err(|source| SeedError::Io { path, source })?;
+        digests.insert(name, hex(&bytes));
+    }
+    Ok(digests)
+}
+
 /// Binary artifacts of `version` and their `sha256sum`-format checksum files, under `_downloads/releases/`.
 pub fn seed_artifacts(root: &Path, version: &Version) -> Result<(), SeedError> {
     let dir = root.join("_downloads").join("releases");
