@@ -703,7 +703,10 @@ impl Issues for GitHubClient {
             if let Some(found) = issues.into_iter().find(|found| {
                 found.pull_request.is_none()
                     && found.title == title
-                    && found.user.as_ref().is_some_and(|user| user.login == own)
+                    && found
+                        .user
+                        .as_ref()
+                        .is_some_and(|user| user.login.as_deref() == Some(own.as_str()))
             }) {
                 return Ok(Some(issue(found)));
             }

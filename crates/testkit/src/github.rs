@@ -228,6 +228,7 @@ impl MemoryGitHub {
                 .collect(),
             subject: format!("tag {tag}"),
             author: "seed".into(),
+            signed: false,
         };
         let id = commit_id(&commit);
         state.commits.insert(id.clone(), commit);
