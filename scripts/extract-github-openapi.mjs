@@ -42,6 +42,7 @@ const OPERATIONS = [
   ["get", "/repos/{owner}/{repo}/installation"],
   ["get", "/repos/{owner}/{repo}/git/ref/{ref}"],
   ["post", "/repos/{owner}/{repo}/git/refs"],
+  ["get", "/repos/{owner}/{repo}/git/matching-refs/{ref}"],
   ["patch", "/repos/{owner}/{repo}/git/refs/{ref}"],
   ["delete", "/repos/{owner}/{repo}/git/refs/{ref}"],
   ["post", "/repos/{owner}/{repo}/git/blobs"],

@@ -9,8 +9,10 @@ use crate::error::{FetchError, redact};
 /// The rules every request (and every redirect hop) must pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchPolicy {
-    /// Hosts that may be contacted, matched exactly (case-insensitive, port ignored), e.g.
-    /// `"github.com"`, `"codeload.github.com"`, `"download.valkey.io"`, `"127.0.0.1"`, `"::1"`.
+    /// Hosts that may be contacted, matched exactly (case-insensitive), e.g. `"github.com"`,
+    /// `"codeload.github.com"`, `"download.valkey.io"`, `"127.0.0.1"`, `"::1"`. A URL on a port
+    /// other than its scheme's default must match an entry naming that port (`"ghe.example:8443"`,
+    /// `"[::1]:8443"`), unless its host is loopback.
     pub allowed_hosts: Vec<String>,
     /// Largest body accepted by [`Fetcher::digest`](crate::Fetcher::digest), in bytes.
     pub max_bytes: u64,
@@ -46,12 +48,19 @@ impl FetchPolicy {
     }
 
     /// Checks `url` before it is requested: `https` to an allowed host, or `http` to an allowed
-    /// loopback host (127.0.0.0/8, `::1`, `localhost`).
+    /// loopback host (127.0.0.0/8, `::1`, `localhost`); no user name or password in it, and no
+    /// port other than the scheme's default unless an entry names it (or the host is loopback).
     pub fn check(&self, url: &Url) -> Result<(), FetchError> {
         let host = url.host().ok_or_else(|| FetchError::InvalidUrl {
             url: redact(url),
             reason: "no host".into(),
         })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::InvalidUrl {
+                url: redact(url),
+                reason: "a user name or password in a download URL is refused".into(),
+            });
+        }
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(&host) => {}
@@ -63,19 +72,35 @@ impl FetchPolicy {
             }
         }
         let name = host_name(&host);
+        // `Url::port` is `None` for the scheme's default port.
+        let port = url.port().filter(|_| !is_loopback(&host));
         if self.allowed_hosts.iter().any(|allowed| {
-            allowed
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .eq_ignore_ascii_case(&name)
+            let (allowed_name, allowed_port) = split_entry(allowed);
+            allowed_name.eq_ignore_ascii_case(&name) && (port.is_none() || allowed_port == port)
         }) {
             Ok(())
         } else {
             Err(FetchError::NotAllowed {
                 url: redact(url),
-                host: name,
+                host: port.map_or_else(|| name.clone(), |port| format!("{name}:{port}")),
             })
         }
+    }
+}
+
+/// An allow-list entry as host and optional port: `"a.example"`, `"a.example:8443"`, `"::1"`,
+/// `"[::1]"`, `"[::1]:8443"`.
+fn split_entry(entry: &str) -> (&str, Option<u16>) {
+    if let Some(rest) = entry.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((name, tail)) => (name, tail.strip_prefix(':').and_then(|p| p.parse().ok())),
+            None => (rest, None),
+        };
+    }
+    match entry.rsplit_once(':') {
+        // One colon: host and port. More (a bare IPv6 address): no port.
+        Some((name, port)) if !name.contains(':') => (name, port.parse().ok()),
+        _ => (entry, None),
     }
 }
 
@@ -115,12 +140,49 @@ mod tests {
     }
 
     #[test]
-    fn https_to_allowed_host_any_port() {
+    fn https_to_allowed_host_on_its_default_port() {
         assert_eq!(
             check("https://download.valkey.io/releases/x.tar.gz"),
             Ok(())
         );
-        assert_eq!(check("https://DOWNLOAD.valkey.io:8443/x"), Ok(()));
+        assert_eq!(check("https://DOWNLOAD.valkey.io:443/x"), Ok(()));
+    }
+
+    #[test]
+    fn another_port_only_where_an_entry_names_it_or_on_loopback() {
+        assert_eq!(
+            check("https://download.valkey.io:8443/x"),
+            Err(FetchError::NotAllowed {
+                url: "https://download.valkey.io:8443/x".into(),
+                host: "download.valkey.io:8443".into()
+            })
+        );
+        let ghe = FetchPolicy::new(["ghe.example:8443", "[::2]:8443"]);
+        let allowed = |url: &str| ghe.check(&Url::parse(url).expect("valid URL"));
+        assert_eq!(allowed("https://ghe.example:8443/x"), Ok(()));
+        assert_eq!(allowed("https://ghe.example/x"), Ok(()));
+        assert_eq!(allowed("https://[::2]:8443/x"), Ok(()));
+        assert!(allowed("https://ghe.example:9443/x").is_err());
+        assert_eq!(check("http://127.0.0.1:45678/x"), Ok(()));
+    }
+
+    #[test]
+    fn user_information_is_refused_and_not_repeated() {
+        for url in [
+            "https://user:secret@download.valkey.io/x",
+            "https://user@download.valkey.io/x",
+            "https://:secret@download.valkey.io/x",
+        ] {
+            let refused = check(url);
+            assert_eq!(
+                refused,
+                Err(FetchError::InvalidUrl {
+                    url: "https://download.valkey.io/x".into(),
+                    reason: "a user name or password in a download URL is refused".into()
+                }),
+                "{url}"
+            );
+        }
     }
 
     #[test]

@@ -292,15 +292,30 @@ async fn client_errors_are_not_retried_and_name_url_and_status() {
 #[tokio::test]
 async fn errors_never_show_credentials_or_query() {
     let server = Server::start(|_, _| status("403 Forbidden")).await;
-    let url = Url::parse(&format!(
+    let with_credentials = Url::parse(&format!(
         "http://bot:hunter2@127.0.0.1:{}/x?token=s3cret",
         server.port
     ))
     .expect("url");
-    let err = fetcher(policy()).digest(&url).await.expect_err("403");
-    let text = err.to_string();
+    let err = fetcher(policy())
+        .digest(&with_credentials)
+        .await
+        .expect_err("credentials in a URL are refused");
     assert_eq!(
-        text,
+        err.to_string(),
+        format!(
+            "http://127.0.0.1:{}/x?<redacted>: invalid URL: a user name or password in a download URL is refused",
+            server.port
+        )
+    );
+    let with_query =
+        Url::parse(&format!("http://127.0.0.1:{}/x?token=s3cret", server.port)).expect("url");
+    let err = fetcher(policy())
+        .digest(&with_query)
+        .await
+        .expect_err("403");
+    assert_eq!(
+        err.to_string(),
         format!(
             "http://127.0.0.1:{}/x?<redacted>: HTTP status 403",
             server.port

@@ -392,6 +392,11 @@ mod tests {
         ("POST", "/repos/{owner}/{repo}/git/trees", decodes::<Sha>),
         (
             "GET",
+            "/repos/{owner}/{repo}/git/matching-refs/{ref}",
+            decodes::<Vec<NamedRef>>,
+        ),
+        (
+            "GET",
             "/repos/{owner}/{repo}/git/blobs/{file_sha}",
             decodes::<Blob>,
         ),

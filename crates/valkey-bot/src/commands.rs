@@ -196,7 +196,11 @@ pub fn fetch_policy(config: &Config, server_url: &str) -> anyhow::Result<FetchPo
     let mut hosts = config.downloads.allowed_hosts.clone();
     let server = Url::parse(server_url)
         .with_context(|| format!("GITHUB_SERVER_URL {server_url:?} is not a URL"))?;
-    hosts.extend(server.host_str().map(str::to_owned));
+    // The server's own port, if it has one other than the default (GitHub Enterprise Server).
+    hosts.extend(server.host_str().map(|host| match server.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }));
     let mut policy = FetchPolicy::new(hosts);
     policy.max_bytes = config.downloads.max_bytes;
     Ok(policy)

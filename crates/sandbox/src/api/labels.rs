@@ -33,15 +33,14 @@ const DEFAULT_COLOR: &str = "ededed";
 
 /// GitHub's label object.
 pub(crate) fn label_json(shared: &Shared, repo: &Repo, label: &Label) -> Value {
-    json!({
+    let value = json!({
         "id": stable_id(&format!("label:{}:{}", repo.full_name(), label.name.to_lowercase())),
-        "node_id": format!("LA_{}", stable_id(&format!("label:{}", label.name.to_lowercase()))),
-        "url": format!("{}/labels/{}", shared.repo_api_url(repo), label.name),
         "name": label.name,
         "color": label.color,
         "default": false,
-        "description": label.description,
-    })
+        "description": label.description.as_deref().unwrap_or_default(),
+    });
+    super::shapes::label(shared, &repo.full_name(), value)
 }
 
 /// Whether `caller` may create labels in `repo`.

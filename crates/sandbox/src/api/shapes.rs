@@ -235,7 +235,8 @@ pub(crate) fn label(shared: &Shared, full_name: &str, mut value: Value) -> Value
             "id": id,
             "node_id": format!("LA_{id}"),
             "url": format!("{}/repos/{full_name}/labels/{encoded}", shared.api_url()),
-            "description": null,
+            // GitHub's pull request answers type a label's description as a string.
+            "description": "",
             "color": "ededed",
             "default": false,
         }),

@@ -122,8 +122,18 @@ pub async fn stage(versions: &[&str]) -> Stage {
 }
 
 /// Fails naming every exchange so far that is not as GitHub's own description says (operation,
-/// status, JSON pointer): [`run`] calls it after each run.
+/// status, JSON pointer): [`run`] calls it after each run. A run that sent no API request at all
+/// (a task that only downloads) has nothing to check; one that sent some must have had them
+/// checked.
 pub fn assert_github_contract(stage: &Stage) {
+    let sent_api_requests = stage
+        .sandbox
+        .request_log()
+        .iter()
+        .any(|request| request.path.starts_with("/api/"));
+    if !sent_api_requests && stage.sandbox.contract_exchanges_checked() == 0 {
+        return;
+    }
     if let Some(report) = stage.sandbox.contract_report() {
         panic!("{report}");
     }
