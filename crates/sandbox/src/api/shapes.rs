@@ -410,10 +410,7 @@ pub(crate) fn commit(
                 "url": format!("{api}/git/commits/{sha}"),
                 "tree": { "sha": tree, "url": format!("{api}/git/trees/{tree}") },
                 "comment_count": 0,
-                "verification": {
-                    "verified": false, "reason": "unsigned", "signature": null,
-                    "payload": null, "verified_at": null,
-                },
+                "verification": super::objects::verification_json(false),
             }),
         );
     }
