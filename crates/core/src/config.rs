@@ -129,6 +129,18 @@ pub enum Access {
     Write,
 }
 
+/// When a task starts relative to the tasks it `needs` (`start` in tasks.toml).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Start {
+    /// As soon as every needed task has published its outputs (planned and passed its checks),
+    /// before their delivery; a needed task that fails later does not stop this one.
+    #[default]
+    Outputs,
+    /// Only once every needed task has finished and succeeded, delivery included.
+    Delivered,
+}
+
 /// One task's configuration.
 #[derive(Clone)]
 pub struct TaskConfig {
@@ -136,6 +148,8 @@ pub struct TaskConfig {
     pub name: String,
     /// The tasks whose outputs it needs.
     pub needs: Vec<String>,
+    /// When it starts relative to the tasks it needs.
+    pub start: Start,
     /// How long it may take, plan and writes together.
     pub timeout: Duration,
     /// Plan-and-write attempts when a branch moved under it.
@@ -247,6 +261,8 @@ struct RawEnvironment {
 struct RawTask {
     #[serde(default)]
     needs: Vec<Spanned<String>>,
+    #[serde(default)]
+    start: Start,
     #[serde(default, with = "humantime_serde")]
     timeout: Option<Duration>,
     attempts: Option<Spanned<u32>>,
@@ -404,6 +420,7 @@ pub fn load(
         tasks.push(TaskConfig {
             name: name.get_ref().clone(),
             needs: raw_task.needs.iter().map(|n| n.get_ref().clone()).collect(),
+            start: raw_task.start,
             timeout: raw_task.timeout.unwrap_or(run.timeout),
             attempts: match &raw_task.attempts {
                 Some(a) => positive(&locate, &format!("{key}.attempts"), a)?,

@@ -185,8 +185,8 @@ pub trait RepoWrite: Send + Sync {
         files: &[FileWrite],
         message: &str,
     ) -> Result<CommitId, GitHubError>;
-    /// Moves `branch` to `commit`. Without `force`, only a fast-forward is accepted, otherwise
-    /// [`GitHubError::Conflict`].
+    /// Moves `branch` to `commit`. Without `force`, only a fast-forward is accepted (a branch
+    /// already at `commit` is one), otherwise [`GitHubError::Conflict`].
     async fn move_branch(
         &self,
         repo: &RepoId,
@@ -194,7 +194,8 @@ pub trait RepoWrite: Send + Sync {
         commit: &str,
         force: bool,
     ) -> Result<(), GitHubError>;
-    /// Creates `branch` at `commit`; [`GitHubError::Conflict`] if it exists.
+    /// Creates `branch` at `commit`. A branch that already points at `commit` is no error (the
+    /// state asked for holds); one at another commit is [`GitHubError::Conflict`].
     async fn create_branch(
         &self,
         repo: &RepoId,
@@ -251,7 +252,7 @@ pub trait PullRequests: Send + Sync {
         repo: &RepoId,
         head_branch: &str,
     ) -> Result<Option<PullRequest>, GitHubError>;
-    /// Opens a pull request.
+    /// Opens a pull request; [`GitHubError::Conflict`] if one is already open for its head branch.
     async fn open(&self, repo: &RepoId, spec: &PullRequestSpec)
     -> Result<PullRequest, GitHubError>;
     /// Sets the title and body of pull request `number`.

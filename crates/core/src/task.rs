@@ -107,8 +107,9 @@ pub struct TaskContext<'a> {
     pub target: Option<&'a Target>,
     /// Outputs of the tasks this one needs.
     pub inputs: &'a Outputs,
-    /// Read access to repositories.
-    pub repos: &'a dyn RepoRead,
+    /// Read access to repositories; `None` for a task with no `repository` in tasks.toml, which
+    /// gets no GitHub access at all.
+    pub repos: Option<&'a dyn RepoRead>,
     /// The shared downloader.
     pub downloads: &'a dyn Downloads,
     /// The web address of the GitHub server (`https://github.com`), without a trailing slash.
@@ -117,7 +118,7 @@ pub struct TaskContext<'a> {
     pub run_date: &'a str,
 }
 
-impl TaskContext<'_> {
+impl<'a> TaskContext<'a> {
     /// The output of type `T` from a needed task, or an error naming what is missing.
     pub fn input<T: Output>(&self) -> Result<&T, TaskError> {
         self.inputs.get::<T>().ok_or_else(|| {
@@ -125,6 +126,16 @@ impl TaskContext<'_> {
                 "missing input `{}`: add the task that produces it to `needs`",
                 T::NAME
             ))
+        })
+    }
+
+    /// Read access to repositories, or an error if `tasks.toml` gives this task no `repository`
+    /// (and so no GitHub access).
+    pub fn repos(&self) -> Result<&'a dyn RepoRead, TaskError> {
+        self.repos.ok_or_else(|| {
+            TaskError::Invalid(
+                "this task reads GitHub: it needs a `repository` in tasks.toml".into(),
+            )
         })
     }
 
@@ -151,7 +162,7 @@ impl TaskContext<'_> {
     /// Reads the head of the target branch, failing if the branch does not exist.
     pub async fn target_head(&self) -> Result<CommitId, TaskError> {
         let (target, commits) = self.commit_target()?;
-        self.repos
+        self.repos()?
             .branch_head(&target.repo, &commits.branch)
             .await?
             .ok_or_else(|| {
@@ -166,7 +177,7 @@ impl TaskContext<'_> {
     /// failing if it does not exist.
     pub async fn required_file(&self, head: &CommitId, path: &str) -> Result<Bytes, TaskError> {
         let (target, commits) = self.commit_target()?;
-        self.repos
+        self.repos()?
             .read_file(&target.repo, head, path)
             .await?
             .ok_or_else(|| {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use valkey_bot_core::config::{Access, Permission, load};
+use valkey_bot_core::config::{Access, Permission, Start, load};
 use valkey_bot_core::task::{DeliverySpec, Settings};
 use valkey_bot_core::{Environment, Plan, Task, TaskContext, TaskError, TaskFactory};
 
@@ -239,6 +239,23 @@ fn dangling_needs_are_refused() {
     assert_eq!(
         message,
         "tasks.toml:28:10: `tasks.beta.needs`: `alhpa` is not a task in this file"
+    );
+}
+
+#[test]
+fn a_task_starts_on_its_needs_outputs_unless_told_to_wait_for_their_delivery() {
+    let config = load("tasks.toml", GOOD, &FACTORIES).unwrap();
+    assert_eq!(config.tasks[1].start, Start::Outputs, "the default");
+    let waiting = edited("needs = [\"alpha\"]", "needs = [\"alpha\"]\nstart = \"delivered\"");
+    let config = load("tasks.toml", &waiting, &FACTORIES).unwrap();
+    assert_eq!(config.tasks[1].start, Start::Delivered);
+    let message = error(&edited(
+        "needs = [\"alpha\"]",
+        "needs = [\"alpha\"]\nstart = \"deliverd\"",
+    ));
+    assert!(
+        message.starts_with("tasks.toml:29:9: unknown variant `deliverd`, expected `outputs` or `delivered`"),
+        "{message}"
     );
 }
 

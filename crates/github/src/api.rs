@@ -29,7 +29,7 @@ impl Api {
         sleeper: Arc<dyn Sleeper>,
     ) -> Result<Self, TransportError> {
         Ok(Self {
-            transport: Transport::new(config)?,
+            transport: Transport::new(&config.api_url, config.connect_timeout, config.read_timeout)?,
             policy: config.retry.clone(),
             sleeper,
         })

@@ -3,6 +3,8 @@
 //! never left this machine ([`SendError::NotSent`]) from one whose fate is unknown
 //! ([`SendError::Lost`]).
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
@@ -10,7 +12,6 @@ use octocrab::Octocrab;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::GitHubConfig;
 
 /// A complete answer from GitHub (any status).
 #[derive(Debug, Clone)]
@@ -56,19 +57,24 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
-    /// Builds the client for `config.api_url` with its timeouts.
-    pub(crate) fn new(config: &GitHubConfig) -> Result<Self, TransportError> {
+    /// Builds the client for `api_url` with its timeouts (reads and writes share `read_timeout`).
+    /// Takes the values, not the configuration, so that the transport depends on nothing above it.
+    pub(crate) fn new(
+        api_url: &str,
+        connect_timeout: Duration,
+        read_timeout: Duration,
+    ) -> Result<Self, TransportError> {
         let failed = |reason: String| TransportError {
-            api_url: config.api_url.clone(),
+            api_url: api_url.to_owned(),
             reason,
         };
         let octocrab = Octocrab::builder()
-            .base_uri(config.api_url.as_str())
+            .base_uri(api_url)
             .map_err(|error| failed(error_chain(&error)))?
             .add_header(header::ACCEPT, "application/vnd.github+json".to_owned())
-            .set_connect_timeout(Some(config.connect_timeout))
-            .set_read_timeout(Some(config.read_timeout))
-            .set_write_timeout(Some(config.read_timeout))
+            .set_connect_timeout(Some(connect_timeout))
+            .set_read_timeout(Some(read_timeout))
+            .set_write_timeout(Some(read_timeout))
             .build()
             .map_err(|error| failed(error_chain(&error)))?;
         Ok(Self { octocrab })

@@ -32,7 +32,7 @@ async fn plan(downloads: &MemoryDownloads, request: &ReleaseRequest) -> Result<P
         request,
         target: None,
         inputs: &inputs,
-        repos: &github,
+        repos: Some(&github),
         downloads,
         server_url: "https://github.com",
         run_date: "2026-11-23",

@@ -37,7 +37,7 @@ async fn plan_for(
         request: &request,
         target: receiver,
         inputs: &inputs,
-        repos: &github,
+        repos: Some(&github),
         downloads: &downloads,
         server_url: "https://github.com",
         run_date: "2026-11-23",

@@ -52,7 +52,7 @@ async fn plan(world: &World, request: &ReleaseRequest) -> Result<Plan, TaskError
         request,
         target: Some(&world.target),
         inputs: &inputs,
-        repos: &world.github,
+        repos: Some(&world.github),
         downloads: &world.downloads,
         server_url: SERVER,
         run_date: "2026-11-23",

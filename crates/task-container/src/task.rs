@@ -104,7 +104,7 @@ impl Task for Container {
         let (target, _) = ctx.commit_target()?;
         // versions.json says what to read; the tree listing gives every file's mode.
         let listing = async {
-            let files = ctx.repos.list_files(&target.repo, &head, "").await?;
+            let files = ctx.repos()?.list_files(&target.repo, &head, "").await?;
             Ok::<_, TaskError>(files)
         };
         let versions = ctx.required_file(&head, versions_json::PATH);

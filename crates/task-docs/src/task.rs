@@ -105,7 +105,7 @@ impl Docs {
             .numbers()
             .map(|(x, y, z)| (u64::from(x), u64::from(y), u64::from(z)));
         let mut tags: Vec<((u64, u64, u64), String)> = ctx
-            .repos
+            .repos()?
             .list_tags(source)
             .await?
             .into_iter()
@@ -115,7 +115,7 @@ impl Docs {
         tags.sort();
         let mut read = Vec::new();
         for (_, tag) in tags {
-            if let Some(bytes) = ctx.repos.read_file(source, &tag, modref::MODULE_C).await? {
+            if let Some(bytes) = ctx.repos()?.read_file(source, &tag, modref::MODULE_C).await? {
                 since.add_release(&tag, &String::from_utf8_lossy(&bytes));
             }
             read.push(tag);
@@ -149,7 +149,7 @@ impl Task for Docs {
         let makefile = ctx.required_file(&head, files::MAKEFILE).await?;
         let conf = ctx.required_file(&head, files::VALKEY_CONF).await?;
         let reference = ctx
-            .repos
+            .repos()?
             .read_file(&target.repo, &head, modref::REFERENCE)
             .await?;
 
@@ -166,7 +166,7 @@ impl Task for Docs {
 
         let source = &self.settings.source_repository;
         let module_c = ctx
-            .repos
+            .repos()?
             .read_file(source, version.as_str(), modref::MODULE_C)
             .await?
             .ok_or_else(|| {

@@ -88,7 +88,7 @@ async fn plan_on(github: &MemoryGitHub, version: &str, day: &str) -> Result<Plan
         request: &request,
         target: Some(&target),
         inputs: &inputs,
-        repos: github,
+        repos: Some(github),
         downloads: &downloads,
         server_url: "https://github.com",
         run_date: day,

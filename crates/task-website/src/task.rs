@@ -93,15 +93,18 @@ impl Task for Website {
         let target = ctx.target()?;
         let head = ctx.target_head().await?;
         let template_path = &self.settings.template;
-        let template_bytes = ctx.required_file(&head, template_path).await?;
+        // The template and the page already there do not depend on each other: read both at once.
+        let page_path = crate::path::page_path(version);
+        let (template_bytes, before) = futures::try_join!(
+            ctx.required_file(&head, template_path),
+            async { Ok::<_, TaskError>(ctx.repos()?.read_file(&target.repo, &head, &page_path).await?) },
+        )?;
         let template = Template::parse(&template_bytes)
             .map_err(|e| TaskError::Invalid(format!("`{template_path}`: {e}")))?;
         let invalid = |e: crate::WebsiteError| TaskError::Invalid(e.to_string());
         let today = ReleaseDate::parse(ctx.run_date)
             .map_err(|e| TaskError::Invalid(format!("run date: {e}")))?;
         let mut page = ReleasePage::build(&template, version, today, tags).map_err(invalid)?;
-
-        let before = ctx.repos.read_file(&target.repo, &head, &page.path).await?;
         if let Some(existing) = before.as_ref().and_then(|b| std::str::from_utf8(b).ok())
             && existing != page.content
         {

@@ -87,7 +87,7 @@ async fn run(
         request: &request,
         target: Some(&target),
         inputs: &inputs,
-        repos: &github,
+        repos: Some(&github),
         downloads: &downloads,
         server_url: "https://github.com",
         run_date: date,

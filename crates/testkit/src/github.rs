@@ -527,8 +527,11 @@ impl RepoWrite for MemoryGitHub {
     ) -> Result<(), GitHubError> {
         let mut state = lock(&self.state);
         let key = (repo.clone(), branch.to_owned());
-        if state.branches.contains_key(&key) {
-            return Err(GitHubError::Conflict("Reference already exists".into()));
+        match state.branches.get(&key) {
+            // The state asked for holds, as with GitHub's client.
+            Some(current) if current == commit => return Ok(()),
+            Some(_) => return Err(GitHubError::Conflict("Reference already exists".into())),
+            None => {}
         }
         state.branches.insert(key, commit.to_owned());
         state.writes.push(Write::CreateBranch {
@@ -637,6 +640,16 @@ impl PullRequests for MemoryGitHub {
             .get(&(repo.clone(), spec.head_branch.clone()))
             .cloned()
             .ok_or_else(|| GitHubError::Rejected(format!("no branch {}", spec.head_branch)))?;
+        if state
+            .pulls
+            .iter()
+            .any(|(r, pr)| r == repo && pr.head_branch == spec.head_branch)
+        {
+            return Err(GitHubError::Conflict(format!(
+                "A pull request already exists for {}.",
+                spec.head_branch
+            )));
+        }
         let number = (state.pulls.len() + state.issues.len() + 1) as u64;
         let pr = PullRequest {
             number,

@@ -3,6 +3,7 @@
 //! fixed files. Tests of tasks and of the runner use them; wire-level behaviour is tested against
 //! the sandbox instead.
 
+pub mod contract;
 mod downloads;
 mod github;
 

@@ -17,7 +17,8 @@ use crate::notify::labels::FailedRunLabels;
 use crate::notify::summary;
 use crate::notify::tracking::TrackingIssue;
 use crate::registry;
-use crate::runner::{RunReport, Runner};
+use crate::runner::Runner;
+use crate::outcome::RunReport;
 
 /// How a command ended, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,7 +423,7 @@ pub async fn sandbox(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::{Outcome, TaskReport};
+    use crate::outcome::{Outcome, TaskReport};
 
     fn report(environment: Environment, error: &str) -> RunReport {
         RunReport {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{CommitId, FileWrite, GitHubError, PullRequestSpec};
 use valkey_bot_core::plan::{Delivery, Effect, PlannedCommit, PullRequestDelivery, RepoChange};
 
@@ -188,160 +189,364 @@ pub enum Signoff<'a> {
     Author,
 }
 
+/// What a change writes, decided once: the commits that change something with their writes,
+/// and the state every planned file must have after them. Delivery, verification, the "pull
+/// request branch is already right" check and the rollback all read it from here.
+pub(crate) struct Writes<'a> {
+    /// The change.
+    pub change: &'a RepoChange,
+    /// The commits that change at least one file, each with the writes that carry it out (edits
+    /// that change nothing are dropped).
+    pub commits: Vec<(&'a PlannedCommit, Vec<FileWrite>)>,
+    /// Every planned path after all commits: its bytes (`None`: absent) and, for a path a commit
+    /// writes, its mode (`Some(executable)`).
+    pub final_state: BTreeMap<&'a str, FinalFile<'a>>,
+}
+
+/// One planned path's state after all commits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FinalFile<'a> {
+    /// Its bytes, `None` if it must not exist.
+    pub bytes: Option<&'a Bytes>,
+    /// Its mode (`true`: executable) if a commit writes it; an edit that changes no bytes is not
+    /// written, so its mode is not the plan's to check.
+    pub executable: Option<bool>,
+    /// Its bytes before the change's first edit of it (what a revert restores).
+    pub before: Option<&'a Bytes>,
+}
+
+impl<'a> Writes<'a> {
+    /// Decides what `change` writes.
+    pub fn of(change: &'a RepoChange) -> Self {
+        let mut final_state: BTreeMap<&str, FinalFile<'_>> = BTreeMap::new();
+        for edit in change.commits.iter().flat_map(|c| &c.edits) {
+            let file = final_state
+                .entry(edit.path.as_str())
+                .or_insert(FinalFile {
+                    bytes: None,
+                    executable: None,
+                    before: edit.before.as_ref(),
+                });
+            file.bytes = edit.after.as_ref();
+            if !edit.is_noop() {
+                file.executable = Some(edit.executable);
+            }
+        }
+        let commits = change
+            .commits
+            .iter()
+            .filter_map(|commit| {
+                let writes: Vec<FileWrite> = commit
+                    .edits
+                    .iter()
+                    .filter(|e| !e.is_noop())
+                    .map(|e| e.to_write())
+                    .collect();
+                (!writes.is_empty()).then_some((commit, writes))
+            })
+            .collect();
+        Self {
+            change,
+            commits,
+            final_state,
+        }
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.commits.is_empty()
+    }
+
+    /// How `commit`'s tree differs from the final state, in words (empty: it holds it): every
+    /// planned file's bytes, and the mode of every file a commit writes (one tree listing, the
+    /// files read at the same time). With `base`, also every other file must be exactly as at
+    /// `base` (same content, same mode, none added or removed): what a pull request branch must
+    /// hold to count as up to date.
+    pub async fn differences(
+        &self,
+        forge: &Forge,
+        commit: &str,
+        base: Option<&str>,
+    ) -> Result<Vec<String>, GitHubError> {
+        let repo = &self.change.repo;
+        let listing = |at: &str| {
+            let at = at.to_owned();
+            async move {
+                let files = forge.read.list_files(repo, &at, "").await?;
+                Ok::<_, GitHubError>(
+                    files
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|f| (f.path, (f.blob, f.executable)))
+                        .collect::<BTreeMap<_, _>>(),
+                )
+            }
+        };
+        let reads = futures::future::try_join_all(self.final_state.iter().map(
+            |(path, file)| async move {
+                let actual = forge.read.read_file(repo, commit, path).await?;
+                Ok::<_, GitHubError>((actual.as_ref() != file.bytes).then_some(*path))
+            },
+        ));
+        let base_listing = async {
+            match base {
+                Some(base) => listing(base).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (actual, wrong_bytes, base) =
+            futures::try_join!(listing(commit), reads, base_listing)?;
+        let mut problems: Vec<String> = wrong_bytes
+            .into_iter()
+            .flatten()
+            .map(|path| format!("`{path}` does not have the planned content"))
+            .collect();
+        let wrong_modes: Vec<&str> = self
+            .final_state
+            .iter()
+            .filter(|(_, file)| file.bytes.is_some())
+            .filter_map(|(path, file)| {
+                let executable = file.executable?;
+                (actual.get(*path).map(|(_, x)| *x) != Some(executable)).then_some(*path)
+            })
+            .collect();
+        if !wrong_modes.is_empty() {
+            problems.push(format!(
+                "`{}` does not have the planned mode",
+                wrong_modes.join("`, `")
+            ));
+        }
+        if let Some(base) = base {
+            let untouched = |files: &BTreeMap<String, (String, bool)>| -> Vec<(String, (String, bool))> {
+                files
+                    .iter()
+                    .filter(|(path, _)| {
+                        self.final_state
+                            .get(path.as_str())
+                            .is_none_or(|f| f.executable.is_none())
+                    })
+                    .map(|(path, file)| (path.clone(), file.clone()))
+                    .collect()
+            };
+            if untouched(&base) != untouched(&actual) {
+                problems.push("files the change does not write differ from its base".to_owned());
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Creates the commits on top of `base`, each with its message (and the sign-off), and
+    /// returns the last one.
+    pub async fn create_commits(
+        &self,
+        base: &str,
+        forge: &Forge,
+        signoff: Option<Signoff<'_>>,
+    ) -> Result<CommitId, GitHubError> {
+        let trailer = match signoff {
+            Some(Signoff::As(identity)) => Some(identity.to_owned()),
+            Some(Signoff::Author) if !self.commits.is_empty() => {
+                Some(forge.write.own_identity().await?.signoff())
+            }
+            Some(Signoff::Author) | None => None,
+        };
+        let mut parent = base.to_owned();
+        for (commit, writes) in &self.commits {
+            parent = forge
+                .write
+                .create_commit(
+                    &self.change.repo,
+                    &parent,
+                    writes,
+                    &with_signoff(&commit.message, trailer.as_deref()),
+                )
+                .await?;
+        }
+        Ok(parent)
+    }
+
+    /// Reads everything planned back from `commit` on `branch` and compares it with the plan.
+    pub async fn verify(
+        &self,
+        forge: &Forge,
+        branch: &str,
+        commit: &str,
+    ) -> Result<(), DeliverError> {
+        let problem = match self.differences(forge, commit, None).await {
+            Ok(problems) if problems.is_empty() => return Ok(()),
+            Ok(problems) => problems.join("; "),
+            Err(e) => format!("the written files could not be read back: {e}"),
+        };
+        Err(DeliverError::Verification {
+            repo: self.change.repo.to_string(),
+            branch: branch.to_owned(),
+            commit: commit.to_owned(),
+            problem,
+        })
+    }
+}
+
+impl DeliverError {
+    /// A GitHub error of `repo`.
+    fn github(repo: &RepoId) -> impl Fn(GitHubError) -> Self + '_ {
+        move |source| Self::GitHub {
+            repo: repo.to_string(),
+            source,
+        }
+    }
+
+    /// A branch write's error: a conflict means `branch` moved (plan again), anything else is
+    /// GitHub's.
+    fn moved_on_conflict(repo: &RepoId, branch: &str, error: GitHubError) -> Self {
+        match error {
+            GitHubError::Conflict(_) => Self::Moved {
+                repo: repo.to_string(),
+                branch: branch.to_owned(),
+            },
+            source => Self::github(repo)(source),
+        }
+    }
+}
+
 /// Delivers one repository change.
 pub async fn deliver_change(
     change: &RepoChange,
     forge: &Forge,
     signoff: Option<Signoff<'_>>,
 ) -> Result<Delivered, DeliverError> {
-    let repo = change.repo.to_string();
-    let github = |source| DeliverError::GitHub {
-        repo: repo.clone(),
-        source,
-    };
-    let commits: Vec<&PlannedCommit> = change
-        .commits
-        .iter()
-        .filter(|c| c.edits.iter().any(|e| !e.is_noop()))
-        .collect();
+    let writes = Writes::of(change);
+    if writes.is_empty() {
+        return Ok(Delivered::UpToDate {
+            repo: change.repo.to_string(),
+        });
+    }
     match &change.delivery {
-        Delivery::Commit => {
-            if commits.is_empty() {
-                return Ok(Delivered::UpToDate { repo });
-            }
-            let head = create_commits(change, &commits, &change.base_commit, forge, signoff)
-                .await
-                .map_err(github)?;
-            match forge
-                .write
-                .move_branch(&change.repo, &change.base_branch, &head, false)
-                .await
-            {
-                Ok(()) => {}
-                Err(GitHubError::Conflict(_)) => {
-                    return Err(DeliverError::Moved {
-                        repo,
-                        branch: change.base_branch.clone(),
-                    });
-                }
-                Err(e) => {
-                    return Err(match rule_violation(&e) {
-                        Some(rule) => DeliverError::RuleViolation {
-                            repo,
-                            branch: change.base_branch.clone(),
-                            rule,
-                        },
-                        None => github(e),
-                    });
-                }
-            }
-            if let Err(DeliverError::Verification {
-                repo,
-                branch,
-                commit,
-                problem,
-            }) = verify(change, forge, &change.base_branch, &head).await
-            {
-                let rollback = roll_back(change, forge, &head).await;
-                return Err(DeliverError::Verification {
-                    repo,
-                    branch,
-                    commit,
-                    problem: format!("{problem}; {rollback}"),
-                });
-            }
-            Ok(Delivered::Committed {
-                repo,
-                branch: change.base_branch.clone(),
-                commit: head,
-                commits: commits.len(),
-            })
-        }
-        Delivery::PullRequest(pr) => {
-            if commits.is_empty() {
-                return Ok(Delivered::UpToDate { repo });
-            }
-            deliver_pull_request(change, pr, &commits, forge, signoff).await
-        }
+        Delivery::Commit => deliver_commit(&writes, forge, signoff).await,
+        Delivery::PullRequest(pr) => deliver_pull_request(&writes, pr, forge, signoff).await,
     }
 }
 
-async fn deliver_pull_request(
-    change: &RepoChange,
-    pr: &PullRequestDelivery,
-    commits: &[&PlannedCommit],
+async fn deliver_commit(
+    writes: &Writes<'_>,
     forge: &Forge,
     signoff: Option<Signoff<'_>>,
 ) -> Result<Delivered, DeliverError> {
+    let change = writes.change;
+    let github = DeliverError::github(&change.repo);
+    let head = writes
+        .create_commits(&change.base_commit, forge, signoff)
+        .await
+        .map_err(&github)?;
+    if let Err(e) = forge
+        .write
+        .move_branch(&change.repo, &change.base_branch, &head, false)
+        .await
+    {
+        return Err(match rule_violation(&e) {
+            Some(rule) => DeliverError::RuleViolation {
+                repo: change.repo.to_string(),
+                branch: change.base_branch.clone(),
+                rule,
+            },
+            None => DeliverError::moved_on_conflict(&change.repo, &change.base_branch, e),
+        });
+    }
+    if let Err(DeliverError::Verification {
+        repo,
+        branch,
+        commit,
+        problem,
+    }) = writes.verify(forge, &change.base_branch, &head).await
+    {
+        let rollback = roll_back(writes, forge, &head).await;
+        return Err(DeliverError::Verification {
+            repo,
+            branch,
+            commit,
+            problem: format!("{problem}; {rollback}"),
+        });
+    }
+    Ok(Delivered::Committed {
+        repo: change.repo.to_string(),
+        branch: change.base_branch.clone(),
+        commit: head,
+        commits: writes.commits.len(),
+    })
+}
+
+async fn deliver_pull_request(
+    writes: &Writes<'_>,
+    pr: &PullRequestDelivery,
+    forge: &Forge,
+    signoff: Option<Signoff<'_>>,
+) -> Result<Delivered, DeliverError> {
+    let change = writes.change;
     let repo = change.repo.to_string();
-    let github = |source| DeliverError::GitHub {
-        repo: repo.clone(),
-        source,
-    };
+    let github = DeliverError::github(&change.repo);
     let existing = forge
         .read
         .branch_head(&change.repo, &pr.branch)
         .await
-        .map_err(github)?;
+        .map_err(&github)?;
     let mut branch_changed = false;
     let head = match existing {
         Some(head) => {
-            refuse_foreign_commits(change, pr, &head, forge).await?;
-            if holds_final_state(change, forge, &head)
-                .await
-                .map_err(github)?
-            {
+            let (_, differences) = futures::try_join!(
+                refuse_foreign_commits(change, pr, &head, forge),
+                async {
+                    writes
+                        .differences(forge, &head, Some(&change.base_commit))
+                        .await
+                        .map_err(&github)
+                },
+            )?;
+            if differences.is_empty() {
                 head
             } else {
-                let new_head = create_commits(change, commits, &change.base_commit, forge, signoff)
+                let new_head = writes
+                    .create_commits(&change.base_commit, forge, signoff)
                     .await
-                    .map_err(github)?;
+                    .map_err(&github)?;
                 // Safe to force: every commit on the branch is the bot's own (checked just above).
                 forge
                     .write
                     .move_branch(&change.repo, &pr.branch, &new_head, true)
                     .await
-                    .map_err(github)?;
+                    .map_err(&github)?;
                 branch_changed = true;
                 new_head
             }
         }
         None => {
-            let new_head = create_commits(change, commits, &change.base_commit, forge, signoff)
+            let new_head = writes
+                .create_commits(&change.base_commit, forge, signoff)
                 .await
-                .map_err(github)?;
-            match forge
+                .map_err(&github)?;
+            forge
                 .write
                 .create_branch(&change.repo, &pr.branch, &new_head)
                 .await
-            {
-                Ok(()) => {}
-                Err(GitHubError::Conflict(_)) => {
-                    return Err(DeliverError::Moved {
-                        repo,
-                        branch: pr.branch.clone(),
-                    });
-                }
-                Err(e) => return Err(github(e)),
-            }
+                .map_err(|e| DeliverError::moved_on_conflict(&change.repo, &pr.branch, e))?;
             branch_changed = true;
             new_head
         }
     };
-    verify(change, forge, &pr.branch, &head).await?;
     let pending = |source| DeliverError::PullRequestPending {
         repo: repo.clone(),
         branch: pr.branch.clone(),
         commit: head.clone(),
         source,
     };
+    // Independent reads: the branch's content, and its open pull request.
+    let ((), open) = futures::try_join!(writes.verify(forge, &pr.branch, &head), async {
+        forge
+            .pulls
+            .find_open(&change.repo, &pr.branch)
+            .await
+            .map_err(&pending)
+    })?;
 
-    let (pull, state) = match forge
-        .pulls
-        .find_open(&change.repo, &pr.branch)
-        .await
-        .map_err(pending)?
-    {
+    let (pull, state) = match open {
         Some(open) if open.title == pr.title && open.body == pr.body => {
             let state = if branch_changed {
                 PullRequestState::Updated
@@ -355,7 +560,7 @@ async fn deliver_pull_request(
                 .pulls
                 .edit(&change.repo, open.number, &pr.title, &pr.body)
                 .await
-                .map_err(pending)?;
+                .map_err(&pending)?;
             (edited, PullRequestState::Updated)
         }
         None => {
@@ -374,7 +579,7 @@ async fn deliver_pull_request(
                         branch: pr.branch.clone(),
                     });
                 }
-                other => other.map_err(pending)?,
+                other => other.map_err(&pending)?,
             };
             (opened, PullRequestState::Created)
         }
@@ -401,17 +606,15 @@ async fn refuse_foreign_commits(
     head: &str,
     forge: &Forge,
 ) -> Result<(), DeliverError> {
-    let repo = change.repo.to_string();
-    let github = |source| DeliverError::GitHub {
-        repo: repo.clone(),
-        source,
-    };
-    let own = forge.write.own_identity().await.map_err(github)?;
-    let foreign: Vec<String> = forge
-        .write
-        .commits_between(&change.repo, &change.base_branch, head)
-        .await
-        .map_err(github)?
+    let github = DeliverError::github(&change.repo);
+    let (own, commits) = futures::try_join!(
+        forge.write.own_identity(),
+        forge
+            .write
+            .commits_between(&change.repo, &change.base_branch, head),
+    )
+    .map_err(&github)?;
+    let foreign: Vec<String> = commits
         .into_iter()
         .filter_map(|c| {
             let why = c.distrust(&own)?;
@@ -423,7 +626,7 @@ async fn refuse_foreign_commits(
         Ok(())
     } else {
         Err(DeliverError::ForeignCommits {
-            repo,
+            repo: change.repo.to_string(),
             branch: pr.branch.clone(),
             commits: foreign.join(", "),
         })
@@ -434,177 +637,13 @@ fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
-/// The state every planned file must have after all commits: path → bytes (or absence).
-fn final_state(change: &RepoChange) -> BTreeMap<&str, Option<&Bytes>> {
-    change
-        .commits
-        .iter()
-        .flat_map(|c| &c.edits)
-        .map(|e| (e.path.as_str(), e.after.as_ref()))
-        .collect()
-}
-
-/// The files the change writes whose mode at `commit` is not the planned one (one tree
-/// listing). Edits that change no bytes are not written, so their mode is not the plan's to check.
-async fn wrong_modes(
-    change: &RepoChange,
-    forge: &Forge,
-    commit: &str,
-) -> Result<Vec<String>, GitHubError> {
-    let planned: BTreeMap<&str, bool> = change
-        .commits
-        .iter()
-        .flat_map(|c| &c.edits)
-        .filter(|e| !e.is_noop())
-        .map(|e| (e.path.as_str(), e.executable))
-        .collect();
-    let actual: BTreeMap<String, bool> = forge
-        .read
-        .list_files(&change.repo, commit, "")
-        .await?
-        .unwrap_or_default()
-        .into_iter()
-        .map(|file| (file.path, file.executable))
-        .collect();
-    Ok(final_state(change)
-        .into_iter()
-        .filter(|(path, after)| after.is_some() && planned.contains_key(path))
-        .filter(|(path, _)| actual.get(*path) != planned.get(path))
-        .map(|(path, _)| path.to_owned())
-        .collect())
-}
-
-/// Whether `commit`'s whole tree is the plan's: every planned file as planned, bytes and mode,
-/// and every other file exactly as on the plan's base commit (same content, same mode, none
-/// added or removed). Anything else (a file an older plan wrote, a base that moved on) means the
-/// branch is rebuilt from the base.
-async fn holds_final_state(
-    change: &RepoChange,
-    forge: &Forge,
-    commit: &str,
-) -> Result<bool, GitHubError> {
-    let written: BTreeMap<&str, Option<&Bytes>> = change
-        .commits
-        .iter()
-        .flat_map(|c| &c.edits)
-        .filter(|e| !e.is_noop())
-        .map(|e| (e.path.as_str(), e.after.as_ref()))
-        .collect();
-    let listing = |at: String| async move {
-        forge
-            .read
-            .list_files(&change.repo, &at, "")
-            .await
-            .map(|files| {
-                files
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|f| (f.path, (f.blob, f.executable)))
-                    .collect::<BTreeMap<_, _>>()
-            })
-    };
-    let base = listing(change.base_commit.clone()).await?;
-    let actual = listing(commit.to_owned()).await?;
-    let untouched = |map: &BTreeMap<String, (String, bool)>| -> BTreeMap<String, (String, bool)> {
-        map.iter()
-            .filter(|(path, _)| !written.contains_key(path.as_str()))
-            .map(|(path, file)| (path.clone(), file.clone()))
-            .collect()
-    };
-    if untouched(&base) != untouched(&actual) {
-        return Ok(false);
-    }
-    for (path, expected) in &written {
-        if actual.contains_key(*path) != expected.is_some() {
-            return Ok(false);
-        }
-    }
-    for (path, expected) in final_state(change) {
-        let actual = forge.read.read_file(&change.repo, commit, path).await?;
-        if actual.as_ref() != expected {
-            return Ok(false);
-        }
-    }
-    Ok(wrong_modes(change, forge, commit).await?.is_empty())
-}
-
-async fn create_commits(
-    change: &RepoChange,
-    commits: &[&PlannedCommit],
-    base: &str,
-    forge: &Forge,
-    signoff: Option<Signoff<'_>>,
-) -> Result<CommitId, GitHubError> {
-    let trailer = match signoff {
-        Some(Signoff::As(identity)) => Some(identity.to_owned()),
-        Some(Signoff::Author) if !commits.is_empty() => {
-            Some(forge.write.own_identity().await?.signoff())
-        }
-        Some(Signoff::Author) | None => None,
-    };
-    let mut parent = base.to_owned();
-    for commit in commits {
-        let writes: Vec<FileWrite> = commit
-            .edits
-            .iter()
-            .filter(|e| !e.is_noop())
-            .map(|e| e.to_write())
-            .collect();
-        parent = forge
-            .write
-            .create_commit(
-                &change.repo,
-                &parent,
-                &writes,
-                &with_signoff(&commit.message, trailer.as_deref()),
-            )
-            .await?;
-    }
-    Ok(parent)
-}
-
-/// Reads every planned file back from `commit` and compares it with the plan.
-async fn verify(
-    change: &RepoChange,
-    forge: &Forge,
-    branch: &str,
-    commit: &str,
-) -> Result<(), DeliverError> {
-    let failure = |problem: String| DeliverError::Verification {
-        repo: change.repo.to_string(),
-        branch: branch.to_owned(),
-        commit: commit.to_owned(),
-        problem,
-    };
-    for (path, expected) in final_state(change) {
-        match forge.read.read_file(&change.repo, commit, path).await {
-            Ok(actual) if actual.as_ref() == expected => {}
-            Ok(_) => {
-                return Err(failure(format!(
-                    "`{path}` does not have the planned content"
-                )));
-            }
-            Err(e) => return Err(failure(format!("`{path}` could not be read back: {e}"))),
-        }
-    }
-    match wrong_modes(change, forge, commit).await {
-        Ok(paths) if paths.is_empty() => Ok(()),
-        Ok(paths) => Err(failure(format!(
-            "`{}` does not have the planned mode",
-            paths.join("`, `")
-        ))),
-        Err(e) => Err(failure(format!(
-            "the file modes could not be read back: {e}"
-        ))),
-    }
-}
-
 /// Undoes a direct commit whose verification failed, and says what it did.
 ///
 /// If the branch still points at `head`, it is moved back to the plan's base commit. If someone
 /// moved it since, a pull request reverting the bot's files is opened instead, for the files that
 /// still hold exactly what the bot wrote (the others are left alone and named).
-async fn roll_back(change: &RepoChange, forge: &Forge, head: &str) -> String {
+async fn roll_back(writes: &Writes<'_>, forge: &Forge, head: &str) -> String {
+    let change = writes.change;
     let by_hand = format!(
         "undo it by hand with `git revert {head}` on `{}`",
         change.base_branch
@@ -627,7 +666,7 @@ async fn roll_back(change: &RepoChange, forge: &Forge, head: &str) -> String {
                 Err(e) => format!("the rollback failed ({e}); {by_hand}"),
             }
         }
-        Ok(Some(current)) => match open_revert(change, forge, head, &current).await {
+        Ok(Some(current)) => match open_revert(writes, forge, head, &current).await {
             Ok(message) => message,
             Err(e) => format!(
                 "`{}` moved since, and a revert pull request could not be opened ({e}); {by_hand}",
@@ -645,33 +684,27 @@ async fn roll_back(change: &RepoChange, forge: &Forge, head: &str) -> String {
 /// Opens a pull request that restores, on top of `current`, every file that still holds exactly
 /// what the bot wrote in `head`.
 async fn open_revert(
-    change: &RepoChange,
+    writes: &Writes<'_>,
     forge: &Forge,
     head: &str,
     current: &str,
 ) -> Result<String, GitHubError> {
-    let mut writes = Vec::new();
+    let change = writes.change;
+    let mut restore = Vec::new();
     let mut left = Vec::new();
-    let before: BTreeMap<&str, Option<&Bytes>> = change
-        .commits
-        .iter()
-        .flat_map(|c| &c.edits)
-        .rev()
-        .map(|e| (e.path.as_str(), e.before.as_ref()))
-        .collect();
-    for (path, written) in final_state(change) {
+    for (path, file) in &writes.final_state {
         let now = forge.read.read_file(&change.repo, current, path).await?;
-        if now.as_ref() == written {
-            writes.push(FileWrite {
-                path: path.to_owned(),
-                content: before.get(path).copied().flatten().cloned(),
+        if now.as_ref() == file.bytes {
+            restore.push(FileWrite {
+                path: (*path).to_owned(),
+                content: file.before.cloned(),
                 executable: false,
             });
         } else {
-            left.push(path);
+            left.push(*path);
         }
     }
-    if writes.is_empty() {
+    if restore.is_empty() {
         return Ok(format!(
             "`{}` moved since and every file the bot wrote changed again ({}); nothing was reverted: check them by hand",
             change.base_branch,
@@ -686,7 +719,7 @@ async fn open_revert(
     );
     let revert = forge
         .write
-        .create_commit(&change.repo, current, &writes, &message)
+        .create_commit(&change.repo, current, &restore, &message)
         .await?;
     let branch = format!("revert-{}", short(head));
     forge

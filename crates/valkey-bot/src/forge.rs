@@ -1,5 +1,7 @@
-//! GitHub access for one task: the runner asks a [`Connector`] for a [`Forge`] scoped to the
-//! task's repository and permissions (a narrowed App token in production).
+//! GitHub access, each consumer with the narrowest handle it uses: the runner asks a
+//! [`Connector`] for a [`Forge`] scoped to a task's repository and permissions (a narrowed App
+//! token in production) to plan and deliver; the failed-run labels get the task's pull requests
+//! alone; the tracking issue gets issues alone. A task without a `repository` gets nothing.
 
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use valkey_bot_core::config::TaskConfig;
 use valkey_bot_core::github::{Dispatches, GitHubError, Issues, PullRequests, RepoRead, RepoWrite};
 use valkey_bot_core::task::Target;
 
-/// The GitHub operations available to the runner while it handles one task.
+/// What the runner uses while it plans and delivers one task: no issues (delivery writes none).
 #[derive(Clone)]
 pub struct Forge {
     /// Reads (also handed to the task).
@@ -20,22 +22,19 @@ pub struct Forge {
     pub pulls: Arc<dyn PullRequests>,
     /// Events sent to other repositories.
     pub dispatches: Arc<dyn Dispatches>,
-    /// Issues and comments.
-    pub issues: Arc<dyn Issues>,
 }
 
 impl Forge {
     /// A forge whose every operation goes to `github`.
     pub fn single<G>(github: Arc<G>) -> Self
     where
-        G: RepoRead + RepoWrite + PullRequests + Dispatches + Issues + 'static,
+        G: RepoRead + RepoWrite + PullRequests + Dispatches + 'static,
     {
         Self {
             read: github.clone(),
             write: github.clone(),
             pulls: github.clone(),
-            dispatches: github.clone(),
-            issues: github,
+            dispatches: github,
         }
     }
 }
@@ -49,35 +48,52 @@ pub enum Access {
     ReadWrite,
 }
 
-/// Hands out GitHub access per task.
+/// Hands out GitHub access.
 #[async_trait]
 pub trait Connector: Send + Sync {
-    /// Access for `task`, whose target in this run is `target`.
+    /// Access for `task` to `target`, its repository in this run.
     async fn connect(
         &self,
         task: &TaskConfig,
-        target: Option<&Target>,
+        target: &Target,
         access: Access,
     ) -> Result<Forge, GitHubError>;
+    /// The pull requests of `target` with `task`'s permissions (the failed-run label).
+    async fn pulls(
+        &self,
+        task: &TaskConfig,
+        target: &Target,
+    ) -> Result<Arc<dyn PullRequests>, GitHubError>;
     /// Issue access to `repo` for the run itself (the release tracking issue).
     async fn issues(&self, repo: &RepoId) -> Result<Arc<dyn Issues>, GitHubError>;
 }
 
-/// A connector that hands every task the same forge (tests, and the single-token fallback).
-pub struct SharedForge(pub Forge);
+/// A connector that hands everyone the same GitHub (tests, and the single-token fallback).
+pub struct SharedGitHub<G>(pub Arc<G>);
 
 #[async_trait]
-impl Connector for SharedForge {
+impl<G> Connector for SharedGitHub<G>
+where
+    G: RepoRead + RepoWrite + PullRequests + Dispatches + Issues + 'static,
+{
     async fn connect(
         &self,
         _task: &TaskConfig,
-        _target: Option<&Target>,
+        _target: &Target,
         _access: Access,
     ) -> Result<Forge, GitHubError> {
-        Ok(self.0.clone())
+        Ok(Forge::single(Arc::clone(&self.0)))
+    }
+
+    async fn pulls(
+        &self,
+        _task: &TaskConfig,
+        _target: &Target,
+    ) -> Result<Arc<dyn PullRequests>, GitHubError> {
+        Ok(Arc::clone(&self.0) as Arc<dyn PullRequests>)
     }
 
     async fn issues(&self, _repo: &RepoId) -> Result<Arc<dyn Issues>, GitHubError> {
-        Ok(Arc::clone(&self.0.issues))
+        Ok(Arc::clone(&self.0) as Arc<dyn Issues>)
     }
 }

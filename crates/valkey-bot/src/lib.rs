@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod dry_run;
 pub mod forge;
 pub mod notify;
+pub mod outcome;
 pub mod registry;
 pub mod rehearse;
 pub mod report;

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::deliver::{Delivered, PullRequestState};
-use crate::runner::{Outcome, RunReport, TaskReport, humanize};
+use crate::outcome::{Outcome, RunReport, TaskReport, humanize};
 
 /// Escapes outside text for one line of Markdown (a list item, a table cell): no line breaks, and
 /// every character that starts HTML, a link or image, emphasis, code or a cell is

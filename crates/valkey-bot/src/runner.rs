@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tracing::{Instrument, info, info_span, warn};
-use valkey_bot_core::config::{Config, TaskConfig};
+use valkey_bot_core::config::{Config, Start, TaskConfig};
 use valkey_bot_core::download::Downloads;
 use valkey_bot_core::outputs::Outputs;
 use valkey_bot_core::task::TaskContext;
@@ -17,6 +17,10 @@ use valkey_bot_core::{Environment, Plan, ReleaseRequest};
 use crate::deliver::{DeliverError, Delivered, Signoff, deliver_change, deliver_effect};
 use crate::dry_run;
 use crate::forge::{Access, Connector};
+use crate::outcome::{
+    AttemptError, NEXT_BUG, NEXT_FIX, NEXT_RERUN, NEXT_SECURITY, Outcome, RunReport, TaskReport,
+    empty_report, failed, humanize, skipped,
+};
 
 /// Everything the runner needs besides the request.
 #[derive(Clone)]
@@ -71,103 +75,6 @@ pub enum RunError {
         /// The repository.
         repo: String,
     },
-}
-
-/// How one task ended.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
-    /// It changed something.
-    Done,
-    /// Nothing needed to change.
-    UpToDate,
-    /// Dry run: it planned, nothing was written.
-    Planned,
-    /// It did not run.
-    Skipped {
-        /// Why.
-        reason: String,
-    },
-    /// It failed.
-    Failed {
-        /// The error.
-        error: String,
-        /// Whether a safety check failed (tampering, digest mismatch): always alerts.
-        security: bool,
-        /// What a person should do next.
-        next_step: String,
-    },
-}
-
-impl Outcome {
-    /// The word shown in tables.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Done => "done",
-            Self::UpToDate => "up to date",
-            Self::Planned => "planned",
-            Self::Skipped { .. } => "skipped",
-            Self::Failed { .. } => "failed",
-        }
-    }
-
-    /// Whether the run should be considered failed because of this outcome.
-    pub fn is_failure(&self) -> bool {
-        matches!(self, Self::Failed { .. } | Self::Skipped { .. })
-    }
-}
-
-/// What one task did.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TaskReport {
-    /// The task.
-    pub name: String,
-    /// How it ended.
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    /// Wall time, plan and writes.
-    #[serde(with = "duration_secs")]
-    pub duration: Duration,
-    /// What it wrote, or found already written.
-    pub delivered: Vec<Delivered>,
-    /// What it noticed.
-    pub notes: Vec<String>,
-    /// What people must hear about even though it succeeded.
-    pub alerts: Vec<String>,
-    /// Dry run: the planned changes as unified diffs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff: Option<String>,
-    /// Its outputs, as JSON.
-    pub outputs: serde_json::Value,
-    /// How many times it planned (more than one after a branch moved).
-    pub attempts: u32,
-}
-
-/// The result of a run.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RunReport {
-    /// The request.
-    pub request: ReleaseRequest,
-    /// Whether nothing was written.
-    pub dry_run: bool,
-    /// One report per selected task, in dependency order.
-    pub tasks: Vec<TaskReport>,
-}
-
-impl RunReport {
-    /// Whether any task failed or was skipped.
-    pub fn failed(&self) -> bool {
-        self.tasks.iter().any(|t| t.outcome.is_failure())
-    }
-}
-
-mod duration_secs {
-    pub fn serialize<S: serde::Serializer>(
-        d: &std::time::Duration,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
-    }
 }
 
 impl Runner {
@@ -252,18 +159,25 @@ impl Runner {
         }
         let request = Arc::new(request.clone());
         let mut reports: BTreeMap<String, TaskReport> = BTreeMap::new();
+        // The outputs each task published: when final (before its delivery), or at its end.
         let mut outputs: BTreeMap<String, Outputs> = BTreeMap::new();
+        let (publish, mut published) = tokio::sync::mpsc::unbounded_channel();
         let mut pending: Vec<TaskConfig> = tasks.clone();
         let mut running = JoinSet::new();
         let mut names = BTreeMap::new();
         let mut started = BTreeMap::new();
 
         loop {
-            // Start every task whose needs have all finished; skip those whose needs failed.
+            // Start every task whose needs are all ready; skip those whose needs failed first.
             let mut index = 0;
             while index < pending.len() {
                 let task = &pending[index];
-                if !task.needs.iter().all(|n| reports.contains_key(n)) {
+                let readiness: Vec<Readiness> = task
+                    .needs
+                    .iter()
+                    .map(|need| readiness(task.start, need, &reports, &outputs))
+                    .collect();
+                if readiness.contains(&Readiness::Waiting) {
                     index += 1;
                     continue;
                 }
@@ -271,7 +185,8 @@ impl Runner {
                 if let Some(failed) = task
                     .needs
                     .iter()
-                    .find(|n| reports[n.as_str()].outcome.is_failure())
+                    .zip(&readiness)
+                    .find_map(|(need, r)| (*r == Readiness::Failed).then_some(need))
                 {
                     let report = skipped(
                         &task.name,
@@ -281,6 +196,7 @@ impl Runner {
                         observer.task_finished(&request, dry_run, &report).await;
                     }
                     reports.insert(task.name.clone(), report);
+                    index = 0;
                     continue;
                 }
                 let mut inputs = Outputs::default();
@@ -295,6 +211,7 @@ impl Runner {
                     task: task.clone(),
                     inputs,
                     dry_run,
+                    publish: publish.clone(),
                 };
                 let repository = task
                     .target(request.environment)
@@ -306,7 +223,15 @@ impl Runner {
                 // A task may have finished dependents waiting: rescan from the start.
                 index = 0;
             }
-            let Some(joined) = running.join_next_with_id().await else {
+            let joined = tokio::select! {
+                biased;
+                Some((name, task_outputs)) = published.recv() => {
+                    outputs.entry(name).or_insert(task_outputs);
+                    continue;
+                }
+                joined = running.join_next_with_id() => joined,
+            };
+            let Some(joined) = joined else {
                 break;
             };
             let (name, report, task_outputs) = match joined {
@@ -332,7 +257,9 @@ impl Runner {
             for observer in &self.observers {
                 observer.task_finished(&request, dry_run, &report).await;
             }
-            outputs.insert(name.clone(), task_outputs);
+            if !report.outcome.is_failure() {
+                outputs.entry(name.clone()).or_insert(task_outputs);
+            }
             reports.insert(name, report);
         }
         let report = RunReport {
@@ -350,42 +277,37 @@ impl Runner {
     }
 }
 
+/// Whether a dependent that starts as `start` may start as far as `need` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    /// Not yet.
+    Waiting,
+    /// Yes, with its outputs.
+    Ready,
+    /// Never: it failed (or was skipped) before it published, or, for [`Start::Delivered`], at all.
+    Failed,
+}
+
+fn readiness(
+    start: Start,
+    need: &str,
+    reports: &BTreeMap<String, TaskReport>,
+    outputs: &BTreeMap<String, Outputs>,
+) -> Readiness {
+    let finished = reports.get(need).map(|r| r.outcome.is_failure());
+    match (start, finished, outputs.contains_key(need)) {
+        (Start::Outputs, _, true) | (_, Some(false), _) => Readiness::Ready,
+        (_, Some(true), _) => Readiness::Failed,
+        (_, None, _) => Readiness::Waiting,
+    }
+}
+
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".to_owned())
-}
-
-fn empty_report(name: &str, outcome: Outcome, duration: Duration) -> TaskReport {
-    TaskReport {
-        name: name.to_owned(),
-        outcome,
-        duration,
-        delivered: Vec::new(),
-        notes: Vec::new(),
-        alerts: Vec::new(),
-        diff: None,
-        outputs: serde_json::Value::Object(Default::default()),
-        attempts: 0,
-    }
-}
-
-fn skipped(name: &str, reason: String) -> TaskReport {
-    empty_report(name, Outcome::Skipped { reason }, Duration::ZERO)
-}
-
-fn failed(name: &str, error: String, duration: Duration) -> TaskReport {
-    empty_report(
-        name,
-        Outcome::Failed {
-            error,
-            security: false,
-            next_step: NEXT_BUG.to_owned(),
-        },
-        duration,
-    )
 }
 
 /// One task's run: plan, deliver, re-plan if a branch moved, all under the task's timeout.
@@ -395,37 +317,8 @@ struct TaskJob {
     task: TaskConfig,
     inputs: Outputs,
     dry_run: bool,
-}
-
-/// Why an attempt failed, and what to do about it.
-struct AttemptError {
-    error: String,
-    security: bool,
-    next_step: &'static str,
-}
-
-const NEXT_RERUN: &str = "Rerun the task: what is already done is not done twice.";
-const NEXT_FIX: &str = "Fix the cause named in the error, then rerun the task.";
-const NEXT_SECURITY: &str = "Do not rerun blindly: find out why the digest differs (moved tag, tampering, bad build). If the new file is legitimate, rerun with `replace` set to true.";
-const NEXT_FOREIGN: &str = "Someone pushed to the bot's pull request branch: merge or close that pull request, or delete the branch, then rerun.";
-const NEXT_VERIFY: &str =
-    "Read what the rollback did (in the error), check the repository, then rerun.";
-const NEXT_BUG: &str = "This is a bug in the bot: report it with this run's log; rerun once fixed.";
-
-impl From<DeliverError> for AttemptError {
-    fn from(error: DeliverError) -> Self {
-        let next_step = match &error {
-            DeliverError::Moved { .. } | DeliverError::PullRequestPending { .. } => NEXT_RERUN,
-            DeliverError::ForeignCommits { .. } => NEXT_FOREIGN,
-            DeliverError::Verification { .. } => NEXT_VERIFY,
-            DeliverError::GitHub { .. } | DeliverError::RuleViolation { .. } => NEXT_FIX,
-        };
-        Self {
-            error: error.to_string(),
-            security: false,
-            next_step,
-        }
-    }
+    /// Where the task's outputs go once final, before its delivery (dependents start on them).
+    publish: tokio::sync::mpsc::UnboundedSender<(String, Outputs)>,
 }
 
 impl TaskJob {
@@ -488,23 +381,28 @@ impl TaskJob {
         } else {
             Access::ReadWrite
         };
-        let forge = self
-            .runner
-            .connector
-            .connect(&self.task, target, access)
-            .await
-            .map_err(|e| AttemptError {
-                error: format!("could not get GitHub access: {e}"),
-                security: false,
-                next_step: NEXT_FIX,
-            })?;
+        // A task without a repository gets no GitHub access at all.
+        let forge = match target {
+            Some(target) => Some(
+                self.runner
+                    .connector
+                    .connect(&self.task, target, access)
+                    .await
+                    .map_err(|e| AttemptError {
+                        error: format!("could not get GitHub access: {e}"),
+                        security: false,
+                        next_step: NEXT_FIX,
+                    })?,
+            ),
+            None => None,
+        };
         for attempt in 1..=self.task.attempts {
             report.attempts = attempt;
             let ctx = TaskContext {
                 request: &self.request,
                 target,
                 inputs: &self.inputs,
-                repos: forge.read.as_ref(),
+                repos: forge.as_ref().map(|f| f.read.as_ref()),
                 downloads: self.runner.downloads.as_ref(),
                 server_url: &self.runner.server_url,
                 run_date: &self.runner.run_date,
@@ -521,12 +419,31 @@ impl TaskJob {
             report.notes = plan.notes.clone();
             report.alerts = plan.alerts.clone();
             report.outputs = plan.outputs.to_json();
+            if attempt == 1 {
+                // Final: the plan and its checks passed. A re-plan after a moved branch reads
+                // the same inputs, so the outputs published first stand. The run outlives its
+                // tasks, so the channel is open; a closed one would mean no one is waiting.
+                let _ = self
+                    .publish
+                    .send((self.task.name.clone(), plan.outputs.clone()));
+            }
             if self.dry_run {
                 report.outcome = Outcome::Planned;
                 report.diff = Some(dry_run::render(&plan));
                 return Ok(plan.outputs);
             }
-            match self.deliver(&plan, &forge, report).await {
+            let Some(forge) = &forge else {
+                if plan.changes.is_empty() && plan.effects.is_empty() {
+                    report.outcome = Outcome::UpToDate;
+                    return Ok(plan.outputs);
+                }
+                return Err(AttemptError {
+                    error: "the plan writes to GitHub, but the task has no `repository` in tasks.toml".into(),
+                    security: false,
+                    next_step: NEXT_BUG,
+                });
+            };
+            match self.deliver(&plan, forge, report).await {
                 Ok(()) => {
                     report.outcome = if report.delivered.iter().any(Delivered::changed) {
                         Outcome::Done
@@ -589,17 +506,6 @@ fn replan_delay(attempt: u32) -> Duration {
     }
     let window = 100u64.saturating_mul(1 << (attempt - 1).min(6));
     Duration::from_millis(rand::random_range(window / 4..=window))
-}
-
-/// `90s` → `1m 30s`.
-pub fn humanize(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    match (secs / 60, secs % 60) {
-        (0, s) if duration.subsec_millis() > 0 && s == 0 => format!("{}ms", duration.as_millis()),
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m}m"),
-        (m, s) => format!("{m}m {s}s"),
-    }
 }
 
 #[cfg(test)]

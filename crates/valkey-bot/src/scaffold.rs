@@ -136,7 +136,7 @@ async fn the_skeleton_plans_nothing_and_says_so() {
         request: &request,
         target: None,
         inputs: &inputs,
-        repos: &github,
+        repos: Some(&github),
         downloads: &downloads,
         server_url: "https://github.com",
         run_date: "2026-11-23",

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use valkey_bot::runner::Outcome;
+use valkey_bot::outcome::Outcome;
 
 fn artifact(stage: &valkey_bot::rehearse::Stage, name: &str) -> std::path::PathBuf {
     stage.root.join("_downloads").join("releases").join(name)

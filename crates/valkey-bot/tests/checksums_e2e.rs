@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use valkey_bot::runner::Outcome;
+use valkey_bot::outcome::Outcome;
 use valkey_bot_sandbox::{FaultAction, FaultRule};
 
 const HASHES: &str = "valkey-io/valkey-hashes";

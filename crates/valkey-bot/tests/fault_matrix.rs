@@ -39,7 +39,7 @@ use valkey_bot::deliver::Delivered;
 use valkey_bot::notify::alert::{self, Webhook};
 use valkey_bot::notify::tracking::parse_state;
 use valkey_bot::rehearse::{RunnerOptions, Stage};
-use valkey_bot::runner::{Outcome, RunReport};
+use valkey_bot::outcome::{Outcome, RunReport};
 use valkey_bot_core::config::{Access, Permission};
 use valkey_bot_core::github::PullRequests;
 use valkey_bot_core::{Environment, ReleaseRequest, RepoId, Version};

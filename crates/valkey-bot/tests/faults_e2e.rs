@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use valkey_bot::runner::Outcome;
+use valkey_bot::outcome::Outcome;
 use valkey_bot_sandbox::{FaultAction, FaultRule};
 
 fn status(code: u16) -> FaultAction {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use valkey_bot::runner::Outcome;
+use valkey_bot::outcome::Outcome;
 
 #[tokio::test]
 async fn a_branch_that_requires_pull_requests_fails_the_task_at_once_saying_what_to_change() {

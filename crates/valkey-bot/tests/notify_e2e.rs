@@ -16,12 +16,12 @@ use valkey_bot::notify::alert::Webhook;
 use valkey_bot::notify::labels::FAILED_RUN_LABEL;
 use valkey_bot::notify::tracking::CHECKED_PREFIX;
 use valkey_bot::rehearse::Stage;
-use valkey_bot::runner::{Outcome, RunReport};
+use valkey_bot::outcome::{Outcome, RunReport};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::TaskConfig;
 use valkey_bot_core::github::{
-    CommitId, CommitSummary, FileWrite, GitHubError, Identity, Issues, RepoRead, RepoWrite,
-    TreeFile,
+    CommitId, CommitSummary, FileWrite, GitHubError, Identity, Issues, PullRequests, RepoRead,
+    RepoWrite, TreeFile,
 };
 use valkey_bot_core::task::Target;
 
@@ -568,7 +568,7 @@ impl Connector for Corrupting {
     async fn connect(
         &self,
         task: &TaskConfig,
-        target: Option<&Target>,
+        target: &Target,
         access: Access,
     ) -> Result<Forge, GitHubError> {
         let forge = self.inner.connect(task, target, access).await?;
@@ -583,6 +583,13 @@ impl Connector for Corrupting {
             write: repo,
             ..forge
         })
+    }
+    async fn pulls(
+        &self,
+        task: &TaskConfig,
+        target: &Target,
+    ) -> Result<Arc<dyn PullRequests>, GitHubError> {
+        self.inner.pulls(task, target).await
     }
     async fn issues(&self, repo: &RepoId) -> Result<Arc<dyn Issues>, GitHubError> {
         self.inner.issues(repo).await

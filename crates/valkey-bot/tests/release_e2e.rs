@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use valkey_bot::deliver::{Delivered, PullRequestState};
-use valkey_bot::runner::{Outcome, RunReport};
+use valkey_bot::outcome::{Outcome, RunReport};
 use valkey_bot_core::{Environment, ReleaseRequest, Version};
 
 const CONTAINER: &str = "valkey-io/valkey-container";

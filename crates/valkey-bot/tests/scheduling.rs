@@ -9,8 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use serde::Deserialize;
-use valkey_bot::forge::{Forge, SharedForge};
-use valkey_bot::runner::{Outcome, RunError, Runner};
+use valkey_bot::forge::SharedGitHub;
+use valkey_bot::runner::{RunError, Runner};
+use valkey_bot::outcome::Outcome;
 use valkey_bot_core::outputs::ImageTags;
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
 use valkey_bot_core::task::Settings;
@@ -79,7 +80,7 @@ impl Task for TestTask {
             let head = ctx.target_head().await?;
             let target = ctx.target()?;
             let before = ctx
-                .repos
+                .repos()?
                 .read_file(&target.repo, &head, "README")
                 .await?
                 .unwrap_or_default();
@@ -167,7 +168,7 @@ fn harness(tasks_toml: &str) -> Harness {
     let github = Arc::new(MemoryGitHub::default());
     let runner = Runner {
         config: Arc::new(config),
-        connector: Arc::new(SharedForge(Forge::single(Arc::clone(&github)))),
+        connector: Arc::new(SharedGitHub(Arc::clone(&github))),
         downloads: Arc::new(MemoryDownloads::default()),
         server_url: "https://github.com".into(),
         run_date: "2026-11-23".into(),
@@ -184,7 +185,7 @@ fn request() -> ReleaseRequest {
     ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Prod)
 }
 
-fn outcome<'a>(report: &'a valkey_bot::runner::RunReport, name: &str) -> &'a Outcome {
+fn outcome<'a>(report: &'a valkey_bot::outcome::RunReport, name: &str) -> &'a Outcome {
     &report
         .tasks
         .iter()
@@ -452,4 +453,59 @@ async fn dev_runs_that_would_write_to_production_are_refused() {
     assert!(h.github.writes().is_empty());
     // A dry run in dev is fine.
     assert!(!h.runner.run(&req, true).await.unwrap().failed());
+}
+
+/// `a` writes and publishes image tags; `b` needs them (`b`'s extra keys after `[tasks.b]`).
+fn publishing_writer(b_keys: &str) -> String {
+    format!(
+        "{WRITER}publish_tags = true\n[tasks.b]\nneeds = [\"a\"]\n{b_keys}[tasks.b.settings]\nrequire_tags = true\n"
+    )
+}
+
+#[tokio::test]
+async fn a_dependent_starts_on_outputs_and_completes_though_its_need_then_fails_to_deliver() {
+    let h = harness(&publishing_writer(""));
+    seed(&h);
+    h.github
+        .fail_next_move(valkey_bot_core::github::GitHubError::Unavailable(
+            "502 Bad Gateway".into(),
+        ));
+    let report = h.runner.run(&request(), false).await.unwrap();
+    assert!(
+        matches!(outcome(&report, "a"), Outcome::Failed { error, .. } if error.contains("502")),
+        "{:?}",
+        outcome(&report, "a")
+    );
+    let b = report.tasks.iter().find(|t| t.name == "b").unwrap();
+    assert_eq!(b.outcome, Outcome::UpToDate, "its data was right");
+    assert_eq!(b.notes, ["got 9.1.1"]);
+    assert!(report.failed(), "the run still reports a's failure");
+}
+
+#[tokio::test]
+async fn a_dependent_that_waits_for_delivery_is_skipped_when_its_need_fails_to_deliver() {
+    let h = harness(&publishing_writer("start = \"delivered\"\n"));
+    seed(&h);
+    h.github
+        .fail_next_move(valkey_bot_core::github::GitHubError::Unavailable(
+            "502 Bad Gateway".into(),
+        ));
+    let report = h.runner.run(&request(), false).await.unwrap();
+    assert!(matches!(outcome(&report, "a"), Outcome::Failed { .. }));
+    assert_eq!(
+        outcome(&report, "b"),
+        &Outcome::Skipped {
+            reason: "needs `a`, which did not succeed".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_dependent_that_waits_for_delivery_gets_the_outputs_after_it() {
+    let h = harness(&publishing_writer("start = \"delivered\"\n"));
+    seed(&h);
+    let report = h.runner.run(&request(), false).await.unwrap();
+    assert_eq!(outcome(&report, "a"), &Outcome::Done);
+    let b = report.tasks.iter().find(|t| t.name == "b").unwrap();
+    assert_eq!(b.notes, ["got 9.1.1"]);
 }

@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn a_runs_output_prints_injected_commands_inert() {
-        use crate::runner::{Outcome, RunReport, TaskReport};
+        use crate::outcome::{Outcome, RunReport, TaskReport};
         use valkey_bot_core::{Environment, ReleaseRequest, Version};
         let task = |name: &str, outcome: Outcome, diff: Option<&str>| TaskReport {
             name: name.into(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::runner::{Outcome, RunReport};
+use crate::outcome::{Outcome, RunReport};
 
 /// The environment variable that holds the webhook address.
 pub const WEBHOOK_VARIABLE: &str = "VALKEY_BOT_ALERT_WEBHOOK";

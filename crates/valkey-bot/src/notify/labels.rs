@@ -12,8 +12,9 @@ use valkey_bot_core::github::GitHubError;
 use valkey_bot_core::task::Target;
 
 use crate::deliver::Delivered;
-use crate::forge::{Access, Connector};
-use crate::runner::{RunObserver, RunReport, TaskReport};
+use crate::forge::Connector;
+use crate::runner::RunObserver;
+use crate::outcome::{RunReport, TaskReport};
 
 /// The label put on pull requests of a failed run.
 pub const FAILED_RUN_LABEL: &str = "valkey-bot: run failed";
@@ -72,24 +73,19 @@ impl FailedRunLabels {
         branch: &str,
         failed: bool,
     ) -> Result<(), GitHubError> {
-        let forge = self
-            .connector
-            .connect(config, Some(target), Access::ReadWrite)
-            .await?;
-        let Some(pull) = forge.pulls.find_open(&target.repo, branch).await? else {
+        let pulls = self.connector.pulls(config, target).await?;
+        let Some(pull) = pulls.find_open(&target.repo, branch).await? else {
             return Ok(());
         };
         let labelled = pull.labels.iter().any(|label| label == FAILED_RUN_LABEL);
         match (failed, labelled) {
             (true, false) => {
-                forge
-                    .pulls
+                pulls
                     .add_labels(&target.repo, pull.number, &[FAILED_RUN_LABEL.to_owned()])
                     .await
             }
             (false, true) => {
-                forge
-                    .pulls
+                pulls
                     .remove_label(&target.repo, pull.number, FAILED_RUN_LABEL)
                     .await
             }

@@ -19,7 +19,8 @@ use valkey_bot_core::config::TrackingSettings;
 use valkey_bot_core::github::{GitHubError, Issues};
 
 use crate::report::{detail, link, markdown_escape};
-use crate::runner::{Outcome, RunObserver, RunReport, TaskReport};
+use crate::runner::RunObserver;
+use crate::outcome::{Outcome, RunReport, TaskReport};
 
 const STATE_MARKER: &str = "<!-- valkey-bot-state ";
 /// Starts the one body line that changes on a rerun that changes nothing.

@@ -26,7 +26,8 @@ use crate::commands::{
 };
 use crate::deliver::Delivered;
 use crate::registry;
-use crate::runner::{RunReport, Runner};
+use crate::runner::Runner;
+use crate::outcome::RunReport;
 
 /// The version rehearsed when none is given: the first release of a new minor line, which
 /// exercises every task (a new container directory and aliases, a new download page).

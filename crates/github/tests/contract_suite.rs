@@ -1,0 +1,52 @@
+//! The one contract of the narrow GitHub traits (`valkey_bot_testkit::contract`), run against
+//! every implementation: the real client over the sandbox, the read-only wrapper over it, the
+//! testkit's in-memory fake and the wrapper over the fake.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Fixture, repo};
+use valkey_bot_github::ReadOnly;
+use valkey_bot_testkit::MemoryGitHub;
+use valkey_bot_testkit::contract::{self, World};
+
+/// `acme/images` of the sandbox fixture holds exactly the contract's seed on `main`.
+fn sandbox_world(fx: &Fixture) -> World {
+    World {
+        repo: repo("acme/images"),
+        main: fx.images.main.clone(),
+    }
+}
+
+#[tokio::test]
+async fn the_client_keeps_the_contract() {
+    // With the App: commits made through the API are GitHub's, signed, the bot's own.
+    let fx = Fixture::with_app().await;
+    let client = fx.client().await;
+    let world = sandbox_world(&fx);
+    contract::check_reads(&client, &world).await;
+    contract::check_writes(&client, &world).await;
+}
+
+#[tokio::test]
+async fn the_read_only_client_keeps_the_contract() {
+    let fx = Fixture::with_app().await;
+    let client = ReadOnly(fx.client().await);
+    contract::check_refuses_writes(&client, &sandbox_world(&fx)).await;
+}
+
+#[tokio::test]
+async fn the_memory_fake_keeps_the_contract() {
+    let github = MemoryGitHub::default();
+    let world = contract::seed_memory(&github, &repo("acme/images"));
+    contract::check_reads(&github, &world).await;
+    contract::check_writes(&github, &world).await;
+}
+
+#[tokio::test]
+async fn the_read_only_memory_fake_keeps_the_contract() {
+    let github = MemoryGitHub::default();
+    let world = contract::seed_memory(&github, &repo("acme/images"));
+    contract::check_refuses_writes(&ReadOnly(github), &world).await;
+}
