@@ -246,7 +246,10 @@ fn dangling_needs_are_refused() {
 fn a_task_starts_on_its_needs_outputs_unless_told_to_wait_for_their_delivery() {
     let config = load("tasks.toml", GOOD, &FACTORIES).unwrap();
     assert_eq!(config.tasks[1].start, Start::Outputs, "the default");
-    let waiting = edited("needs = [\"alpha\"]", "needs = [\"alpha\"]\nstart = \"delivered\"");
+    let waiting = edited(
+        "needs = [\"alpha\"]",
+        "needs = [\"alpha\"]\nstart = \"delivered\"",
+    );
     let config = load("tasks.toml", &waiting, &FACTORIES).unwrap();
     assert_eq!(config.tasks[1].start, Start::Delivered);
     let message = error(&edited(
@@ -254,7 +257,9 @@ fn a_task_starts_on_its_needs_outputs_unless_told_to_wait_for_their_delivery() {
         "needs = [\"alpha\"]\nstart = \"deliverd\"",
     ));
     assert!(
-        message.starts_with("tasks.toml:29:9: unknown variant `deliverd`, expected `outputs` or `delivered`"),
+        message.starts_with(
+            "tasks.toml:29:9: unknown variant `deliverd`, expected `outputs` or `delivered`"
+        ),
         "{message}"
     );
 }

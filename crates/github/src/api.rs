@@ -29,7 +29,11 @@ impl Api {
         sleeper: Arc<dyn Sleeper>,
     ) -> Result<Self, TransportError> {
         Ok(Self {
-            transport: Transport::new(&config.api_url, config.connect_timeout, config.read_timeout)?,
+            transport: Transport::new(
+                &config.api_url,
+                config.connect_timeout,
+                config.read_timeout,
+            )?,
             policy: config.retry.clone(),
             sleeper,
         })

@@ -12,7 +12,6 @@ use octocrab::Octocrab;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretString};
 
-
 /// A complete answer from GitHub (any status).
 #[derive(Debug, Clone)]
 pub(crate) struct Response {

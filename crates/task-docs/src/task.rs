@@ -115,7 +115,11 @@ impl Docs {
         tags.sort();
         let mut read = Vec::new();
         for (_, tag) in tags {
-            if let Some(bytes) = ctx.repos()?.read_file(source, &tag, modref::MODULE_C).await? {
+            if let Some(bytes) = ctx
+                .repos()?
+                .read_file(source, &tag, modref::MODULE_C)
+                .await?
+            {
                 since.add_release(&tag, &String::from_utf8_lossy(&bytes));
             }
             read.push(tag);

@@ -95,10 +95,14 @@ impl Task for Website {
         let template_path = &self.settings.template;
         // The template and the page already there do not depend on each other: read both at once.
         let page_path = crate::path::page_path(version);
-        let (template_bytes, before) = futures::try_join!(
-            ctx.required_file(&head, template_path),
-            async { Ok::<_, TaskError>(ctx.repos()?.read_file(&target.repo, &head, &page_path).await?) },
-        )?;
+        let (template_bytes, before) =
+            futures::try_join!(ctx.required_file(&head, template_path), async {
+                Ok::<_, TaskError>(
+                    ctx.repos()?
+                        .read_file(&target.repo, &head, &page_path)
+                        .await?,
+                )
+            },)?;
         let template = Template::parse(&template_bytes)
             .map_err(|e| TaskError::Invalid(format!("`{template_path}`: {e}")))?;
         let invalid = |e: crate::WebsiteError| TaskError::Invalid(e.to_string());

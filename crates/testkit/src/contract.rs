@@ -86,17 +86,27 @@ pub async fn check_reads<G: RepoRead + ?Sized>(github: &G, world: &World) {
         }
     }
     assert_eq!(
-        ok("read_file(missing)", github.read_file(repo, "main", "nope.txt").await),
+        ok(
+            "read_file(missing)",
+            github.read_file(repo, "main", "nope.txt").await
+        ),
         None,
         "contract: a missing file is None"
     );
     assert_eq!(
-        ok("read_file(directory)", github.read_file(repo, "main", "9.1").await),
+        ok(
+            "read_file(directory)",
+            github.read_file(repo, "main", "9.1").await
+        ),
         None,
         "contract: a directory is not a file"
     );
     let listing = |dir: &'static str| async move {
-        ok("list_files", github.list_files(repo, &world.main, dir).await).map(|files| {
+        ok(
+            "list_files",
+            github.list_files(repo, &world.main, dir).await,
+        )
+        .map(|files| {
             files
                 .into_iter()
                 .map(|f| (f.path, f.executable))
@@ -104,7 +114,11 @@ pub async fn check_reads<G: RepoRead + ?Sized>(github: &G, world: &World) {
         })
     };
     let all: Vec<(String, bool)> = SEED.iter().map(|(p, _)| ((*p).to_owned(), false)).collect();
-    assert_eq!(listing("").await, Some(all), "contract: list_files of the root, sorted");
+    assert_eq!(
+        listing("").await,
+        Some(all),
+        "contract: list_files of the root, sorted"
+    );
     assert_eq!(
         listing("9.1/").await,
         listing("/9.1").await,
@@ -119,7 +133,11 @@ pub async fn check_reads<G: RepoRead + ?Sized>(github: &G, world: &World) {
         "contract: list_files of a directory, recursively"
     );
     assert_eq!(listing("9.2").await, None, "contract: no such directory");
-    assert_eq!(listing("README.md").await, None, "contract: a file is not a directory");
+    assert_eq!(
+        listing("README.md").await,
+        None,
+        "contract: a file is not a directory"
+    );
     assert_eq!(
         ok("list_tags", github.list_tags(repo).await),
         Vec::<String>::new(),
@@ -153,7 +171,9 @@ where
     ];
     let commit = ok(
         "create_commit",
-        github.create_commit(repo, &world.main, &files, "Update\n\nBody.").await,
+        github
+            .create_commit(repo, &world.main, &files, "Update\n\nBody.")
+            .await,
     );
     assert_eq!(
         ok("branch_head", github.branch_head(repo, "main").await),
@@ -183,16 +203,31 @@ where
             .find(|f| f.path == path)
             .map(|f| f.blob.clone())
     };
-    assert_eq!(blob("copy.md"), blob("README.md"), "contract: equal bytes, equal blob");
-    assert_ne!(blob("copy.md"), blob("run.sh"), "contract: other bytes, other blob");
     assert_eq!(
-        ok("read_file", github.read_file(repo, &commit, "versions.json").await).as_deref(),
+        blob("copy.md"),
+        blob("README.md"),
+        "contract: equal bytes, equal blob"
+    );
+    assert_ne!(
+        blob("copy.md"),
+        blob("run.sh"),
+        "contract: other bytes, other blob"
+    );
+    assert_eq!(
+        ok(
+            "read_file",
+            github.read_file(repo, &commit, "versions.json").await
+        )
+        .as_deref(),
         Some(&b"{\"9.1\": \"9.1.1\"}\n"[..]),
         "contract: read_file at the new commit"
     );
 
     // Compare-and-swap: a fast-forward moves, a repeat is no error, a non-fast-forward conflicts.
-    ok("move_branch", github.move_branch(repo, "main", &commit, false).await);
+    ok(
+        "move_branch",
+        github.move_branch(repo, "main", &commit, false).await,
+    );
     ok(
         "move_branch to where the branch already is",
         github.move_branch(repo, "main", &commit, false).await,
@@ -215,7 +250,10 @@ where
 
     // Creating a branch: a new name succeeds, the same name at the same commit is no error (the
     // state asked for holds), the same name at another commit conflicts.
-    ok("create_branch", github.create_branch(repo, "topic", &sibling).await);
+    ok(
+        "create_branch",
+        github.create_branch(repo, "topic", &sibling).await,
+    );
     ok(
         "create_branch where the branch already points at the commit",
         github.create_branch(repo, "topic", &sibling).await,
@@ -228,7 +266,10 @@ where
         ok("branch_head", github.branch_head(repo, "topic").await),
         Some(sibling.clone())
     );
-    ok("move_branch with force", github.move_branch(repo, "topic", &commit, true).await);
+    ok(
+        "move_branch with force",
+        github.move_branch(repo, "topic", &commit, true).await,
+    );
     assert_eq!(
         ok("branch_head", github.branch_head(repo, "topic").await),
         Some(commit.clone()),
@@ -242,13 +283,20 @@ where
             .create_commit(repo, &commit, &[text("later.md", "y\n")], "Later")
             .await,
     );
-    ok("move_branch", github.move_branch(repo, "topic", &on_top, false).await);
+    ok(
+        "move_branch",
+        github.move_branch(repo, "topic", &on_top, false).await,
+    );
     let between = ok(
         "commits_between",
         github.commits_between(repo, &world.main, "topic").await,
     );
     let ids: Vec<&str> = between.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids, vec![commit.as_str(), on_top.as_str()], "contract: commits_between");
+    assert_eq!(
+        ids,
+        vec![commit.as_str(), on_top.as_str()],
+        "contract: commits_between"
+    );
     assert_eq!(between[0].subject, "Update", "contract: a commit's subject");
     for summary in &between {
         assert!(
@@ -257,7 +305,11 @@ where
         );
     }
     assert!(
-        ok("commits_between", github.commits_between(repo, "topic", "main").await).is_empty(),
+        ok(
+            "commits_between",
+            github.commits_between(repo, "topic", "main").await
+        )
+        .is_empty(),
         "contract: nothing on main that topic lacks"
     );
 
@@ -286,7 +338,11 @@ async fn check_pull_requests<G: PullRequests + ?Sized>(github: &G, world: &World
     };
     let opened = ok("open", github.open(repo, &spec).await);
     assert_eq!(
-        (opened.title.as_str(), opened.body.as_str(), opened.head_branch.as_str()),
+        (
+            opened.title.as_str(),
+            opened.body.as_str(),
+            opened.head_branch.as_str()
+        ),
         ("Title", "Body", "topic"),
         "contract: the opened pull request"
     );
@@ -295,7 +351,12 @@ async fn check_pull_requests<G: PullRequests + ?Sized>(github: &G, world: &World
         "open of a second pull request for the same head branch",
         github.open(repo, &spec).await,
     );
-    let edited = ok("edit", github.edit(repo, opened.number, "New title", "New body").await);
+    let edited = ok(
+        "edit",
+        github
+            .edit(repo, opened.number, "New title", "New body")
+            .await,
+    );
     assert_eq!(
         (edited.number, edited.title.as_str(), edited.body.as_str()),
         (opened.number, "New title", "New body"),
@@ -310,12 +371,23 @@ async fn check_pull_requests<G: PullRequests + ?Sized>(github: &G, world: &World
     let found = ok("find_open", github.find_open(repo, "topic").await)
         .unwrap_or_else(|| panic!("contract: find_open finds the opened pull request"));
     assert_eq!(
-        (found.number, found.title.as_str(), found.head_commit.as_str()),
+        (
+            found.number,
+            found.title.as_str(),
+            found.head_commit.as_str()
+        ),
         (opened.number, "New title", head),
         "contract: find_open"
     );
-    assert_eq!(found.labels, vec!["release".to_owned()], "contract: its labels");
-    ok("remove_label", github.remove_label(repo, opened.number, "release").await);
+    assert_eq!(
+        found.labels,
+        vec!["release".to_owned()],
+        "contract: its labels"
+    );
+    ok(
+        "remove_label",
+        github.remove_label(repo, opened.number, "release").await,
+    );
     ok(
         "remove_label of a label it does not carry",
         github.remove_label(repo, opened.number, "release").await,
@@ -332,33 +404,52 @@ async fn check_issues<G: Issues + ?Sized>(github: &G, world: &World) {
     let repo = &world.repo;
     let title = "Release status for Valkey 9.1.1";
     assert_eq!(
-        ok("find_issue", github.find_issue(repo, title, "tracking").await),
+        ok(
+            "find_issue",
+            github.find_issue(repo, title, "tracking").await
+        ),
         None,
         "contract: no issue yet"
     );
-    let issue = ok("create_issue", github.create_issue(repo, title, "Body", "tracking").await);
+    let issue = ok(
+        "create_issue",
+        github.create_issue(repo, title, "Body", "tracking").await,
+    );
     assert_eq!(
         (issue.title.as_str(), issue.body.as_str()),
         (title, "Body"),
         "contract: the new issue"
     );
     assert_eq!(
-        ok("find_issue", github.find_issue(repo, title, "tracking").await).map(|i| i.number),
+        ok(
+            "find_issue",
+            github.find_issue(repo, title, "tracking").await
+        )
+        .map(|i| i.number),
         Some(issue.number),
         "contract: find_issue finds the client's own issue"
     );
     assert_eq!(
-        ok("find_issue", github.find_issue(repo, title, "other-label").await),
+        ok(
+            "find_issue",
+            github.find_issue(repo, title, "other-label").await
+        ),
         None,
         "contract: find_issue needs the label"
     );
-    let edited = ok("edit_issue", github.edit_issue(repo, issue.number, "New body").await);
+    let edited = ok(
+        "edit_issue",
+        github.edit_issue(repo, issue.number, "New body").await,
+    );
     assert_eq!(
         (edited.number, edited.body.as_str()),
         (issue.number, "New body"),
         "contract: the edited issue"
     );
-    ok("comment", github.comment(repo, issue.number, "A comment").await);
+    ok(
+        "comment",
+        github.comment(repo, issue.number, "A comment").await,
+    );
 }
 
 /// The read-only wrapper: reads pass through ([`check_reads`]); every write answers
@@ -382,10 +473,20 @@ where
             .create_commit(repo, &world.main, &[text("x", "x")], "x")
             .await,
     );
-    refused("move_branch", github.move_branch(repo, "main", &world.main, true).await);
-    refused("create_branch", github.create_branch(repo, "topic", &world.main).await);
+    refused(
+        "move_branch",
+        github.move_branch(repo, "main", &world.main, true).await,
+    );
+    refused(
+        "create_branch",
+        github.create_branch(repo, "topic", &world.main).await,
+    );
     assert!(
-        ok("commits_between", github.commits_between(repo, "main", "main").await).is_empty(),
+        ok(
+            "commits_between",
+            github.commits_between(repo, "main", "main").await
+        )
+        .is_empty(),
         "contract: commits_between passes through"
     );
     let spec = PullRequestSpec {
@@ -396,15 +497,24 @@ where
     };
     refused("open", github.open(repo, &spec).await);
     refused("edit", github.edit(repo, 1, "x", "x").await);
-    refused("add_labels", github.add_labels(repo, 1, &["x".to_owned()]).await);
+    refused(
+        "add_labels",
+        github.add_labels(repo, 1, &["x".to_owned()]).await,
+    );
     refused("remove_label", github.remove_label(repo, 1, "x").await);
     assert_eq!(
         ok("find_open", github.find_open(repo, "main").await),
         None,
         "contract: find_open passes through"
     );
-    assert_eq!(ok("find_issue", github.find_issue(repo, "x", "x").await), None);
-    refused("create_issue", github.create_issue(repo, "x", "x", "x").await);
+    assert_eq!(
+        ok("find_issue", github.find_issue(repo, "x", "x").await),
+        None
+    );
+    refused(
+        "create_issue",
+        github.create_issue(repo, "x", "x", "x").await,
+    );
     refused("edit_issue", github.edit_issue(repo, 1, "x").await);
     refused("comment", github.comment(repo, 1, "x").await);
     refused(

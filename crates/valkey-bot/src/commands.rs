@@ -16,9 +16,9 @@ use crate::notify::alert::{self, Webhook};
 use crate::notify::labels::FailedRunLabels;
 use crate::notify::summary;
 use crate::notify::tracking::TrackingIssue;
+use crate::outcome::RunReport;
 use crate::registry;
 use crate::runner::Runner;
-use crate::outcome::RunReport;
 
 /// How a command ended, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

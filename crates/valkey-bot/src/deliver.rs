@@ -220,13 +220,11 @@ impl<'a> Writes<'a> {
     pub fn of(change: &'a RepoChange) -> Self {
         let mut final_state: BTreeMap<&str, FinalFile<'_>> = BTreeMap::new();
         for edit in change.commits.iter().flat_map(|c| &c.edits) {
-            let file = final_state
-                .entry(edit.path.as_str())
-                .or_insert(FinalFile {
-                    bytes: None,
-                    executable: None,
-                    before: edit.before.as_ref(),
-                });
+            let file = final_state.entry(edit.path.as_str()).or_insert(FinalFile {
+                bytes: None,
+                executable: None,
+                before: edit.before.as_ref(),
+            });
             file.bytes = edit.after.as_ref();
             if !edit.is_noop() {
                 file.executable = Some(edit.executable);
@@ -282,20 +280,18 @@ impl<'a> Writes<'a> {
                 )
             }
         };
-        let reads = futures::future::try_join_all(self.final_state.iter().map(
-            |(path, file)| async move {
+        let reads =
+            futures::future::try_join_all(self.final_state.iter().map(|(path, file)| async move {
                 let actual = forge.read.read_file(repo, commit, path).await?;
                 Ok::<_, GitHubError>((actual.as_ref() != file.bytes).then_some(*path))
-            },
-        ));
+            }));
         let base_listing = async {
             match base {
                 Some(base) => listing(base).await.map(Some),
                 None => Ok(None),
             }
         };
-        let (actual, wrong_bytes, base) =
-            futures::try_join!(listing(commit), reads, base_listing)?;
+        let (actual, wrong_bytes, base) = futures::try_join!(listing(commit), reads, base_listing)?;
         let mut problems: Vec<String> = wrong_bytes
             .into_iter()
             .flatten()
@@ -317,17 +313,18 @@ impl<'a> Writes<'a> {
             ));
         }
         if let Some(base) = base {
-            let untouched = |files: &BTreeMap<String, (String, bool)>| -> Vec<(String, (String, bool))> {
-                files
-                    .iter()
-                    .filter(|(path, _)| {
-                        self.final_state
-                            .get(path.as_str())
-                            .is_none_or(|f| f.executable.is_none())
-                    })
-                    .map(|(path, file)| (path.clone(), file.clone()))
-                    .collect()
-            };
+            let untouched =
+                |files: &BTreeMap<String, (String, bool)>| -> Vec<(String, (String, bool))> {
+                    files
+                        .iter()
+                        .filter(|(path, _)| {
+                            self.final_state
+                                .get(path.as_str())
+                                .is_none_or(|f| f.executable.is_none())
+                        })
+                        .map(|(path, file)| (path.clone(), file.clone()))
+                        .collect()
+                };
             if untouched(&base) != untouched(&actual) {
                 problems.push("files the change does not write differ from its base".to_owned());
             }
@@ -491,15 +488,13 @@ async fn deliver_pull_request(
     let mut branch_changed = false;
     let head = match existing {
         Some(head) => {
-            let (_, differences) = futures::try_join!(
-                refuse_foreign_commits(change, pr, &head, forge),
-                async {
+            let (_, differences) =
+                futures::try_join!(refuse_foreign_commits(change, pr, &head, forge), async {
                     writes
                         .differences(forge, &head, Some(&change.base_commit))
                         .await
                         .map_err(&github)
-                },
-            )?;
+                },)?;
             if differences.is_empty() {
                 head
             } else {

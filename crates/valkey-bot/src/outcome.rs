@@ -105,7 +105,6 @@ mod duration_secs {
     }
 }
 
-
 pub(crate) fn empty_report(name: &str, outcome: Outcome, duration: Duration) -> TaskReport {
     TaskReport {
         name: name.to_owned(),
@@ -136,7 +135,6 @@ pub(crate) fn failed(name: &str, error: String, duration: Duration) -> TaskRepor
     )
 }
 
-
 /// Why an attempt failed, and what to do about it.
 pub(crate) struct AttemptError {
     pub(crate) error: String,
@@ -150,7 +148,8 @@ pub(crate) const NEXT_SECURITY: &str = "Do not rerun blindly: find out why the d
 pub(crate) const NEXT_FOREIGN: &str = "Someone pushed to the bot's pull request branch: merge or close that pull request, or delete the branch, then rerun.";
 pub(crate) const NEXT_VERIFY: &str =
     "Read what the rollback did (in the error), check the repository, then rerun.";
-pub(crate) const NEXT_BUG: &str = "This is a bug in the bot: report it with this run's log; rerun once fixed.";
+pub(crate) const NEXT_BUG: &str =
+    "This is a bug in the bot: report it with this run's log; rerun once fixed.";
 
 impl From<DeliverError> for AttemptError {
     fn from(error: DeliverError) -> Self {
@@ -168,7 +167,6 @@ impl From<DeliverError> for AttemptError {
     }
 }
 
-
 /// `90s` → `1m 30s`.
 pub fn humanize(duration: Duration) -> String {
     let secs = duration.as_secs();
@@ -179,4 +177,3 @@ pub fn humanize(duration: Duration) -> String {
         (m, s) => format!("{m}m {s}s"),
     }
 }
-

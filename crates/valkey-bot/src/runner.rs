@@ -438,7 +438,9 @@ impl TaskJob {
                     return Ok(plan.outputs);
                 }
                 return Err(AttemptError {
-                    error: "the plan writes to GitHub, but the task has no `repository` in tasks.toml".into(),
+                    error:
+                        "the plan writes to GitHub, but the task has no `repository` in tasks.toml"
+                            .into(),
                     security: false,
                     next_step: NEXT_BUG,
                 });

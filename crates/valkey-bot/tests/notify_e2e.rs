@@ -15,8 +15,8 @@ use valkey_bot::forge::{Access, Connector, Forge};
 use valkey_bot::notify::alert::Webhook;
 use valkey_bot::notify::labels::FAILED_RUN_LABEL;
 use valkey_bot::notify::tracking::CHECKED_PREFIX;
-use valkey_bot::rehearse::Stage;
 use valkey_bot::outcome::{Outcome, RunReport};
+use valkey_bot::rehearse::Stage;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::TaskConfig;
 use valkey_bot_core::github::{

@@ -13,8 +13,8 @@ use valkey_bot_core::task::Target;
 
 use crate::deliver::Delivered;
 use crate::forge::Connector;
-use crate::runner::RunObserver;
 use crate::outcome::{RunReport, TaskReport};
+use crate::runner::RunObserver;
 
 /// The label put on pull requests of a failed run.
 pub const FAILED_RUN_LABEL: &str = "valkey-bot: run failed";

@@ -3,8 +3,8 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::report::{detail, link};
 use crate::outcome::{Outcome, RunReport};
+use crate::report::{detail, link};
 
 /// The summary: one row per task with outcome, duration, link, and for a failure what to do next.
 pub fn markdown(report: &RunReport, server_url: &str) -> String {

@@ -18,9 +18,9 @@ use valkey_bot_core::ReleaseRequest;
 use valkey_bot_core::config::TrackingSettings;
 use valkey_bot_core::github::{GitHubError, Issues};
 
+use crate::outcome::{Outcome, RunReport, TaskReport};
 use crate::report::{detail, link, markdown_escape};
 use crate::runner::RunObserver;
-use crate::outcome::{Outcome, RunReport, TaskReport};
 
 const STATE_MARKER: &str = "<!-- valkey-bot-state ";
 /// Starts the one body line that changes on a rerun that changes nothing.

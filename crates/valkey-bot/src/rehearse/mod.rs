@@ -25,9 +25,9 @@ use crate::commands::{
     Outputs, Status, fetch_policy, fetcher_with, finish, runner, with_notifications,
 };
 use crate::deliver::Delivered;
+use crate::outcome::RunReport;
 use crate::registry;
 use crate::runner::Runner;
-use crate::outcome::RunReport;
 
 /// The version rehearsed when none is given: the first release of a new minor line, which
 /// exercises every task (a new container directory and aliases, a new download page).

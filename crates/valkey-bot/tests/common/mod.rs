@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use valkey_bot::rehearse::Stage;
 use valkey_bot::outcome::{Outcome, RunReport};
+use valkey_bot::rehearse::Stage;
 use valkey_bot_core::{Environment, ReleaseRequest, Version};
 
 /// Runs git in `repo` under the stage's root and returns its stdout; panics on failure.
