@@ -254,7 +254,7 @@ impl Planner {
 
         let mut files = Changes::default();
         if applied != Applied::Unchanged || !base_images.is_empty() {
-            files.put(snapshot, versions_json::PATH, new_versions.clone(), false);
+            files.put_keeping_mode(snapshot, versions_json::PATH, new_versions.clone());
         }
         for variant in variants_of(&self.variants, &line) {
             for (path, _) in snapshot.files_under(&format!("{line}/{}", variant.name)) {
@@ -284,7 +284,7 @@ impl Planner {
         )?;
         let mut alias_files = Changes::default();
         if let Some(script) = alias_update.script {
-            alias_files.put(snapshot, aliases::PATH, script, false);
+            alias_files.put_keeping_mode(snapshot, aliases::PATH, script);
         }
         let tags = image_tags(version, &line, &alias_update.aliases, &debian, &alpine);
 
@@ -385,6 +385,12 @@ impl Changes {
                 executable,
             },
         );
+    }
+
+    /// Records `path`'s new bytes, keeping the mode the snapshot has it with (an edited file).
+    fn put_keeping_mode(&mut self, snapshot: &RepoSnapshot, path: &str, bytes: Vec<u8>) {
+        let executable = snapshot.get(path).is_some_and(|file| file.executable);
+        self.put(snapshot, path, bytes, executable);
     }
 
     /// Records the removal of `path` (a file of a variant directory the rendering does not make).
