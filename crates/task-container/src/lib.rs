@@ -9,7 +9,8 @@
 //!
 //! The repository generates its Dockerfiles from templates (`apply-templates.sh`); the pieces
 //! that reproduce that are [`render`] (a line's directories: warning block, rendered template,
-//! `docker-entrypoint.sh` with its mode, variants debian/alpine/pkg, no pkg for `unstable`) and
+//! `docker-entrypoint.sh` with its mode, for the configured variants: debian/alpine/pkg, no pkg
+//! for `unstable`) and
 //! [`official_images`] (the base images' versions from docker-library/official-images). The
 //! image tags ([`tags`]) cover every variant.
 //!
