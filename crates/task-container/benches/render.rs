@@ -11,7 +11,7 @@ use std::error::Error;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use valkey_bot_task_container::render::{RenderInputs, render_line};
+use valkey_bot_task_container::render::{RenderInputs, Variant, render_line};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -45,13 +45,14 @@ fn main() -> Res<()> {
         versions_json: versions.as_bytes(),
     };
 
+    let variants = Variant::defaults();
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     let mut dockerfiles = 0;
     for _ in 0..runs.max(1) {
         let start = Instant::now();
         dockerfiles = 0;
         for line in &lines {
-            let files = render_line(&inputs, line)?;
+            let files = render_line(&inputs, &variants, line)?;
             dockerfiles += files.keys().filter(|p| p.ends_with("/Dockerfile")).count();
             std::hint::black_box(files);
         }

@@ -4,6 +4,21 @@
 /// Why the container update could not be decided.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContainerError {
+    /// A template could not be converted or rendered (the error names the template and line).
+    #[error(transparent)]
+    Template(#[from] valkey_bot_jq_template::TemplateError),
+    /// A directory under the newest line that no configured variant renders: it would go stale.
+    #[error(
+        "{line}/{directory}/: a variant directory the task does not render (configured variants: {configured}); add it to `[tasks.container.settings] variants` or remove it"
+    )]
+    UnrenderedVariant {
+        /// The newest line, e.g. `9.1`.
+        line: String,
+        /// The directory, e.g. `wolfi`.
+        directory: String,
+        /// The configured variant names, comma-separated.
+        configured: String,
+    },
     /// A file the decision needs is not in the snapshot (the caller did not read it).
     #[error("{path}: not in the repository snapshot, but the update needs it")]
     MissingFile {
@@ -61,16 +76,6 @@ pub enum ContainerError {
         path: String,
         /// The new minor line.
         line: String,
-    },
-    /// A Dockerfile lacks a line the release's values go into, or has it more than once.
-    #[error("{path}: expected exactly one {what}, found {found}")]
-    DockerfileLine {
-        /// Repository path of the Dockerfile.
-        path: String,
-        /// The line looked for, e.g. `ENV VALKEY_DOWNLOAD_SHA line`.
-        what: &'static str,
-        /// How many were found.
-        found: usize,
     },
     /// `generate-stackbrew-library.sh` has no `declare -A aliases=(` ... `)` block.
     #[error("{path}: no `declare -A aliases=(` block closed by a `)` line")]

@@ -15,12 +15,38 @@ use valkey_bot_jq_template::{Input, Modules, TemplateError, convert, render};
 /// What `apply-templates.sh` writes before every rendered Dockerfile.
 pub const GENERATED_WARNING: &str = "#\n# NOTE: THIS DOCKERFILE IS GENERATED VIA \"apply-templates.sh\"\n#\n# PLEASE DO NOT EDIT IT DIRECTLY.\n#\n\n";
 
-/// The variants `apply-templates.sh` renders, each with its template, in its order.
-pub const VARIANT_TEMPLATES: [(&str, &str); 3] = [
-    ("debian", "Dockerfile.template"),
-    ("alpine", "Dockerfile.template"),
-    ("pkg", "Dockerfile-pkg.template"),
-];
+/// One image variant: a directory under each line, rendered from a template of the repository.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Variant {
+    /// The directory name, e.g. `pkg`.
+    pub name: String,
+    /// The template's repository path, e.g. `Dockerfile-pkg.template`.
+    pub template: String,
+    /// Lines the variant is not rendered for (`unstable` for `pkg`: no packages exist for it).
+    #[serde(default)]
+    pub skip_lines: Vec<String>,
+}
+
+impl Variant {
+    /// A variant rendered for every line but `skip_lines`.
+    pub fn new(name: &str, template: &str, skip_lines: &[&str]) -> Self {
+        Self {
+            name: name.to_owned(),
+            template: template.to_owned(),
+            skip_lines: skip_lines.iter().map(|line| (*line).to_owned()).collect(),
+        }
+    }
+
+    /// Today's variants of valkey-container, in `apply-templates.sh`'s order.
+    pub fn defaults() -> Vec<Self> {
+        vec![
+            Self::new("debian", "Dockerfile.template", &[]),
+            Self::new("alpine", "Dockerfile.template", &[]),
+            Self::new("pkg", "Dockerfile-pkg.template", &["unstable"]),
+        ]
+    }
+}
 
 /// The repository files rendering reads (paths relative to its root) and bashbrew's helper file.
 #[derive(Debug, Clone)]
@@ -37,16 +63,20 @@ pub struct RenderInputs<'a> {
     pub versions_json: &'a [u8],
 }
 
-/// The variants rendered for `line`.
-pub fn variants_of(line: &str) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
-    VARIANT_TEMPLATES
-        .into_iter()
-        .filter(move |(variant, _)| !(*variant == "pkg" && line == "unstable"))
+/// The variants of `variants` rendered for `line`.
+pub fn variants_of<'v>(
+    variants: &'v [Variant],
+    line: &'v str,
+) -> impl Iterator<Item = &'v Variant> {
+    variants
+        .iter()
+        .filter(move |variant| !variant.skip_lines.iter().any(|skip| skip == line))
 }
 
 /// Every file of `<line>/` after `apply-templates.sh <line>`: path → (bytes, executable).
 pub fn render_line(
     inputs: &RenderInputs<'_>,
+    variants: &[Variant],
     line: &str,
 ) -> Result<BTreeMap<String, (Vec<u8>, bool)>, TemplateError> {
     let mut modules = Modules::new();
@@ -63,7 +93,8 @@ pub fn render_line(
     let input = Input::parse("versions.json", inputs.versions_json)?;
     let mut programs = BTreeMap::new();
     let mut files = BTreeMap::new();
-    for (variant, template) in variants_of(line) {
+    for variant in variants_of(variants, line) {
+        let template = variant.template.as_str();
         if !programs.contains_key(template) {
             let source =
                 inputs
@@ -80,13 +111,14 @@ pub fn render_line(
             program,
             &modules,
             &input,
-            &[("version", line), ("variant", variant)],
+            &[("version", line), ("variant", &variant.name)],
         )?;
         let mut dockerfile = GENERATED_WARNING.as_bytes().to_vec();
         dockerfile.extend_from_slice(text.as_bytes());
-        files.insert(format!("{line}/{variant}/Dockerfile"), (dockerfile, false));
+        let dir = format!("{line}/{}", variant.name);
+        files.insert(format!("{dir}/Dockerfile"), (dockerfile, false));
         files.insert(
-            format!("{line}/{variant}/docker-entrypoint.sh"),
+            format!("{dir}/docker-entrypoint.sh"),
             (inputs.entrypoint.0.to_vec(), inputs.entrypoint.1),
         );
     }
@@ -97,9 +129,12 @@ pub fn render_line(
 /// [`render_line`] would not write: each would be left stale.
 pub fn unrendered_variants<'p>(
     paths: impl IntoIterator<Item = &'p str>,
+    variants: &[Variant],
     line: &str,
 ) -> Vec<String> {
-    let rendered: Vec<&str> = variants_of(line).map(|(variant, _)| variant).collect();
+    let rendered: Vec<&str> = variants_of(variants, line)
+        .map(|variant| variant.name.as_str())
+        .collect();
     let prefix = format!("{line}/");
     let mut unknown: Vec<String> = paths
         .into_iter()
@@ -119,9 +154,14 @@ mod tests {
 
     #[test]
     fn pkg_is_not_rendered_for_unstable_and_unknown_directories_are_found() {
-        let rendered: Vec<&str> = variants_of("unstable").map(|(v, _)| v).collect();
-        assert_eq!(rendered, ["debian", "alpine"]);
-        let rendered: Vec<&str> = variants_of("9.1").map(|(v, _)| v).collect();
+        let variants = Variant::defaults();
+        let names = |line| -> Vec<&str> {
+            variants_of(&variants, line)
+                .map(|v| v.name.as_str())
+                .collect()
+        };
+        assert_eq!(names("unstable"), ["debian", "alpine"]);
+        let rendered = names("9.1");
         assert_eq!(rendered, ["debian", "alpine", "pkg"]);
         let listing = [
             "9.1/debian/Dockerfile",
@@ -131,10 +171,12 @@ mod tests {
             "9.10/other/Dockerfile",
             "versions.json",
         ];
-        assert_eq!(unrendered_variants(listing, "9.1"), ["wolfi"]);
-        assert!(unrendered_variants(["unstable/debian/Dockerfile"], "unstable").is_empty());
+        assert_eq!(unrendered_variants(listing, &variants, "9.1"), ["wolfi"]);
+        assert!(
+            unrendered_variants(["unstable/debian/Dockerfile"], &variants, "unstable").is_empty()
+        );
         assert_eq!(
-            unrendered_variants(["unstable/pkg/Dockerfile"], "unstable"),
+            unrendered_variants(["unstable/pkg/Dockerfile"], &variants, "unstable"),
             ["pkg"]
         );
     }

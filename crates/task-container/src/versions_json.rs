@@ -7,7 +7,7 @@
 use crate::ContainerError;
 use crate::jq::to_jq_string;
 use crate::minor;
-use crate::plan::Release;
+use crate::release::Release;
 use serde_json::{Map, Value};
 use valkey_bot_core::Version;
 
@@ -33,6 +33,17 @@ pub struct LineEntry {
     pub debian_suite: String,
     /// `alpine.version`, e.g. `3.23`.
     pub alpine_version: String,
+}
+
+/// A base image whose version [`VersionsJson::set_base_images`] changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseImageChange {
+    /// `debian` or `alpine`.
+    pub image: &'static str,
+    /// The version before, e.g. `bookworm`.
+    pub old: String,
+    /// The version after, e.g. `trixie`.
+    pub new: String,
 }
 
 /// What [`VersionsJson::apply`] did to the release's minor line.
@@ -174,6 +185,41 @@ impl VersionsJson {
         Ok(Applied::Added {
             copied_from: source,
         })
+    }
+
+    /// Sets `line`'s `debian.version` and `alpine.version` (as `versions.sh` refreshes them from
+    /// official-images), returning what changed as (field, old, new).
+    pub fn set_base_images(
+        &mut self,
+        line: &str,
+        debian: &str,
+        alpine: &str,
+    ) -> Result<Vec<BaseImageChange>, ContainerError> {
+        let current = self.entry(line)?.ok_or_else(|| {
+            malformed(format!(
+                "entry {line:?} vanished before the base-image refresh"
+            ))
+        })?;
+        let mut changes = Vec::new();
+        for (field, old, new) in [
+            ("debian", current.debian_suite, debian),
+            ("alpine", current.alpine_version, alpine),
+        ] {
+            if old == new {
+                continue;
+            }
+            if let Some(Value::Object(base)) =
+                self.lines.get_mut(line).and_then(|e| e.get_mut(field))
+            {
+                base.insert("version".to_owned(), Value::String(new.to_owned()));
+            }
+            changes.push(BaseImageChange {
+                image: field,
+                old,
+                new: new.to_owned(),
+            });
+        }
+        Ok(changes)
     }
 
     /// The file as `jq .` would print it.

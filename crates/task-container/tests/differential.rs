@@ -160,7 +160,9 @@ fn every_fixture_template_renders_as_jq_renders_it() {
 /// mode; no pkg for unstable.
 #[test]
 fn a_rendered_line_is_the_warning_and_jqs_output_per_variant() {
-    use valkey_bot_task_container::render::{GENERATED_WARNING, RenderInputs, render_line};
+    use valkey_bot_task_container::render::{
+        GENERATED_WARNING, RenderInputs, Variant, render_line,
+    };
     let repo = fixtures().join("repo");
     let template = read(&repo.join("Dockerfile.template"));
     let pkg_template = read(&repo.join("Dockerfile-pkg.template"));
@@ -185,7 +187,7 @@ fn a_rendered_line_is_the_warning_and_jqs_output_per_variant() {
     std::fs::write(dir.path().join("valkey-sbom.jq"), &sbom).unwrap();
     std::fs::write(dir.path().join("versions.json"), &versions).unwrap();
 
-    let files = render_line(&inputs, "9.0").unwrap();
+    let files = render_line(&inputs, &Variant::defaults(), "9.0").unwrap();
     let paths: Vec<&str> = files.keys().map(String::as_str).collect();
     assert_eq!(
         paths,
@@ -228,7 +230,7 @@ fn a_rendered_line_is_the_warning_and_jqs_output_per_variant() {
         "{pkg}"
     );
 
-    let unstable = render_line(&inputs, "unstable").unwrap();
+    let unstable = render_line(&inputs, &Variant::defaults(), "unstable").unwrap();
     assert!(
         unstable
             .keys()

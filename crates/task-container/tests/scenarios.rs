@@ -1,40 +1,38 @@
-//! End-to-end decisions against the fixture repository in `tests/fixtures/repo` (the real
-//! valkey-container layout). Expected files live in `tests/fixtures/expected/<scenario>/<commit>/`
-//! and were produced independently of this crate, with `jq` and `sed` on the fixture files.
+//! End-to-end decisions against the fixture repository in `tests/fixtures/repo` (today's
+//! valkey-container layout: three variants, both templates, `valkey-sbom.jq`, every line's
+//! directories as `apply-templates.sh` renders them). Expected files live in
+//! `tests/fixtures/expected/<scenario>/<commit>/`: they were rendered once from the fixture
+//! templates (the renderer agrees with the real `jq`: tests/differential.rs) and reviewed by hand.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::{
     SHA_8_0_7, SHA_9_0_2, SHA_9_0_3, SHA_9_1_0, SHA_9_1_0_RC1, SHA_10_0_0, Tree, expected_commits,
-    repository, tags,
+    external, repository, tags,
 };
-
-use std::collections::BTreeSet;
 
 use valkey_bot_core::Version;
 use valkey_bot_task_container::{
-    ContainerError, ContainerUpdate, Release, RepoSnapshot, paths_to_read, plan,
+    BaseImageChange, ContainerError, ContainerUpdate, Drift, External, Planner, Release,
+    RepoSnapshot, Variant,
 };
 
-/// Reads from `repo` exactly what `paths_to_read` asks for, as the integrator will.
-fn snapshot(repo: &Tree, release: &Release) -> RepoSnapshot {
-    let list = paths_to_read(&repo["versions.json"].0, release).unwrap();
+/// Reads from `repo` exactly what the planner asks for, as the task will.
+fn snapshot(repo: &Tree, planner: &Planner) -> RepoSnapshot {
+    let list = planner.to_read();
     let mut snapshot = RepoSnapshot::new();
+    // A file the repository lacks stays out of the snapshot (the planner names it).
     for path in &list.files {
-        let (bytes, executable) = repo
-            .get(path)
-            .unwrap_or_else(|| panic!("{path} not in the fixture"));
-        snapshot.insert(path.clone(), bytes.clone(), *executable);
+        if let Some((bytes, executable)) = repo.get(path) {
+            snapshot.insert(path.clone(), bytes.clone(), *executable);
+        }
     }
     for dir in &list.directories {
         let prefix = format!("{dir}/");
-        let mut found = false;
         for (path, (bytes, executable)) in repo.iter().filter(|(p, _)| p.starts_with(&prefix)) {
             snapshot.insert(path.clone(), bytes.clone(), *executable);
-            found = true;
         }
-        assert!(found, "{dir} is empty in the fixture");
     }
     snapshot
 }
@@ -47,41 +45,63 @@ fn release(version: &str, sha256: &str) -> Release {
     }
 }
 
+/// Plans `release` over `repo` with the default variants and the given external inputs.
+fn try_plan_on(
+    repo: &Tree,
+    release: &Release,
+    external: &External,
+) -> Result<ContainerUpdate, ContainerError> {
+    let planner = Planner::new(&repo["versions.json"].0, release, &Variant::defaults())?;
+    let snapshot = snapshot(repo, &planner);
+    planner.plan(&snapshot, external)
+}
+
 fn run(overlays: &[&str], release: &Release) -> ContainerUpdate {
-    plan(&snapshot(&repository(overlays), release), release).unwrap()
+    let repo = repository(overlays);
+    let update = try_plan_on(&repo, release, &external("official-images")).unwrap();
+    assert_befores(&update, &repo);
+    update
 }
 
 /// Asserts the commits hold exactly the expected files' bytes and modes, under the two subjects.
 fn assert_commits(update: &ContainerUpdate, scenario: &str, version: &str) {
     let expected = expected_commits(scenario, version);
-    let got: Vec<&str> = update.commits.iter().map(|c| c.subject.as_str()).collect();
+    let got: Vec<&str> = update.commits.iter().map(|c| c.message.as_str()).collect();
     let want: Vec<&str> = expected.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(got, want, "commit subjects");
-    for (commit, (_, tree)) in update.commits.iter().zip(&expected) {
-        let got_paths: Vec<&String> = commit.files.keys().collect();
-        let want_paths: Vec<&String> = tree.keys().collect();
-        assert_eq!(got_paths, want_paths, "{}", commit.subject);
-        for (path, (bytes, _)) in tree {
+    for (commit, (subject, tree)) in update.commits.iter().zip(&expected) {
+        let got_paths: Vec<&str> = commit.edits.iter().map(|e| e.path.as_str()).collect();
+        let want_paths: Vec<&str> = tree.keys().map(String::as_str).collect();
+        assert_eq!(got_paths, want_paths, "{subject}");
+        for edit in &commit.edits {
+            let (bytes, executable) = &tree[&edit.path];
+            let after = edit.after.as_deref().unwrap();
             assert_eq!(
-                String::from_utf8_lossy(&commit.files[path]),
+                String::from_utf8_lossy(after),
                 String::from_utf8_lossy(bytes),
-                "{path}"
+                "{}",
+                edit.path
             );
-            assert_eq!(&commit.files[path], bytes, "{path}");
+            assert_eq!(after, bytes.as_slice(), "{}", edit.path);
+            assert_eq!(edit.executable, *executable, "mode of {}", edit.path);
         }
-        let want_executable: BTreeSet<String> = tree
-            .iter()
-            .filter(|(_, (_, x))| *x)
-            .map(|(p, _)| p.clone())
-            .collect();
-        assert_eq!(commit.executable, want_executable, "{}", commit.subject);
+    }
+}
+
+/// Asserts every edit's `before` is the file `repo` had (or `None` for a new file).
+fn assert_befores(update: &ContainerUpdate, repo: &Tree) {
+    for edit in update.commits.iter().flat_map(|c| &c.edits) {
+        let had = repo.get(&edit.path).map(|(bytes, _)| bytes.as_slice());
+        assert_eq!(edit.before.as_deref(), had, "before of {}", edit.path);
     }
 }
 
 #[test]
-fn patch_release_updates_its_line_and_keeps_the_aliases() {
+fn patch_release_renders_its_line_and_keeps_the_aliases() {
     let update = run(&[], &release("9.0.3", SHA_9_0_3));
     assert_commits(&update, "patch-9.0.3", "9.0.3");
+    assert_eq!(update.drift, Drift::None);
+    assert!(update.base_images.is_empty());
     assert_eq!(
         update.tags,
         tags(
@@ -93,17 +113,45 @@ fn patch_release_updates_its_line_and_keeps_the_aliases() {
 }
 
 #[test]
-fn first_release_candidate_starts_a_new_line_copied_from_the_newest() {
+fn the_planner_asks_for_the_templates_the_includes_and_the_lines_directories() {
+    let repo = repository(&[]);
     let rc = release("9.1.0-rc1", SHA_9_1_0_RC1);
-    let list = paths_to_read(&repository(&[])["versions.json"].0, &rc).unwrap();
+    let planner = Planner::new(&repo["versions.json"].0, &rc, &Variant::defaults()).unwrap();
+    let list = planner.to_read();
     assert_eq!(
         list.files,
-        ["versions.json", "generate-stackbrew-library.sh"]
+        [
+            "versions.json",
+            "generate-stackbrew-library.sh",
+            "valkey-sbom.jq",
+            "docker-entrypoint.sh",
+            "Dockerfile.template",
+            "Dockerfile-pkg.template"
+        ]
     );
-    assert_eq!(list.directories, ["9.0/debian", "9.0/alpine"]);
+    // The new line (empty) and the newest line (checked for variants nobody renders).
+    assert_eq!(list.directories, ["9.1", "9.0"]);
+}
 
-    let update = run(&[], &rc);
+#[test]
+fn first_release_candidate_renders_a_new_line() {
+    let update = run(&[], &release("9.1.0-rc1", SHA_9_1_0_RC1));
     assert_commits(&update, "rc-9.1.0-rc1", "9.1.0-rc1");
+    assert_eq!(update.drift, Drift::NewLine);
+    let alpine = &update.commits[0]
+        .edits
+        .iter()
+        .find(|e| e.path == "9.1/alpine/Dockerfile")
+        .unwrap()
+        .after;
+    let alpine = String::from_utf8(alpine.as_deref().unwrap().to_vec()).unwrap();
+    for want in [
+        "cpe:2.3:a:lfprojects:valkey:9.1.0:rc1:*:*:*:*:*:*",
+        "\"documentNamespace\":\"https://valkey.io/spdxdocs/valkey-server-sbom-9.1.0-rc1-alpine-3.23-@SPDX_UUID@\"",
+        "\"downloadLocation\":\"https://github.com/valkey-io/valkey/archive/refs/tags/9.1.0-rc1.tar.gz\"",
+    ] {
+        assert!(alpine.contains(want), "{want} in {alpine}");
+    }
     assert_eq!(
         update.tags,
         tags(
@@ -116,25 +164,9 @@ fn first_release_candidate_starts_a_new_line_copied_from_the_newest() {
 
 #[test]
 fn final_release_after_its_candidate_takes_the_major_and_latest() {
-    let final_release = release("9.1.0", SHA_9_1_0);
-    let list = paths_to_read(
-        &repository(&["rc-9.1.0-rc1/1"])["versions.json"].0,
-        &final_release,
-    )
-    .unwrap();
-    assert_eq!(
-        list.files,
-        [
-            "versions.json",
-            "generate-stackbrew-library.sh",
-            "9.1/debian/Dockerfile",
-            "9.1/alpine/Dockerfile"
-        ]
-    );
-    assert!(list.directories.is_empty());
-
-    let update = run(&["rc-9.1.0-rc1/1"], &final_release);
+    let update = run(&["rc-9.1.0-rc1/1"], &release("9.1.0", SHA_9_1_0));
     assert_commits(&update, "final-9.1.0", "9.1.0");
+    assert_eq!(update.drift, Drift::None);
     assert_eq!(
         update.tags,
         tags(
@@ -147,7 +179,8 @@ fn final_release_after_its_candidate_takes_the_major_and_latest() {
 
 #[test]
 fn new_major_gets_a_line_and_takes_latest() {
-    let update = run(&[], &release("10.0.0", SHA_10_0_0));
+    let overlays = ["rc-9.1.0-rc1/1", "final-9.1.0/1", "final-9.1.0/2"];
+    let update = run(&overlays, &release("10.0.0", SHA_10_0_0));
     assert_commits(&update, "major-10.0.0", "10.0.0");
     assert_eq!(
         update.tags,
@@ -160,17 +193,48 @@ fn new_major_gets_a_line_and_takes_latest() {
 }
 
 #[test]
-fn backport_patch_updates_the_old_line_only() {
+fn backport_renders_the_old_line_only_on_fresh_base_images() {
     let update = run(&[], &release("8.0.7", SHA_8_0_7));
     assert_commits(&update, "backport-8.0.7", "8.0.7");
+    assert_eq!(update.drift, Drift::None);
+    let change = |image, old: &str, new: &str| BaseImageChange {
+        image,
+        old: old.into(),
+        new: new.into(),
+    };
+    assert_eq!(
+        update.base_images,
+        [
+            change("debian", "bookworm", "trixie"),
+            change("alpine", "3.21", "3.23")
+        ]
+    );
     assert_eq!(
         update.tags,
         tags(
-            "8.0.7 8.0 8.0.7-bookworm 8.0-bookworm",
-            "8.0.7-alpine 8.0-alpine 8.0.7-alpine3.21 8.0-alpine3.21",
+            "8.0.7 8.0 8.0.7-trixie 8.0-trixie",
+            "8.0.7-alpine 8.0-alpine 8.0.7-alpine3.23 8.0-alpine3.23",
             "8.0.7-pkg 8.0-pkg",
         )
     );
+}
+
+#[test]
+fn a_new_alpine_latest_is_picked_up_with_the_patch() {
+    let repo = repository(&[]);
+    let patch = release("9.0.3", SHA_9_0_3);
+    let update = try_plan_on(&repo, &patch, &external("official-images-refresh")).unwrap();
+    assert_befores(&update, &repo);
+    assert_commits(&update, "refresh-9.0.3", "9.0.3");
+    assert_eq!(
+        update.base_images,
+        [BaseImageChange {
+            image: "alpine",
+            old: "3.23".into(),
+            new: "3.24".into()
+        }]
+    );
+    assert_eq!(update.tags.alpine[4], "9.0.3-alpine3.24");
 }
 
 #[test]
@@ -187,7 +251,10 @@ fn rerun_plans_no_commits() {
         (serde_json::to_vec(&value).unwrap(), false),
     );
     let rerun = release("9.0.2", SHA_9_0_2);
-    let update = plan(&snapshot(&compact, &rerun), &rerun).unwrap();
+    let update = try_plan_on(&compact, &rerun, &external("official-images")).unwrap();
+    assert!(update.commits.is_empty(), "{:?}", update.commits);
+
+    let update = run(&["patch-9.0.3/1"], &release("9.0.3", SHA_9_0_3));
     assert!(update.commits.is_empty(), "{:?}", update.commits);
 
     let overlays = ["rc-9.1.0-rc1/1", "final-9.1.0/1", "final-9.1.0/2"];
@@ -200,18 +267,46 @@ fn rerun_plans_no_commits() {
 }
 
 #[test]
+fn a_hand_edited_line_is_reported_as_drift_and_stale_files_are_removed() {
+    let mut repo = repository(&[]);
+    let (dockerfile, _) = repo["9.0/debian/Dockerfile"].clone();
+    let edited = String::from_utf8(dockerfile).unwrap().replace(
+        "FROM base AS build\n",
+        "FROM base AS build\n# a local edit\n",
+    );
+    repo.insert("9.0/debian/Dockerfile".into(), (edited.into_bytes(), false));
+    repo.insert("9.0/pkg/leftover.txt".into(), (b"old\n".to_vec(), false));
+    let update = try_plan_on(
+        &repo,
+        &release("9.0.3", SHA_9_0_3),
+        &external("official-images"),
+    )
+    .unwrap();
+    assert_befores(&update, &repo);
+    assert_eq!(update.drift, Drift::Differs { files: 2, lines: 2 });
+    let removed: Vec<&str> = update.commits[0]
+        .edits
+        .iter()
+        .filter(|e| e.after.is_none())
+        .map(|e| e.path.as_str())
+        .collect();
+    assert_eq!(removed, ["9.0/pkg/leftover.txt"]);
+}
+
+#[test]
 fn refuses_a_moved_tag_a_downgrade_and_unstable() {
     let repo = repository(&[]);
+    let official = external("official-images");
     let moved = release("9.0.2", SHA_9_0_3);
     assert!(matches!(
-        plan(&snapshot(&repo, &moved), &moved),
+        try_plan_on(&repo, &moved, &official),
         Err(ContainerError::ConflictingEntry {
             field: "sha256",
             ..
         })
     ));
     let older = release("9.0.1", SHA_9_0_3);
-    let err = plan(&snapshot(&repo, &older), &older).unwrap_err();
+    let err = try_plan_on(&repo, &older, &official).unwrap_err();
     assert_eq!(
         err.to_string(),
         "versions.json: minor line 9.0 is already at 9.0.2, newer than the release 9.0.1; refusing to go back"
@@ -219,10 +314,7 @@ fn refuses_a_moved_tag_a_downgrade_and_unstable() {
     let candidate_after_final = release("9.1.0-rc1", SHA_9_1_0_RC1);
     let after = repository(&["rc-9.1.0-rc1/1", "final-9.1.0/1"]);
     assert!(matches!(
-        plan(
-            &snapshot(&after, &candidate_after_final),
-            &candidate_after_final
-        ),
+        try_plan_on(&after, &candidate_after_final, &official),
         Err(ContainerError::Downgrade { .. })
     ));
     let unstable = Release {
@@ -231,11 +323,7 @@ fn refuses_a_moved_tag_a_downgrade_and_unstable() {
         sha256: "0".repeat(64),
     };
     assert_eq!(
-        paths_to_read(&repo["versions.json"].0, &unstable),
-        Err(ContainerError::Unstable)
-    );
-    assert_eq!(
-        plan(&RepoSnapshot::new(), &unstable).unwrap_err(),
+        Planner::new(&repo["versions.json"].0, &unstable, &Variant::defaults()).unwrap_err(),
         ContainerError::Unstable
     );
 }
@@ -256,7 +344,7 @@ fn refuses_bad_release_values_before_reading_anything() {
         };
         assert!(
             matches!(
-                paths_to_read(b"{}", &bad),
+                Planner::new(b"{}", &bad, &Variant::defaults()),
                 Err(ContainerError::InvalidRelease { .. })
             ),
             "{url:?} {sha:?}"
@@ -264,65 +352,122 @@ fn refuses_bad_release_values_before_reading_anything() {
     }
 }
 
-#[test]
-fn errors_name_the_file_that_is_wrong() {
-    let patch = release("9.0.3", SHA_9_0_3);
+/// Plans the patch release over the fixture with `edit` applied, returning the error's text.
+fn bad_input(edit: impl FnOnce(&mut Tree, &mut External)) -> String {
     let mut repo = repository(&[]);
-    let mut snap = snapshot(&repo, &patch);
+    let mut official = external("official-images");
+    edit(&mut repo, &mut official);
+    let err = try_plan_on(&repo, &release("9.0.3", SHA_9_0_3), &official).unwrap_err();
+    err.to_string()
+}
 
-    let mut without = RepoSnapshot::new();
-    without.insert("versions.json", repo["versions.json"].0.clone(), false);
-    without.insert(
-        "generate-stackbrew-library.sh",
-        repo["generate-stackbrew-library.sh"].0.clone(),
-        true,
-    );
-    assert_eq!(
-        plan(&without, &patch).unwrap_err().to_string(),
-        "9.0/debian/Dockerfile: not in the repository snapshot, but the update needs it"
-    );
+#[test]
+fn bad_input_is_named_with_its_file_and_line() {
+    let put = |repo: &mut Tree, path: &str, text: String| {
+        repo.insert(path.into(), (text.into_bytes(), false));
+    };
+    let text = |repo: &Tree, path: &str| String::from_utf8(repo[path].0.clone()).unwrap();
 
-    let dockerfile = String::from_utf8(repo["9.0/alpine/Dockerfile"].0.clone()).unwrap();
-    let broken: String = dockerfile
-        .lines()
-        .filter(|l| !l.starts_with("ENV VALKEY_DOWNLOAD_SHA"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    snap.insert("9.0/alpine/Dockerfile", broken.into_bytes(), false);
-    assert_eq!(
-        plan(&snap, &patch).unwrap_err().to_string(),
-        "9.0/alpine/Dockerfile: expected exactly one `ENV VALKEY_DOWNLOAD_SHA` line, found 0"
-    );
-
-    let script = String::from_utf8(repo["generate-stackbrew-library.sh"].0.clone()).unwrap();
-    let mut snap = snapshot(&repo, &patch);
-    snap.insert(
-        "generate-stackbrew-library.sh",
-        script
-            .replace("declare -A aliases=(", "aliases=(")
-            .into_bytes(),
-        true,
-    );
-    assert_eq!(
-        plan(&snap, &patch).unwrap_err(),
-        ContainerError::MissingAliasesBlock {
-            path: "generate-stackbrew-library.sh".into()
-        }
-    );
-
-    repo.insert("versions.json".into(), (b"{\"9.0\": [}".to_vec(), false));
-    let err = paths_to_read(&repo["versions.json"].0, &patch)
-        .unwrap_err()
-        .to_string();
+    let err = bad_input(|repo, _| {
+        let template = text(repo, "Dockerfile.template")
+            .replace("FROM base AS build", "FROM base AS build {{ .version");
+        put(repo, "Dockerfile.template", template);
+    });
     assert!(
-        err.starts_with("versions.json: malformed versions.json: not JSON"),
+        err.starts_with("Dockerfile.template:10: `{{` is never closed"),
         "{err}"
     );
-    let err = paths_to_read(b"{\"9.0\": {\"version\": \"9.0.2\"}}", &patch)
-        .unwrap_err()
-        .to_string();
+
+    let err = bad_input(|repo, _| {
+        let template = text(repo, "Dockerfile.template")
+            .replace("FROM base AS build", "FROM base AS build{{ .version | ) }}");
+        put(repo, "Dockerfile.template", template);
+    });
+    assert!(
+        err.starts_with("Dockerfile.template") && err.contains("not a valid jq template"),
+        "{err}"
+    );
+
+    // The pkg template's own error(...) for a Debian release it has no packages for.
+    let err = bad_input(|_, official| {
+        official.debian_manifest.text = official.debian_manifest.text.replace(
+            "Tags: trixie, trixie-20261110, 13.2, 13, latest",
+            "Tags: forky, 14, latest",
+        );
+    });
+    assert!(
+        err.starts_with("Dockerfile-pkg.template:")
+            && err.contains("jq error: no upstream deb suite known for Debian forky (9.0)"),
+        "{err}"
+    );
+
+    let err = bad_input(|repo, _| {
+        let template = text(repo, "Dockerfile.template");
+        put(
+            repo,
+            "Dockerfile.template",
+            format!("{{{{ include \"valkey-extras\" -}}}}\n{template}"),
+        );
+    });
     assert_eq!(
         err,
-        "versions.json: malformed versions.json: entry \"9.0\" has no string \"url\""
+        "Dockerfile.template: include \"valkey-extras\": no module valkey-extras.jq"
     );
+
+    let err = bad_input(|repo, _| {
+        repo.remove("valkey-sbom.jq");
+    });
+    assert_eq!(
+        err,
+        "valkey-sbom.jq: not in the repository snapshot, but the update needs it"
+    );
+
+    let err = bad_input(|_, official| {
+        official.alpine_manifest.text = "Maintainers: x\n\nTags: 3.23.2, 3.23\n".into();
+    });
+    assert_eq!(
+        err,
+        "official-images/library/alpine: no entry tagged `latest`"
+    );
+
+    let err = bad_input(|repo, _| {
+        put(repo, "9.0/wolfi/Dockerfile", "FROM scratch\n".into());
+    });
+    assert!(
+        err.starts_with("9.0/wolfi/: a variant directory the task does not render"),
+        "{err}"
+    );
+
+    let script = text(&repository(&[]), "generate-stackbrew-library.sh");
+    let err = bad_input(|repo, _| {
+        put(
+            repo,
+            "generate-stackbrew-library.sh",
+            script.replace("declare -A aliases=(", "aliases=("),
+        );
+    });
+    assert_eq!(
+        err,
+        "generate-stackbrew-library.sh: no `declare -A aliases=(` block closed by a `)` line"
+    );
+
+    let patch = release("9.0.3", SHA_9_0_3);
+    for (bad, reason) in [
+        (&b"{\"9.0\": [}"[..], "not JSON"),
+        (b"[]", "the top level is not an object"),
+        (
+            b"{\"9.0\": {\"version\": \"9.0.2\"}}",
+            "entry \"9.0\" has no string \"url\"",
+        ),
+    ] {
+        let mut repo = repository(&[]);
+        repo.insert("versions.json".into(), (bad.to_vec(), false));
+        let err = try_plan_on(&repo, &patch, &external("official-images"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("versions.json: malformed versions.json: {reason}")),
+            "{err}"
+        );
+    }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use common::{
     SHA_8_0_7, SHA_9_0_2, SHA_9_0_3, SHA_9_1_0, SHA_9_1_0_RC1, SHA_10_0_0, Tree, expected_commits,
-    repository, tags,
+    fixtures, repository, tags,
 };
 
 use valkey_bot_core::outputs::{ImageTags, Outputs, SourceArchive};
@@ -47,17 +47,48 @@ fn archive(version: &str, sha256: &str) -> SourceArchive {
 
 /// Plans `version` against the fixture repository with `overlays` laid over it.
 async fn run(overlays: &[&str], version: &str, sha256: &str) -> (Result<Plan, TaskError>, String) {
-    run_on(&repository(overlays), version, sha256).await
+    run_on(&repository(overlays), version, sha256, "").await
 }
 
-/// Plans `version` against a repository holding `tree`.
-async fn run_on(tree: &Tree, version: &str, sha256: &str) -> (Result<Plan, TaskError>, String) {
+/// The fixture's bashbrew and official-images files, seeded as those public repositories.
+/// Returns the helper-functions commit to pin.
+fn seed_public(github: &MemoryGitHub) -> String {
+    let read = |path: &str| std::fs::read(fixtures().join(path)).unwrap();
+    let helper = read("bashbrew/template-helper-functions.jq");
+    let commit = github.seed(
+        &RepoId::parse("docker-library/bashbrew").unwrap(),
+        "master",
+        "someone",
+        &[("scripts/template-helper-functions.jq", &helper)],
+    );
+    let (debian, alpine) = (
+        read("official-images/library/debian"),
+        read("official-images/library/alpine"),
+    );
+    github.seed(
+        &RepoId::parse("docker-library/official-images").unwrap(),
+        "master",
+        "someone",
+        &[("library/debian", &debian), ("library/alpine", &alpine)],
+    );
+    commit
+}
+
+/// Plans `version` against a repository holding `tree`, with `settings` (TOML lines of
+/// `[tasks.container.settings]`) besides the pinned helper-functions commit.
+async fn run_on(
+    tree: &Tree,
+    version: &str,
+    sha256: &str,
+    settings: &str,
+) -> (Result<Plan, TaskError>, String) {
     let github = MemoryGitHub::default();
     let files: Vec<(&str, &[u8], bool)> = tree
         .iter()
         .map(|(path, (bytes, executable))| (path.as_str(), bytes.as_slice(), *executable))
         .collect();
     let head = github.seed_with_modes(&repo_id(), "mainline", "someone", &files);
+    let helper_commit = seed_public(&github);
     let request = ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod);
     let mut inputs = Outputs::default();
     inputs.insert(archive(version, sha256));
@@ -72,7 +103,14 @@ async fn run_on(tree: &Tree, version: &str, sha256: &str) -> (Result<Plan, TaskE
         server_url: "https://github.com",
         run_date: "2026-11-23",
     };
-    let task = Factory.build(Settings::new(None)).unwrap();
+    let settings = format!(
+        "{{ helper-functions = {{ repository = \"docker-library/bashbrew\", commit = \"{helper_commit}\", path = \"scripts/template-helper-functions.jq\" }}{settings} }}"
+    );
+    let task = Factory
+        .build(Settings::new(Some(
+            toml::de::ValueDeserializer::parse(&settings).unwrap(),
+        )))
+        .unwrap();
     (task.plan(&ctx).await, head)
 }
 
@@ -105,9 +143,8 @@ fn assert_change(plan: &Plan, head: &str, overlays: &[&str], scenario: &str, ver
                 "{}",
                 edit.path
             );
-            // An edited file keeps its mode in the repository; a new one takes the expected mode.
-            let mode = before.get(&edit.path).map_or(*executable, |(_, x)| *x);
-            assert_eq!(edit.executable, mode, "{}", edit.path);
+            // Rendered files take the mode apply-templates.sh gives them.
+            assert_eq!(edit.executable, *executable, "{}", edit.path);
         }
     }
 }
@@ -136,10 +173,18 @@ async fn patch_release() {
         ("update-9.0.3", "Update to version 9.0.3")
     );
     assert!(
-        body.starts_with("Updates the container images to Valkey 9.0.3.\n"),
+        body.starts_with(
+            "Updates the container images to Valkey 9.0.3, as `update.sh 9.0` would.\n"
+        ),
         "{body}"
     );
     for item in [
+        "- version: `9.0.3`\n",
+        "- debian.version: `trixie`\n- alpine.version: `3.23`\n",
+        "Base images: unchanged.\n",
+        "Drift check: re-rendering the line before the change reproduces the committed files.\n",
+        "- pkg: `9.0.3-pkg`, `9.0-pkg`, `9-pkg`, `pkg`\n",
+        "- `9.0/pkg/Dockerfile`\n",
         "https://github.com/valkey-io/valkey/archive/refs/tags/9.0.3.tar.gz",
         SHA_9_0_3,
         "- debian: `9.0.3`, `9.0`, `9`, `latest`, `9.0.3-trixie`, `9.0-trixie`, `9-trixie`, `trixie`\n",
@@ -177,9 +222,10 @@ async fn final_release_of_that_line() {
 
 #[tokio::test]
 async fn new_major() {
-    let (plan, head) = run(&[], "10.0.0", SHA_10_0_0).await;
+    let overlays = ["rc-9.1.0-rc1/1", "final-9.1.0/1", "final-9.1.0/2"];
+    let (plan, head) = run(&overlays, "10.0.0", SHA_10_0_0).await;
     let plan = plan.unwrap();
-    assert_change(&plan, &head, &[], "major-10.0.0", "10.0.0");
+    assert_change(&plan, &head, &overlays, "major-10.0.0", "10.0.0");
     assert_eq!(
         plan.outputs.get::<ImageTags>().unwrap().debian[..4],
         ["10.0.0", "10.0", "10", "latest"]
@@ -192,37 +238,66 @@ async fn backport_patch() {
     let plan = plan.unwrap();
     assert_change(&plan, &head, &[], "backport-8.0.7", "8.0.7");
     let want = tags(
-        "8.0.7 8.0 8.0.7-bookworm 8.0-bookworm",
-        "8.0.7-alpine 8.0-alpine 8.0.7-alpine3.21 8.0-alpine3.21",
+        "8.0.7 8.0 8.0.7-trixie 8.0-trixie",
+        "8.0.7-alpine 8.0-alpine 8.0.7-alpine3.23 8.0-alpine3.23",
         "8.0.7-pkg 8.0-pkg",
     );
     assert_eq!(plan.outputs.get::<ImageTags>(), Some(&want));
+    let Delivery::PullRequest(PullRequestDelivery { body, .. }) = &plan.changes[0].delivery else {
+        panic!("a pull request")
+    };
+    assert!(
+        body.contains(
+            "Base images changed (official-images `latest`):\n\n- debian: `bookworm` → `trixie`\n- alpine: `3.21` → `3.23`\n"
+        ),
+        "{body}"
+    );
 }
 
 #[tokio::test]
-async fn copied_files_keep_the_mode_the_repository_gives_them_whatever_their_name() {
-    let mut tree = repository(&[]);
-    tree.insert(
-        "9.0/debian/healthcheck".into(),
-        (b"#!/bin/sh\nvalkey-cli ping\n".to_vec(), true),
+async fn a_variant_directory_left_out_of_the_configuration_stops_the_task() {
+    let settings = ", variants = [{ name = \"debian\", template = \"Dockerfile.template\" }, { name = \"alpine\", template = \"Dockerfile.template\" }]";
+    let (plan, _) = run_on(&repository(&[]), "9.0.3", SHA_9_0_3, settings).await;
+    let error = plan.unwrap_err().to_string();
+    assert!(
+        error.starts_with(
+            "9.0/pkg/: a variant directory the task does not render (configured variants: debian, alpine)"
+        ),
+        "{error}"
     );
-    tree.get_mut("9.0/alpine/docker-entrypoint.sh").unwrap().1 = false;
-    let (plan, _) = run_on(&tree, "9.1.0-rc1", SHA_9_1_0_RC1).await;
-    let plan = plan.unwrap();
-    let modes: Vec<(&str, bool)> = plan.changes[0].commits[0]
-        .edits
-        .iter()
-        .filter(|edit| edit.path.ends_with("healthcheck") || edit.path.ends_with(".sh"))
-        .map(|edit| (edit.path.as_str(), edit.executable))
-        .collect();
-    assert_eq!(
-        modes,
-        [
-            ("9.1/alpine/docker-entrypoint.sh", false),
-            ("9.1/debian/docker-entrypoint.sh", true),
-            ("9.1/debian/healthcheck", true),
-        ]
-    );
+}
+
+#[test]
+fn settings_are_validated() {
+    for (settings, want) in [
+        ("{ variants = [] }", "`variants` is empty"),
+        (
+            "{ variants = [{ name = \"Deb ian\", template = \"Dockerfile.template\" }] }",
+            "variant name \"Deb ian\"",
+        ),
+        (
+            "{ variants = [{ name = \"pkg\", template = \"../Dockerfile\" }] }",
+            "template \"../Dockerfile\" is not a relative path",
+        ),
+        (
+            "{ helper-functions = { repository = \"docker-library/bashbrew\", commit = \"master\", path = \"x.jq\" } }",
+            "helper-functions.commit \"master\" is not a 40-digit commit id",
+        ),
+        (
+            "{ official-images = { repository = \"nope\", reference = \"master\", debian = \"library/debian\", alpine = \"library/alpine\" } }",
+            "official-images.repository",
+        ),
+        ("{ variant = [] }", "unknown field `variant`"),
+    ] {
+        let result = Factory.build(Settings::new(Some(
+            toml::de::ValueDeserializer::parse(settings).unwrap(),
+        )));
+        let Err(error) = result else {
+            panic!("{settings} accepted")
+        };
+        assert!(error.to_string().contains(want), "{settings}: {error}");
+    }
+    assert!(Factory.build(Settings::new(None)).is_ok());
 }
 
 #[tokio::test]

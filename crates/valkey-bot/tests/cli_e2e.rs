@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::{file, subjects};
-use valkey_bot::rehearse::{SHIPPED_CONFIG, seed};
+use valkey_bot::rehearse::{rehearsal_source, seed};
 use valkey_bot_core::Version;
 
 const BIN: &str = env!("CARGO_BIN_EXE_valkey-bot");
@@ -59,11 +59,7 @@ fn serve(root: &Path, version: &str) -> Server {
 
 fn write_config(dir: &Path, base_url: &str) -> std::path::PathBuf {
     let path = dir.join("tasks.toml");
-    let config = SHIPPED_CONFIG.replace(
-        "https://download.valkey.io/",
-        &format!("{base_url}/_downloads/"),
-    );
-    std::fs::write(&path, config).unwrap();
+    std::fs::write(&path, rehearsal_source(base_url)).unwrap();
     path
 }
 

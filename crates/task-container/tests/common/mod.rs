@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use valkey_bot_core::outputs::ImageTags;
+use valkey_bot_task_container::{External, NamedText};
 
 /// Files by path, with their executable bit.
 pub type Tree = BTreeMap<String, (Vec<u8>, bool)>;
@@ -67,6 +68,21 @@ pub fn expected_commits(scenario: &str, version: &str) -> Vec<(String, Tree)> {
         }
     }
     expected
+}
+
+/// The inputs from outside the container repository: the fixture helper functions and the
+/// official-images manifests of `official` (`official-images` or `official-images-refresh`).
+pub fn external(official: &str) -> External {
+    let read = |path: &Path| String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+    let manifest = |name: &str| NamedText {
+        name: format!("{official}/library/{name}"),
+        text: read(&fixtures().join(official).join("library").join(name)),
+    };
+    External {
+        helper_functions: read(&fixtures().join("bashbrew/template-helper-functions.jq")),
+        debian_manifest: manifest("debian"),
+        alpine_manifest: manifest("alpine"),
+    }
 }
 
 /// Image tags from three space-separated lists.

@@ -49,12 +49,20 @@ pub struct RehearseArgs {
     pub keep: Option<PathBuf>,
 }
 
-/// The shipped `tasks.toml` with the binary download site pointed at the sandbox.
+/// The shipped `tasks.toml` with the binary download site pointed at the sandbox and bashbrew's
+/// helper functions pinned at the seeded commit.
+pub fn rehearsal_source(base_url: &str) -> String {
+    SHIPPED_CONFIG
+        .replace(
+            "https://download.valkey.io/",
+            &format!("{base_url}/_downloads/"),
+        )
+        .replace(seed::SHIPPED_HELPER_COMMIT, seed::SEEDED_HELPER_COMMIT)
+}
+
+/// The shipped `tasks.toml` as [`rehearsal_source`] rewrites it, loaded.
 pub fn rehearsal_config(base_url: &str) -> anyhow::Result<config::Config> {
-    let source = SHIPPED_CONFIG.replace(
-        "https://download.valkey.io/",
-        &format!("{base_url}/_downloads/"),
-    );
+    let source = rehearsal_source(base_url);
     Ok(config::load(
         "tasks.toml (rehearsal)",
         &source,

@@ -12,6 +12,26 @@ use valkey_bot_core::Version;
 
 static CONTAINER: Dir<'_> =
     include_dir!("$CARGO_MANIFEST_DIR/../task-container/tests/fixtures/repo");
+/// bashbrew's `template-helper-functions.jq` as the container tests have it (written for the
+/// project), served as docker-library/bashbrew.
+static HELPER_FUNCTIONS: &[u8] =
+    include_bytes!("../../../task-container/tests/fixtures/bashbrew/template-helper-functions.jq");
+/// The official-images manifests the container task reads the base images from.
+static OFFICIAL_IMAGES: [(&str, &[u8]); 2] = [
+    (
+        "library/debian",
+        include_bytes!("../../../task-container/tests/fixtures/official-images/library/debian"),
+    ),
+    (
+        "library/alpine",
+        include_bytes!("../../../task-container/tests/fixtures/official-images/library/alpine"),
+    ),
+];
+/// The commit the shipped `tasks.toml` pins bashbrew's helper functions at.
+pub const SHIPPED_HELPER_COMMIT: &str = "08c926140ad0af22de58c2a2656afda58082ba3e";
+/// The commit of the seeded docker-library/bashbrew (the seed's fixed dates and identity make it
+/// the same on every machine); rehearsals pin it in place of [`SHIPPED_HELPER_COMMIT`].
+pub const SEEDED_HELPER_COMMIT: &str = "438a5bf40c98a314a20546066ff0b98da4980ef1";
 static WEBSITE_TEMPLATE: &[u8] =
     include_bytes!("../../../task-website/tests/fixtures/valkey-website-template.md");
 /// The docs task's own fixtures: valkey-doc's four files, and a `module.c` of our making.
@@ -176,6 +196,7 @@ pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), See
     let container = Repo::init(root, "valkey-io/valkey-container", "mainline")?;
     container.write_dir(&CONTAINER)?;
     container.commit("Container images for the published releases")?;
+    seed_docker_library(root)?;
     let website = Repo::init(root, "valkey-io/valkey-io.github.io", "main")?;
     let template = String::from_utf8_lossy(WEBSITE_TEMPLATE).replace(
         "https://download.valkey.io/releases/",
@@ -214,6 +235,35 @@ pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), See
     versions
         .iter()
         .try_for_each(|version| seed_artifacts(root, version))
+}
+
+/// docker-library/bashbrew (the helper functions, at [`SEEDED_HELPER_COMMIT`]) and
+/// docker-library/official-images (the Debian and Alpine manifests), which the container task
+/// reads besides the container repository.
+fn seed_docker_library(root: &Path) -> Result<(), SeedError> {
+    let bashbrew = Repo::init(root, "docker-library/bashbrew", "master")?;
+    bashbrew.write(
+        "scripts/template-helper-functions.jq",
+        HELPER_FUNCTIONS,
+        false,
+    )?;
+    bashbrew.commit("Template helper functions")?;
+    let head = git_output(&bashbrew.dir, &["rev-parse", "HEAD"])?;
+    let head = String::from_utf8_lossy(&head).trim().to_owned();
+    if head != SEEDED_HELPER_COMMIT {
+        return Err(SeedError::Git {
+            args: "rev-parse HEAD".to_owned(),
+            dir: bashbrew.dir.clone(),
+            stderr: format!(
+                "the seeded helper functions are at {head}, not SEEDED_HELPER_COMMIT {SEEDED_HELPER_COMMIT}: update the constant"
+            ),
+        });
+    }
+    let official = Repo::init(root, "docker-library/official-images", "master")?;
+    for (path, bytes) in OFFICIAL_IMAGES {
+        official.write(path, bytes, false)?;
+    }
+    official.commit("Debian and Alpine manifests")
 }
 
 /// The Valkey source, one commit and tag per published release and per version of `versions`.
