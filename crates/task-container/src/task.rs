@@ -203,7 +203,7 @@ impl Container {
                     .map_err(|e| TaskError::Invalid(format!("{repository}: {e}")))?;
                 let name = format!("{repo}@{reference}:{path}");
                 let bytes = ctx
-                    .repos
+                    .repos()?
                     .read_file(&repo, &reference, &path)
                     .await?
                     .ok_or_else(|| TaskError::Invalid(format!("{name}: does not exist")))?;
