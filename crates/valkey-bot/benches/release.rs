@@ -209,7 +209,7 @@ async fn bot_run(
             .map(|v| ReleaseRequest::local(v.clone(), Environment::Prod))
             .map(|r| async {
                 let r = r;
-                runner.run(&r, false).await
+                runner.run(&runner.order(&r, false)).await
             }),
     )
     .await;
@@ -247,7 +247,7 @@ async fn one_after_another(
             let mut request = ReleaseRequest::local(version.clone(), Environment::Prod);
             request.tasks = Some(vec![task.to_owned()]);
             let start = Instant::now();
-            runner.run(&request, false).await?;
+            runner.run(&runner.order(&request, false)).await?;
             wall += start.elapsed();
             if i == 0 {
                 per_task.insert(

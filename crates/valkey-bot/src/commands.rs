@@ -1,6 +1,6 @@
 //! The subcommands, callable from tests as from `main`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::notify::summary;
 use crate::notify::tracking::TrackingIssue;
 use crate::outcome::RunReport;
 use crate::registry;
-use crate::runner::Runner;
+use crate::runner::{Order, Runner};
 
 /// How a command ended, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,30 +83,52 @@ pub fn list_tasks() {
     }
 }
 
-/// Where the request of a `run` comes from, and what to do with it.
-#[derive(Debug, Clone, Default)]
+/// Where the request of a `run` comes from, and what to do with it: `valkey-bot run`'s
+/// arguments, filled by clap.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunArgs {
-    /// `tasks.toml`.
-    pub config: std::path::PathBuf,
-    /// A webhook payload file (with `event_name`).
-    pub event: Option<std::path::PathBuf>,
-    /// `repository_dispatch` or `workflow_dispatch`.
+    /// The configuration.
+    #[arg(long, default_value = "tasks.toml")]
+    pub config: PathBuf,
+    /// A GitHub webhook payload file; defaults to GITHUB_EVENT_PATH inside GitHub Actions.
+    #[arg(long, requires = "event_name")]
+    pub event: Option<PathBuf>,
+    /// The event's name: repository_dispatch or workflow_dispatch.
+    #[arg(long, requires = "event")]
     pub event_name: Option<String>,
-    /// A version, for local runs without an event.
+    /// Run for this version without an event (local use).
+    #[arg(long, conflicts_with = "event")]
     pub version: Option<String>,
-    /// The environment of a local run.
+    /// Environment of a run started with --version.
+    #[arg(long, requires = "version", value_parser = environment_parser())]
     pub environment: Option<Environment>,
-    /// Only these tasks (and what they need).
+    /// Only these tasks (comma-separated), and what they need.
+    #[arg(long, value_delimiter = ',')]
     pub only: Option<Vec<String>>,
-    /// Plan and print; write nothing.
+    /// Plan and print the changes as diffs; write nothing.
+    #[arg(long)]
     pub dry_run: bool,
-    /// Write the run report as JSON here.
-    pub report: Option<std::path::PathBuf>,
-    /// Revalidated download cache.
-    pub cache_dir: Option<std::path::PathBuf>,
-    /// Allow the `GITHUB_TOKEN` fallback for a `prod` run that writes (also
-    /// [`ALLOW_TOKEN_VARIABLE`]`=true`).
+    /// Write the run report as JSON to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Keep download digests here between runs (always revalidated with the server).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Allow the GITHUB_TOKEN fallback for a `prod` run that writes (refused otherwise;
+    /// also VALKEY_BOT_ALLOW_GITHUB_TOKEN=true).
+    #[arg(long)]
     pub allow_github_token: bool,
+}
+
+/// `--environment`'s values: the environments' names, as in events and `tasks.toml`.
+fn environment_parser() -> impl clap::builder::TypedValueParser<Value = Environment> {
+    use clap::builder::TypedValueParser as _;
+    const ALL: [Environment; 2] = [Environment::Prod, Environment::Dev];
+    clap::builder::PossibleValuesParser::new(ALL.map(Environment::as_str)).try_map(|name| {
+        ALL.into_iter()
+            .find(|environment| environment.as_str() == name)
+            .ok_or("not an environment")
+    })
 }
 
 /// Set to `true` to allow the `GITHUB_TOKEN` fallback for a `prod` run that writes (as
@@ -118,13 +140,12 @@ pub const ALLOW_TOKEN_VARIABLE: &str = "VALKEY_BOT_ALLOW_GITHUB_TOKEN";
 /// explicitly allowed.
 pub fn check_plain_token(
     credentials: &Credentials,
-    request: &ReleaseRequest,
-    dry_run: bool,
+    order: &Order,
     allowed: bool,
 ) -> anyhow::Result<()> {
     if matches!(credentials, Credentials::Token(_))
-        && request.environment == Environment::Prod
-        && !dry_run
+        && order.request().environment == Environment::Prod
+        && !order.dry_run()
         && !allowed
     {
         anyhow::bail!(
@@ -364,28 +385,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Status> {
         || std::env::var(ALLOW_TOKEN_VARIABLE).is_ok_and(|v| v.trim() == "true");
     let github = GitHub::new(github_config, &credentials)?;
     let runner = runner(config, github.clone(), fetcher);
-    check_plain_token(
-        &credentials,
-        &request,
-        runner.is_dry_run(&request, args.dry_run),
-        allowed,
-    )?;
-    let result = run_and_finish(runner, &request, &args).await;
+    let order = runner.order(&request, args.dry_run);
+    check_plain_token(&credentials, &order, allowed)?;
+    let result = run_and_finish(runner, &order, &args).await;
     // Whatever happened, no minted token outlives the run.
     let revoked = github.revoke_tokens().await;
     tracing::debug!(revoked, "revoked the run's installation tokens");
     result
 }
 
-async fn run_and_finish(
-    runner: Runner,
-    request: &ReleaseRequest,
-    args: &RunArgs,
-) -> anyhow::Result<Status> {
-    let dry_run = runner.is_dry_run(request, args.dry_run);
-    let runner = with_notifications(runner, dry_run).await;
-    let report = runner.run(request, args.dry_run).await?;
-    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(std::path::PathBuf::from);
+async fn run_and_finish(runner: Runner, order: &Order, args: &RunArgs) -> anyhow::Result<Status> {
+    let runner = with_notifications(runner, order.dry_run()).await;
+    let report = runner.run(order).await?;
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
     let webhook = Webhook::from_env();
     let outputs = Outputs::from_env(
         args.report.as_deref(),
@@ -490,33 +502,99 @@ mod tests {
         assert!(!text.contains("[the fix]("), "{text}");
     }
 
+    /// The shipped `tasks.toml`, `extra` appended.
+    fn tasks_toml(extra: &str) -> Config {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tasks.toml");
+        let source = format!("{}\n{extra}", std::fs::read_to_string(path).unwrap());
+        config::load("tasks.toml", &source, &registry::factories()).unwrap()
+    }
+
     #[test]
     fn a_plain_token_is_refused_for_a_prod_run_that_writes_unless_allowed() {
         let token = Credentials::Token("ghs_x".to_owned().into());
+        let plain = tasks_toml("");
         let prod = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Prod);
-        let error = check_plain_token(&token, &prod, false, false).unwrap_err();
+        let writes = Order::new(&plain, &prod, false);
+        let error = check_plain_token(&token, &writes, false).unwrap_err();
         assert!(
             error.to_string().contains("--allow-github-token"),
             "{error}"
         );
         assert!(error.to_string().contains(ALLOW_TOKEN_VARIABLE), "{error}");
-        assert!(
-            check_plain_token(&token, &prod, false, true).is_ok(),
-            "allowed"
-        );
-        assert!(
-            check_plain_token(&token, &prod, true, false).is_ok(),
-            "a dry run"
-        );
+        assert!(check_plain_token(&token, &writes, true).is_ok(), "allowed");
+        let dry = Order::new(&plain, &prod, true);
+        assert!(check_plain_token(&token, &dry, false).is_ok(), "a dry run");
         let dev = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Dev);
-        assert!(check_plain_token(&token, &dev, false, false).is_ok(), "dev");
+        assert!(
+            check_plain_token(&token, &Order::new(&plain, &dev, false), false).is_ok(),
+            "dev"
+        );
         let app = Credentials::App {
             app_id: 1,
             private_key: "pem".to_owned().into(),
         };
-        assert!(
-            check_plain_token(&app, &prod, false, false).is_ok(),
-            "the App"
+        assert!(check_plain_token(&app, &writes, false).is_ok(), "the App");
+    }
+
+    #[test]
+    fn the_token_check_reads_the_one_dry_run_decision_of_the_order() {
+        let token = Credentials::Token("ghs_x".to_owned().into());
+        let mut prod = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Prod);
+        // The environment's `dry_run` in tasks.toml makes the run a dry run ...
+        let dry_prod = tasks_toml("[environments.prod]\ndry_run = true\n");
+        let order = Order::new(&dry_prod, &prod, false);
+        assert!(order.dry_run());
+        assert!(check_plain_token(&token, &order, false).is_ok());
+        // ... and so does the request's own `dry_run`.
+        prod.dry_run = true;
+        let order = Order::new(&tasks_toml(""), &prod, false);
+        assert!(order.dry_run());
+        assert!(check_plain_token(&token, &order, false).is_ok());
+        prod.dry_run = false;
+        assert!(!Order::new(&tasks_toml(""), &prod, false).dry_run());
+    }
+
+    /// `valkey-bot run`'s arguments, parsed as the binary parses them.
+    fn run_args(args: &[&str]) -> Result<RunArgs, clap::Error> {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        let words = std::iter::once("run").chain(args.iter().copied());
+        <Cli as clap::Parser>::try_parse_from(words).map(|cli| cli.run)
+    }
+
+    #[test]
+    fn clap_fills_the_run_arguments() {
+        let args = run_args(&[
+            "--version",
+            "9.1.1",
+            "--environment",
+            "dev",
+            "--only",
+            "checksums,website",
+            "--dry-run",
+        ])
+        .unwrap();
+        assert_eq!(args.config, PathBuf::from("tasks.toml"));
+        assert_eq!(args.version.as_deref(), Some("9.1.1"));
+        assert_eq!(args.environment, Some(Environment::Dev));
+        assert_eq!(
+            args.only,
+            Some(vec!["checksums".to_owned(), "website".to_owned()])
         );
+        assert!(args.dry_run);
+        assert!(!args.allow_github_token);
+
+        let error = run_args(&["--version", "9.1.1", "--environment", "staging"]).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains("staging") && text.contains("prod, dev"),
+            "{text}"
+        );
+        // --environment goes with --version, --event with --event-name.
+        assert!(run_args(&["--environment", "prod"]).is_err());
+        assert!(run_args(&["--event", "event.json"]).is_err());
     }
 }

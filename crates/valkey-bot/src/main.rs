@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use valkey_bot::commands::{self, RunArgs, Status};
 use valkey_bot::notify::actions::ActionsFormat;
 use valkey_bot::rehearse::{self, RehearseArgs};
-use valkey_bot_core::Environment;
 
 /// Runs what must happen after a Valkey release.
 #[derive(Parser)]
@@ -35,48 +34,10 @@ enum LogFormat {
     Json,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum EnvironmentArg {
-    Prod,
-    Dev,
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Run the release tasks for an event (or a version).
-    Run {
-        /// The configuration.
-        #[arg(long, default_value = "tasks.toml")]
-        config: PathBuf,
-        /// A GitHub webhook payload file; defaults to GITHUB_EVENT_PATH inside GitHub Actions.
-        #[arg(long, requires = "event_name")]
-        event: Option<PathBuf>,
-        /// The event's name: repository_dispatch or workflow_dispatch.
-        #[arg(long, requires = "event")]
-        event_name: Option<String>,
-        /// Run for this version without an event (local use).
-        #[arg(long, conflicts_with = "event")]
-        version: Option<String>,
-        /// Environment of a run started with --version.
-        #[arg(long, value_enum, requires = "version")]
-        environment: Option<EnvironmentArg>,
-        /// Only these tasks (comma-separated), and what they need.
-        #[arg(long, value_delimiter = ',')]
-        only: Option<Vec<String>>,
-        /// Plan and print the changes as diffs; write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Write the run report as JSON to this file.
-        #[arg(long)]
-        report: Option<PathBuf>,
-        /// Keep download digests here between runs (always revalidated with the server).
-        #[arg(long)]
-        cache_dir: Option<PathBuf>,
-        /// Allow the GITHUB_TOKEN fallback for a `prod` run that writes (refused otherwise;
-        /// also VALKEY_BOT_ALLOW_GITHUB_TOKEN=true).
-        #[arg(long)]
-        allow_github_token: bool,
-    },
+    Run(RunArgs),
     /// Rehearse a whole release against a local GitHub: no network, no account.
     Rehearse {
         /// The version to release (default: a demo version).
@@ -141,35 +102,7 @@ fn init_logging(format: LogFormat) {
 
 async fn dispatch(command: Command) -> anyhow::Result<Status> {
     match command {
-        Command::Run {
-            config,
-            event,
-            event_name,
-            version,
-            environment,
-            only,
-            dry_run,
-            report,
-            cache_dir,
-            allow_github_token,
-        } => {
-            commands::run(RunArgs {
-                config,
-                event,
-                event_name,
-                version,
-                environment: environment.map(|e| match e {
-                    EnvironmentArg::Prod => Environment::Prod,
-                    EnvironmentArg::Dev => Environment::Dev,
-                }),
-                only,
-                dry_run,
-                report,
-                cache_dir,
-                allow_github_token,
-            })
-            .await
-        }
+        Command::Run(args) => commands::run(args).await,
         Command::Rehearse { version, keep } => {
             rehearse::rehearse(RehearseArgs { version, keep }).await
         }

@@ -77,6 +77,43 @@ pub enum RunError {
     },
 }
 
+/// One run's request with what is decided about it before anything runs: whether it writes.
+/// Decided only in [`Order::new`], so the command line, the notifications and the tasks cannot
+/// disagree about it.
+#[derive(Debug, Clone)]
+pub struct Order {
+    request: ReleaseRequest,
+    dry_run: bool,
+}
+
+impl Order {
+    /// Decides, once for the whole run, whether `request` writes under `config`: it does not if
+    /// the command line says `--dry-run`, the request asks for a dry run, or its environment is
+    /// a dry run in `tasks.toml`.
+    pub fn new(config: &Config, request: &ReleaseRequest, cli_dry_run: bool) -> Self {
+        let dry_run = cli_dry_run
+            || request.dry_run
+            || config
+                .environments
+                .get(&request.environment)
+                .is_some_and(|e| e.dry_run);
+        Self {
+            request: request.clone(),
+            dry_run,
+        }
+    }
+
+    /// The request.
+    pub fn request(&self) -> &ReleaseRequest {
+        &self.request
+    }
+
+    /// Whether the run writes nothing.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+}
+
 impl Runner {
     /// The tasks the request selects, with everything they need, in dependency order.
     pub fn select(&self, request: &ReleaseRequest) -> Result<Vec<TaskConfig>, RunError> {
@@ -120,25 +157,15 @@ impl Runner {
             .collect())
     }
 
-    /// Whether this request, with the command line's `--dry-run`, writes nothing.
-    pub fn is_dry_run(&self, request: &ReleaseRequest, cli_dry_run: bool) -> bool {
-        cli_dry_run
-            || request.dry_run
-            || self
-                .config
-                .environments
-                .get(&request.environment)
-                .is_some_and(|e| e.dry_run)
+    /// The order of a run of `request` with this configuration ([`Order::new`]).
+    pub fn order(&self, request: &ReleaseRequest, cli_dry_run: bool) -> Order {
+        Order::new(&self.config, request, cli_dry_run)
     }
 
-    /// Runs the request. Refusals happen before any task starts.
-    pub async fn run(
-        &self,
-        request: &ReleaseRequest,
-        cli_dry_run: bool,
-    ) -> Result<RunReport, RunError> {
+    /// Runs an order. Refusals happen before any task starts.
+    pub async fn run(&self, order: &Order) -> Result<RunReport, RunError> {
+        let (request, dry_run) = (&order.request, order.dry_run);
         let tasks = self.select(request)?;
-        let dry_run = self.is_dry_run(request, cli_dry_run);
         if request.environment == Environment::Dev && !dry_run {
             for task in &tasks {
                 if let (Some(dev), Some(prod)) = (

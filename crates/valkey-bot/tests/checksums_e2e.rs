@@ -209,10 +209,9 @@ async fn an_oversize_archive_is_refused() {
     let stage = stage(&["9.1.0"]).await;
     let mut config = stage.config().unwrap();
     config.downloads.max_bytes = 64;
-    let report = stage
-        .runner(config)
-        .unwrap()
-        .run(&request("9.1.0", &["checksums"]), false)
+    let runner = stage.runner(config).unwrap();
+    let report = runner
+        .run(&runner.order(&request("9.1.0", &["checksums"]), false))
         .await
         .unwrap();
     let (error, _) = failure(&report, "checksums");
@@ -233,7 +232,7 @@ async fn a_download_host_off_the_allowlist_is_refused() {
         server_url: stage.sandbox.base_url().replace("127.0.0.1", "localhost"),
         ..runner
     };
-    let report = other.run(&req, false).await.unwrap();
+    let report = other.run(&other.order(&req, false)).await.unwrap();
     let (error, _) = failure(&report, "checksums");
     assert!(error.contains("localhost"), "{error}");
     stage.shutdown().await;

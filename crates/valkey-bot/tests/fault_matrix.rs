@@ -465,7 +465,7 @@ async fn run(
     };
     let runner = stage.runner_with(stage.config().unwrap(), options).unwrap();
     let runner = with_notifications(runner, false).await;
-    let report = runner.run(&release(), false).await.unwrap();
+    let report = runner.run(&runner.order(&release(), false)).await.unwrap();
     // What `finish` does with alerts, without printing the table of every scenario.
     if let Some(payload) = alert::payload(&report) {
         let webhook = Webhook::new(hook.url.clone().into());

@@ -54,7 +54,7 @@ async fn notified(
     let summary_path = stage.root.join("summary.md");
     let report_path = stage.root.join("report.json");
     std::fs::remove_file(&summary_path).ok();
-    let report = runner.run(request, false).await.unwrap();
+    let report = runner.run(&runner.order(request, false)).await.unwrap();
     let outputs = Outputs {
         report: Some(&report_path),
         step_summary: Some(&summary_path),
@@ -606,7 +606,7 @@ async fn corrupting_run(stage: &Stage, after_move: AfterMove) -> RunReport {
         ..runner
     };
     runner
-        .run(&request("9.1.0", &["checksums"]), false)
+        .run(&runner.order(&request("9.1.0", &["checksums"]), false))
         .await
         .unwrap()
 }

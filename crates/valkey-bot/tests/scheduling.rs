@@ -199,7 +199,11 @@ async fn independent_tasks_overlap() {
     let h = harness(
         "[tasks.a.settings]\nsleep_ms = 200\n[tasks.b.settings]\nsleep_ms = 200\n[tasks.c.settings]\nsleep_ms = 200\n",
     );
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert!(!report.failed());
     assert_eq!(
         h.gauge.max.load(Ordering::SeqCst),
@@ -214,7 +218,11 @@ async fn dependents_wait_and_receive_outputs() {
         "[tasks.a.settings]\nsleep_ms = 50\npublish_tags = true\n\
          [tasks.b]\nneeds = [\"a\"]\n[tasks.b.settings]\nrequire_tags = true\n",
     );
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert_eq!(
         h.gauge.max.load(Ordering::SeqCst),
         1,
@@ -238,7 +246,11 @@ async fn a_timeout_fires_and_says_nothing_was_written() {
     let h = harness(
         "[tasks.a]\ntimeout = \"100ms\"\n[tasks.a.settings]\nsleep_ms = 5000\n[tasks.b.settings]\n",
     );
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     match outcome(&report, "a") {
         Outcome::Failed {
             error,
@@ -264,7 +276,11 @@ async fn dependents_of_a_failure_are_skipped_with_the_reason() {
     let h = harness(
         "[tasks.a.settings]\nfail = true\n[tasks.b]\nneeds = [\"a\"]\n[tasks.c]\nneeds = [\"b\"]\n[tasks.d.settings]\n",
     );
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert!(
         matches!(outcome(&report, "a"), Outcome::Failed { error, .. } if error == "asked to fail")
     );
@@ -288,7 +304,11 @@ async fn a_panic_is_contained() {
     let h = harness(
         "[tasks.a.settings]\npanic = true\n[tasks.b.settings]\nsleep_ms = 50\n[tasks.c]\nneeds = [\"a\"]\n",
     );
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert!(
         matches!(outcome(&report, "a"), Outcome::Failed { error, .. } if error == "the task panicked: boom")
     );
@@ -311,7 +331,10 @@ async fn a_subset_brings_its_dependencies_and_unknown_names_are_refused() {
     assert_eq!(names, ["a", "b"]);
     req.tasks = Some(vec!["zzz".into()]);
     assert_eq!(
-        h.runner.run(&req, false).await.unwrap_err(),
+        h.runner
+            .run(&h.runner.order(&req, false))
+            .await
+            .unwrap_err(),
         RunError::UnknownTask("zzz".into())
     );
     assert_eq!(h.gauge.max.load(Ordering::SeqCst), 0, "nothing ran");
@@ -331,7 +354,11 @@ fn seed(h: &Harness) -> RepoId {
 async fn a_dry_run_prints_the_diff_and_writes_nothing() {
     let h = harness(WRITER);
     let repo = seed(&h);
-    let report = h.runner.run(&request(), true).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), true))
+        .await
+        .unwrap();
     let a = &report.tasks[0];
     assert_eq!(a.outcome, Outcome::Planned);
     assert!(report.dry_run);
@@ -348,14 +375,22 @@ async fn a_dry_run_prints_the_diff_and_writes_nothing() {
 async fn a_write_then_a_rerun_that_changes_nothing() {
     let h = harness(WRITER);
     let repo = seed(&h);
-    let first = h.runner.run(&request(), false).await.unwrap();
+    let first = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert_eq!(first.tasks[0].outcome, Outcome::Done);
     assert_eq!(
         h.github.file(&repo, "main", "README").unwrap(),
         "hash a\nhash b\n"
     );
     let writes = h.github.writes().len();
-    let second = h.runner.run(&request(), false).await.unwrap();
+    let second = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert_eq!(second.tasks[0].outcome, Outcome::UpToDate);
     assert_eq!(h.github.writes().len(), writes, "the rerun wrote nothing");
 }
@@ -383,7 +418,10 @@ async fn signed_off_commits_name_the_bots_own_identity_unless_run_sets_one() {
     );
     let h = harness(&signed);
     seed(&h);
-    h.runner.run(&request(), false).await.unwrap();
+    h.runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert_eq!(
         written_message(&h),
         format!(
@@ -395,7 +433,10 @@ async fn signed_off_commits_name_the_bots_own_identity_unless_run_sets_one() {
         "[run]\nsignoff = \"Release Team <release@valkey.io>\"\n{signed}"
     ));
     seed(&h);
-    h.runner.run(&request(), false).await.unwrap();
+    h.runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert_eq!(
         written_message(&h),
         "Add line for 9.1.1\n\nSigned-off-by: Release Team <release@valkey.io>"
@@ -407,7 +448,11 @@ async fn a_write_whose_file_modes_differ_from_the_plan_fails_verification_and_is
     let h = harness(&format!("{WRITER}executable = true\n"));
     let repo = seed(&h);
     h.github.lose_modes();
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     match &report.tasks[0].outcome {
         Outcome::Failed { error, .. } => {
             assert!(
@@ -433,7 +478,11 @@ async fn a_moved_branch_is_replanned() {
         .fail_next_move(valkey_bot_core::github::GitHubError::Conflict(
             "Update is not a fast forward".into(),
         ));
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert_eq!(report.tasks[0].outcome, Outcome::Done);
     assert_eq!(report.tasks[0].attempts, 2);
     assert_eq!(
@@ -448,11 +497,21 @@ async fn dev_runs_that_would_write_to_production_are_refused() {
     let h = harness(WRITER);
     seed(&h);
     let req = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Dev);
-    let error = h.runner.run(&req, false).await.unwrap_err();
+    let error = h
+        .runner
+        .run(&h.runner.order(&req, false))
+        .await
+        .unwrap_err();
     assert!(matches!(error, RunError::DevWritesProd { .. }), "{error}");
     assert!(h.github.writes().is_empty());
     // A dry run in dev is fine.
-    assert!(!h.runner.run(&req, true).await.unwrap().failed());
+    assert!(
+        !h.runner
+            .run(&h.runner.order(&req, true))
+            .await
+            .unwrap()
+            .failed()
+    );
 }
 
 /// `a` writes and publishes image tags; `b` needs them (`b`'s extra keys after `[tasks.b]`).
@@ -470,7 +529,11 @@ async fn a_dependent_starts_on_outputs_and_completes_though_its_need_then_fails_
         .fail_next_move(valkey_bot_core::github::GitHubError::Unavailable(
             "502 Bad Gateway".into(),
         ));
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert!(
         matches!(outcome(&report, "a"), Outcome::Failed { error, .. } if error.contains("502")),
         "{:?}",
@@ -490,7 +553,11 @@ async fn a_dependent_that_waits_for_delivery_is_skipped_when_its_need_fails_to_d
         .fail_next_move(valkey_bot_core::github::GitHubError::Unavailable(
             "502 Bad Gateway".into(),
         ));
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert!(matches!(outcome(&report, "a"), Outcome::Failed { .. }));
     assert_eq!(
         outcome(&report, "b"),
@@ -504,7 +571,11 @@ async fn a_dependent_that_waits_for_delivery_is_skipped_when_its_need_fails_to_d
 async fn a_dependent_that_waits_for_delivery_gets_the_outputs_after_it() {
     let h = harness(&publishing_writer("start = \"delivered\"\n"));
     seed(&h);
-    let report = h.runner.run(&request(), false).await.unwrap();
+    let report = h
+        .runner
+        .run(&h.runner.order(&request(), false))
+        .await
+        .unwrap();
     assert_eq!(outcome(&report, "a"), &Outcome::Done);
     let b = report.tasks.iter().find(|t| t.name == "b").unwrap();
     assert_eq!(b.notes, ["got 9.1.1"]);

@@ -52,7 +52,7 @@ async fn run_and_collect(
         )
         .unwrap();
     let runner = with_notifications(runner, false).await;
-    let report = runner.run(request, false).await.unwrap();
+    let report = runner.run(&runner.order(request, false)).await.unwrap();
     let summary_path = stage.root.join("summary.md");
     let report_path = stage.root.join("report.json");
     let outputs = Outputs {

@@ -205,10 +205,10 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
         stage.sandbox.base_url()
     );
     println!("Repositories: {}\n", stage.root.display());
-    let runner = with_notifications(stage.runner(stage.config()?)?, false).await;
-    let report = runner
-        .run(&ReleaseRequest::local(version, Environment::Prod), false)
-        .await?;
+    let runner = stage.runner(stage.config()?)?;
+    let order = runner.order(&ReleaseRequest::local(version, Environment::Prod), false);
+    let runner = with_notifications(runner, order.dry_run()).await;
+    let report = runner.run(&order).await?;
     print!("{}", changes(&stage.root, &report));
     let status = finish(&report, &runner.server_url, &Outputs::default()).await?;
     let root = stage.root.clone();

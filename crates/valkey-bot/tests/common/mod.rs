@@ -148,12 +148,8 @@ pub fn request(version: &str, tasks: &[&str]) -> ReleaseRequest {
 
 /// Runs `request` on the stage with the shipped configuration.
 pub async fn run(stage: &Stage, request: &ReleaseRequest) -> RunReport {
-    let report = stage
-        .runner(stage.config().unwrap())
-        .unwrap()
-        .run(request, false)
-        .await
-        .unwrap();
+    let runner = stage.runner(stage.config().unwrap()).unwrap();
+    let report = runner.run(&runner.order(request, false)).await.unwrap();
     assert_github_contract(stage);
     report
 }
