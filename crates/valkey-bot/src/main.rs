@@ -77,6 +77,27 @@ enum Command {
         #[arg(long)]
         allow_github_token: bool,
     },
+    /// Check that every released version is consistent across the tasks' repositories.
+    Audit {
+        /// The configuration.
+        #[arg(long, default_value = "tasks.toml")]
+        config: PathBuf,
+        /// Write the audit as JSON (with the request count per repository) to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Open, update or close the "Release consistency" issue in the automation repository.
+        #[arg(long)]
+        issue: bool,
+        /// Download every linked binary instead of a sample.
+        #[arg(long)]
+        deep: bool,
+        /// Keep download digests here between audits (always revalidated with the server).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+        /// The repository whose version tags are the releases.
+        #[arg(long, default_value = valkey_bot::audit::DEFAULT_SOURCE)]
+        source: valkey_bot_core::RepoId,
+    },
     /// Rehearse a whole release against a local GitHub: no network, no account.
     Rehearse {
         /// The version to release (default: a demo version).
@@ -167,6 +188,24 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
                 report,
                 cache_dir,
                 allow_github_token,
+            })
+            .await
+        }
+        Command::Audit {
+            config,
+            report,
+            issue,
+            deep,
+            cache_dir,
+            source,
+        } => {
+            valkey_bot::audit::run(valkey_bot::audit::AuditArgs {
+                config,
+                report,
+                issue,
+                deep,
+                cache_dir,
+                source,
             })
             .await
         }
