@@ -430,7 +430,7 @@ fn check_latest(script: &AliasesScript, entries: &[(String, LineEntry)]) -> Find
             ),
             at(aliases::PATH, None),
             fix(format!(
-                "leave `latest` on [{newest}] alone in the aliases block of `{}`",
+                "keep `latest` only on [{newest}] in the aliases block of `{}`",
                 aliases::PATH
             )),
         ),
