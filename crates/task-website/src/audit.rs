@@ -13,6 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use futures::{StreamExt, TryStreamExt};
+
 use valkey_bot_core::audit::{Audit, AuditContext, FileLine, Finding, Fix, Subject};
 use valkey_bot_core::outputs::PublishedImageTags;
 use valkey_bot_core::{TaskError, Version};
@@ -23,6 +25,9 @@ use crate::path::{RELEASES_DIR, page_path};
 use crate::tags::select_tags;
 use crate::task::Website;
 use crate::template::TAG_INDENT;
+
+/// How many pages are read at once.
+const CONCURRENT_READS: usize = 8;
 
 /// The tags a page lists: its lines `<TAG_INDENT>- "<tag>"`, in order.
 fn listed_tags(page: &str) -> Vec<String> {
@@ -95,6 +100,25 @@ impl Website {
             sample.insert(version.minor_line(), version);
         }
         let published = ctx.input::<PublishedImageTags>();
+        // Every page is read once, several at a time (a whole history is ~150 pages).
+        let paths: Vec<String> = ctx
+            .releases
+            .all()
+            .iter()
+            .map(page_path)
+            .filter(|path| listing.iter().any(|f| f.path == *path))
+            .collect();
+        let (repos, head_ref) = (ctx.repos, head.as_str());
+        let pages: BTreeMap<String, String> = futures::stream::iter(paths)
+            .map(|path| async move {
+                let bytes = repos.read_file(repo, head_ref, &path).await?;
+                let text =
+                    String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
+                Ok::<_, TaskError>((path, text))
+            })
+            .buffered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
         let mut audit = Audit::default();
         for version in ctx.releases.all() {
             let subject = || Subject::Version(version.clone());
@@ -128,8 +152,7 @@ impl Website {
                 continue;
             }
             audit.findings.push(Finding::ok(subject(), "page"));
-            let bytes = ctx.repos.read_file(repo, &head, &path).await?;
-            let page = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned();
+            let page = pages.get(&path).cloned().unwrap_or_default();
             let at = Some(FileLine {
                 path: path.clone(),
                 line: None,
