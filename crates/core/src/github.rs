@@ -321,6 +321,9 @@ pub trait Issues: Send + Sync {
     ) -> Result<Issue, GitHubError>;
     /// Adds a comment.
     async fn comment(&self, repo: &RepoId, number: u64, body: &str) -> Result<(), GitHubError>;
+    /// Closes an issue (closing a closed one is no error); [`Issues::find_issue`] no longer
+    /// finds it.
+    async fn close_issue(&self, repo: &RepoId, number: u64) -> Result<(), GitHubError>;
 }
 
 /// Sending `repository_dispatch` events.

@@ -1,6 +1,7 @@
 //! The shared vocabulary of valkey-bot: release versions, the release request an event becomes,
 //! the `Task` model and its plans, `tasks.toml`, and the narrow GitHub interfaces tasks read through.
 
+pub mod audit;
 pub mod config;
 pub mod digest;
 pub mod download;

@@ -132,3 +132,24 @@ pub struct ImageTags {
     pub pkg: Vec<String>,
 }
 json_output!(ImageTags, "image-tags");
+
+/// The source archives the hashes file records, for the audit: per version (the map's key),
+/// the values of its LAST line, the one the container repository's `versions.sh` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct RecordedArchives(pub BTreeMap<String, RecordedArchive>);
+json_output!(RecordedArchives, "recorded-archives");
+
+/// One version's source archive as the hashes file records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordedArchive {
+    /// The URL on the line.
+    pub url: String,
+    /// The digest on the line, as written.
+    pub sha256: String,
+}
+
+/// The image tags the container repository publishes today, per version (the map's key): one
+/// entry per line of `versions.json`, for the version that line is at.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct PublishedImageTags(pub BTreeMap<String, ImageTags>);
+json_output!(PublishedImageTags, "published-image-tags");

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use crate::audit::{Audit, AuditContext};
 use crate::download::{DownloadError, Downloads};
 use crate::github::{CommitId, GitHubError, RepoRead};
 use crate::outputs::{Output, Outputs};
@@ -19,6 +20,12 @@ use crate::template::Template;
 pub trait Task: Send + Sync + 'static {
     /// Decides what should change for this release.
     async fn plan(&self, ctx: &TaskContext<'_>) -> Result<crate::Plan, TaskError>;
+
+    /// Checks, for every released version, that the task's repository still holds what the
+    /// task would write (`valkey-bot audit`). Reads only. The default declares no checks.
+    async fn audit(&self, _ctx: &AuditContext<'_>) -> Result<Audit, TaskError> {
+        Ok(Audit::default())
+    }
 }
 
 /// Why a task could not produce a plan.

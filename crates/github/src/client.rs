@@ -783,6 +783,19 @@ impl Issues for GitHubClient {
         Ok(issue(edited))
     }
 
+    async fn close_issue(&self, repo: &RepoId, number: u64) -> Result<(), GitHubError> {
+        // Safe to repeat: it sets the state, a second time to the same value.
+        let _: wire::IssueBody = self
+            .json(
+                Method::PATCH,
+                &repo_path(repo, &format!("issues/{number}")),
+                Some(&wire::CloseIssue { state: "closed" }),
+                Idempotent,
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn comment(&self, repo: &RepoId, number: u64, body: &str) -> Result<(), GitHubError> {
         // Not safe to repeat: a repeat after a 5xx that took effect posts the comment twice.
         self.send(

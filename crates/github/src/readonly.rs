@@ -190,6 +190,10 @@ impl<T: Issues> Issues for ReadOnly<T> {
     async fn comment(&self, repo: &RepoId, number: u64, _body: &str) -> Result<(), GitHubError> {
         Err(refused(format!("comment on {repo}#{number}")))
     }
+
+    async fn close_issue(&self, repo: &RepoId, number: u64) -> Result<(), GitHubError> {
+        Err(refused(format!("close issue {repo}#{number}")))
+    }
 }
 
 #[async_trait]

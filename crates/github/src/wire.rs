@@ -299,6 +299,12 @@ pub(crate) struct EditIssue<'a> {
     pub body: &'a str,
 }
 
+/// `PATCH issues/{n}` closing it.
+#[derive(Debug, Serialize)]
+pub(crate) struct CloseIssue {
+    pub state: &'static str,
+}
+
 /// `POST issues/{n}/comments`.
 #[derive(Debug, Serialize)]
 pub(crate) struct NewComment<'a> {

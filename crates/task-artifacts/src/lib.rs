@@ -5,10 +5,11 @@
 //! the artifact a [`VerifiedArtifact`](valkey_bot_core::outputs::VerifiedArtifact) ([`verify`]).
 //! Downloading is done elsewhere.
 
-pub mod checksum;
 pub mod task;
 pub mod verified;
 
-pub use checksum::{ChecksumFileError, MAX_SHA256_FILE_LEN, parse_sha256_file};
 pub use task::{ArtifactsSettings, Factory};
+pub use valkey_bot_release_artifacts::checksum::{
+    ChecksumFileError, MAX_SHA256_FILE_LEN, parse_sha256_file,
+};
 pub use verified::{VerifyError, verify};

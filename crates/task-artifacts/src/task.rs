@@ -12,8 +12,8 @@ use valkey_bot_core::outputs::{VerifiedArtifact, VerifiedArtifacts};
 use valkey_bot_core::task::Settings;
 use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory};
 
-use crate::checksum::MAX_SHA256_FILE_LEN;
 use crate::verified::{VerifyError, verify};
+use valkey_bot_release_artifacts::checksum::MAX_SHA256_FILE_LEN;
 use valkey_bot_release_artifacts::{Artifact, BaseUrl, DEFAULT_BASE_URL, Platform};
 
 /// The task's `settings` in `tasks.toml`.

@@ -3,8 +3,8 @@
 use valkey_bot_core::Sha256Digest;
 use valkey_bot_core::outputs::VerifiedArtifact;
 
-use crate::checksum::{ChecksumFileError, parse_sha256_file};
 use valkey_bot_release_artifacts::Artifact;
+use valkey_bot_release_artifacts::checksum::{ChecksumFileError, parse_sha256_file};
 
 /// Why an artifact could not be verified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@
 //!   `prod` run started by an event requires the build's digest of the archive;
 //! - the `unstable` placeholder line is never touched.
 
+mod audit;
 mod hashes_file;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use serde::Deserialize;
+use valkey_bot_core::audit::{Audit, AuditContext};
 use valkey_bot_core::outputs::SourceArchive;
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
 use valkey_bot_core::task::Settings;
@@ -37,6 +39,17 @@ pub struct ChecksumsSettings {
     /// The commit subject.
     #[serde(default = "default_message")]
     pub commit_message: Template,
+    /// The `unstable` placeholder line, exactly as the file has it (the audit checks it byte
+    /// for byte; the task never touches it).
+    #[serde(default = "default_placeholder")]
+    pub placeholder: String,
+}
+
+/// The placeholder line of valkey-io/valkey-hashes.
+pub const PLACEHOLDER: &str = "hash valkey-unstable.tar.gz sha256 0000000000000000000000000000000000000000000000000000000000000000 https://github.com/valkey-io/valkey/archive/unstable.tar.gz";
+
+fn default_placeholder() -> String {
+    PLACEHOLDER.to_owned()
 }
 
 fn default_source() -> RepoId {
@@ -72,7 +85,7 @@ impl TaskFactory for Factory {
 
 /// The task itself.
 pub struct Checksums {
-    settings: ChecksumsSettings,
+    pub(crate) settings: ChecksumsSettings,
 }
 
 impl Checksums {
@@ -88,6 +101,10 @@ impl Checksums {
 
 #[async_trait]
 impl Task for Checksums {
+    async fn audit(&self, ctx: &AuditContext<'_>) -> Result<Audit, TaskError> {
+        self.audit_file(ctx).await
+    }
+
     async fn plan(&self, ctx: &TaskContext<'_>) -> Result<Plan, TaskError> {
         let version = &ctx.request.version;
         if version.is_unstable() {

@@ -27,6 +27,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod aliases;
+mod audit;
 mod error;
 pub mod jq;
 mod minor;

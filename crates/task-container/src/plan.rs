@@ -322,6 +322,26 @@ fn drift(
     line: &str,
     rendered: &BTreeMap<String, (Vec<u8>, bool)>,
 ) -> Drift {
+    let differing = differing_files(snapshot, variants, line, rendered);
+    if differing.is_empty() {
+        Drift::None
+    } else {
+        Drift::Differs {
+            files: differing.len(),
+            lines: differing.iter().map(|(_, lines)| lines).sum(),
+        }
+    }
+}
+
+/// The files of `line`'s rendered variant directories whose committed bytes differ from
+/// `rendered` (or that only one side has), each with the number of lines present on one side
+/// only; in path order.
+pub(crate) fn differing_files(
+    snapshot: &RepoSnapshot,
+    variants: &[Variant],
+    line: &str,
+    rendered: &BTreeMap<String, (Vec<u8>, bool)>,
+) -> Vec<(String, usize)> {
     let mut committed: BTreeMap<&str, &[u8]> = BTreeMap::new();
     for variant in variants_of(variants, line) {
         for (path, file) in snapshot.files_under(&format!("{line}/{}", variant.name)) {
@@ -332,7 +352,7 @@ fn drift(
     paths.extend(rendered.keys().map(String::as_str));
     paths.sort_unstable();
     paths.dedup();
-    let (mut files, mut lines) = (0, 0);
+    let mut differing = Vec::new();
     for path in paths {
         let old = committed.get(path).copied().unwrap_or_default();
         let new = rendered
@@ -340,15 +360,10 @@ fn drift(
             .map(|(b, _)| b.as_slice())
             .unwrap_or_default();
         if old != new {
-            files += 1;
-            lines += lines_on_one_side(old, new);
+            differing.push((path.to_owned(), lines_on_one_side(old, new)));
         }
     }
-    if files == 0 {
-        Drift::None
-    } else {
-        Drift::Differs { files, lines }
-    }
+    differing
 }
 
 /// How many lines of `a` and `b` have no counterpart on the other side (multiset difference).

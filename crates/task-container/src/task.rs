@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
-use valkey_bot_core::github::{CommitId, dir_prefix};
+use valkey_bot_core::audit::{Audit, AuditContext};
+use valkey_bot_core::github::{RepoRead, dir_prefix};
 use valkey_bot_core::outputs::SourceArchive;
 use valkey_bot_core::task::Settings;
 use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError, TaskFactory};
@@ -167,7 +168,7 @@ impl TaskFactory for Factory {
 
 /// The task itself.
 pub struct Container {
-    settings: ContainerSettings,
+    pub(crate) settings: ContainerSettings,
 }
 
 /// How many files the task reads at once.
@@ -176,13 +177,18 @@ const CONCURRENT_READS: usize = 8;
 /// The bytes of each of `paths` at `head`, in order. The reads are independent: several run at
 /// once, not one round trip after another (a bounded number, so that a large copy stays clear of
 /// GitHub's secondary rate limits).
-async fn read_all(
-    ctx: &TaskContext<'_>,
-    head: &CommitId,
+pub(crate) async fn read_all(
+    repos: &dyn RepoRead,
+    repo: &RepoId,
+    head: &str,
     paths: Vec<String>,
 ) -> Result<Vec<Bytes>, TaskError> {
     futures::stream::iter(paths)
-        .map(|path| async move { ctx.required_file(head, &path).await })
+        .map(|path| async move {
+            repos.read_file(repo, head, &path).await?.ok_or_else(|| {
+                TaskError::Invalid(format!("{repo}: `{path}` does not exist at {head}"))
+            })
+        })
         .buffered(CONCURRENT_READS)
         .try_collect()
         .await
@@ -227,6 +233,10 @@ impl Container {
 
 #[async_trait]
 impl Task for Container {
+    async fn audit(&self, ctx: &AuditContext<'_>) -> Result<Audit, TaskError> {
+        self.audit_repository(ctx).await
+    }
+
     async fn plan(&self, ctx: &TaskContext<'_>) -> Result<Plan, TaskError> {
         let archive = ctx.input::<SourceArchive>()?;
         let release = Release {
@@ -275,7 +285,7 @@ impl Task for Container {
             );
         }
         let paths: Vec<String> = wanted.iter().map(|(path, _)| (*path).clone()).collect();
-        let contents = read_all(ctx, &head, paths).await?;
+        let contents = read_all(ctx.repos()?, &target.repo, &head, paths).await?;
         let mut snapshot = RepoSnapshot::new();
         snapshot.insert(
             versions_json::PATH,

@@ -32,6 +32,7 @@
 //! `DATE ?=`, a `valkey.conf.md` without a link line, a `module.c` the generator cannot parse)
 //! fails the task with an error naming the file and what is missing, and nothing is written.
 
+mod audit;
 pub mod dates;
 pub mod files;
 pub mod modref;

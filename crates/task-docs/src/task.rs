@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use serde::Deserialize;
+use valkey_bot_core::audit::{Audit, AuditContext};
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
 use valkey_bot_core::task::Settings;
 use valkey_bot_core::template::Template as Message;
@@ -62,7 +63,7 @@ pub struct Docs {
 }
 
 /// `(major, minor)` when `version` is a final `X.Y.0`, else `None`.
-fn new_line(version: &Version) -> Option<(u32, u32)> {
+pub(crate) fn new_line(version: &Version) -> Option<(u32, u32)> {
     match version.numbers() {
         Some((major, minor, 0)) if !version.is_release_candidate() => Some((major, minor)),
         _ => None,
@@ -133,6 +134,10 @@ impl Docs {
 
 #[async_trait]
 impl Task for Docs {
+    async fn audit(&self, ctx: &AuditContext<'_>) -> Result<Audit, TaskError> {
+        self.audit_docs(ctx).await
+    }
+
     async fn plan(&self, ctx: &TaskContext<'_>) -> Result<Plan, TaskError> {
         let version = &ctx.request.version;
         let Some((major, minor)) = new_line(version) else {

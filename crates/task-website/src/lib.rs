@@ -7,6 +7,7 @@
 //! the page will show are read back from its front matter ([`page_links`]) and checked against the
 //! artifacts task's verified list ([`missing_links`]). [`ReleasePage::build`] does all of it.
 
+mod audit;
 pub mod date;
 pub mod links;
 pub mod page;

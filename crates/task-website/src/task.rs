@@ -13,6 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use serde::Deserialize;
+use valkey_bot_core::audit::{Audit, AuditContext};
 use valkey_bot_core::outputs::{ImageTags, VerifiedArtifacts};
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
 use valkey_bot_core::task::Settings;
@@ -86,6 +87,10 @@ fn dates_in(text: &str) -> Vec<ReleaseDate> {
 
 #[async_trait]
 impl Task for Website {
+    async fn audit(&self, ctx: &AuditContext<'_>) -> Result<Audit, TaskError> {
+        self.audit_pages(ctx).await
+    }
+
     async fn plan(&self, ctx: &TaskContext<'_>) -> Result<Plan, TaskError> {
         let tags = ctx.input::<ImageTags>()?;
         let verified = ctx.input::<VerifiedArtifacts>()?;

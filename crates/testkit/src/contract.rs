@@ -450,6 +450,16 @@ async fn check_issues<G: Issues + ?Sized>(github: &G, world: &World) {
         "comment",
         github.comment(repo, issue.number, "A comment").await,
     );
+    ok("close_issue", github.close_issue(repo, issue.number).await);
+    assert_eq!(
+        ok(
+            "find_issue",
+            github.find_issue(repo, title, "tracking").await
+        ),
+        None,
+        "contract: a closed issue is no longer found"
+    );
+    ok("close_issue", github.close_issue(repo, issue.number).await);
 }
 
 /// The read-only wrapper: reads pass through ([`check_reads`]); every write answers
@@ -517,6 +527,7 @@ where
     );
     refused("edit_issue", github.edit_issue(repo, 1, "x").await);
     refused("comment", github.comment(repo, 1, "x").await);
+    refused("close_issue", github.close_issue(repo, 1).await);
     refused(
         "dispatch",
         github.dispatch(repo, "x", &serde_json::Value::Null).await,

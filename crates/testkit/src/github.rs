@@ -83,6 +83,13 @@ pub enum Write {
         /// Number.
         number: u64,
     },
+    /// An issue was closed.
+    CloseIssue {
+        /// Repository.
+        repo: String,
+        /// Number.
+        number: u64,
+    },
     /// A comment was added.
     Comment {
         /// Repository.
@@ -126,6 +133,8 @@ struct State {
     pulls: Vec<(RepoId, PullRequest)>,
     /// Each issue with its label and the login that opened it.
     issues: Vec<(RepoId, Issue, String, String)>,
+    /// Closed issues: no longer found.
+    closed: Vec<(RepoId, u64)>,
     comments: Vec<(RepoId, u64, String)>,
     labels: Vec<(RepoId, u64, String)>,
     writes: Vec<Write>,
@@ -797,6 +806,23 @@ impl Issues for MemoryGitHub {
             number,
         });
         Ok(issue)
+    }
+
+    async fn close_issue(&self, repo: &RepoId, number: u64) -> Result<(), GitHubError> {
+        let mut state = lock(&self.state);
+        let before = state.issues.len();
+        state
+            .issues
+            .retain(|(r, issue, ..)| !(r == repo && issue.number == number));
+        if state.issues.len() == before && !state.closed.contains(&(repo.clone(), number)) {
+            return Err(missing(format!("issue {number}")));
+        }
+        state.closed.push((repo.clone(), number));
+        state.writes.push(Write::CloseIssue {
+            repo: repo.to_string(),
+            number,
+        });
+        Ok(())
     }
 
     async fn comment(&self, repo: &RepoId, number: u64, body: &str) -> Result<(), GitHubError> {

@@ -1,6 +1,7 @@
 //! valkey-bot: receives a release event, runs the post-release tasks of `tasks.toml` as a
 //! dependency graph, and carries out their plans on GitHub. See `docs/architecture.md`.
 
+pub mod audit;
 pub mod commands;
 pub mod connect;
 pub mod deliver;

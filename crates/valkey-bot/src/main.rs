@@ -38,6 +38,8 @@ enum LogFormat {
 enum Command {
     /// Run the release tasks for an event (or a version).
     Run(RunArgs),
+    /// Check that every released version is consistent across the tasks' repositories.
+    Audit(valkey_bot::audit::AuditArgs),
     /// Rehearse a whole release against a local GitHub: no network, no account.
     Rehearse {
         /// The version to release (default: a demo version).
@@ -103,6 +105,7 @@ fn init_logging(format: LogFormat) {
 async fn dispatch(command: Command) -> anyhow::Result<Status> {
     match command {
         Command::Run(args) => commands::run(args).await,
+        Command::Audit(args) => valkey_bot::audit::run(args).await,
         Command::Rehearse { version, keep } => {
             rehearse::rehearse(RehearseArgs { version, keep }).await
         }

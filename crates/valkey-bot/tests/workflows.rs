@@ -97,7 +97,12 @@ fn no_workflow_interpolates_event_data_into_run_or_uses_an_unpinned_action() {
         .iter()
         .filter_map(|f| f.file_name()?.to_str().map(str::to_owned))
         .collect();
-    for expected in ["ci.yml", "release.yml", "trigger-release-automation.yml"] {
+    for expected in [
+        "audit.yml",
+        "ci.yml",
+        "release.yml",
+        "trigger-release-automation.yml",
+    ] {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} not found in {names:?}"
@@ -359,4 +364,36 @@ fn the_trigger_example_sends_a_build_digest_for_every_published_file() {
         assert!(script.contains(file), "the trigger does not require {file}");
     }
     assert!(script.contains("--argjson digests \"$DIGESTS\""));
+}
+
+#[test]
+fn the_audit_runs_weekly_and_after_every_release_with_a_read_only_token_and_no_secret() {
+    let audit = load(".github/workflows/audit.yml");
+    assert!(
+        audit["on"]["schedule"]
+            .as_vec()
+            .is_some_and(|s| !s.is_empty())
+    );
+    assert_eq!(
+        audit["on"]["workflow_run"]["workflows"][0].as_str(),
+        Some("release")
+    );
+    assert_eq!(
+        audit["on"]["workflow_run"]["types"][0].as_str(),
+        Some("completed")
+    );
+    assert!(audit["permissions"].as_hash().is_some_and(|p| p.is_empty()));
+    let job = &audit["jobs"]["audit"];
+    let permissions = job["permissions"].as_hash().expect("job permissions");
+    assert_eq!(permissions.len(), 2, "{permissions:?}");
+    assert_eq!(job["permissions"]["contents"].as_str(), Some("read"));
+    assert_eq!(job["permissions"]["issues"].as_str(), Some("write"));
+    let texts = strings(job);
+    assert!(!texts.iter().any(|s| s.contains("secrets.")), "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|s| s.contains("args=(audit --report audit.json --issue)")),
+        "{texts:?}"
+    );
 }

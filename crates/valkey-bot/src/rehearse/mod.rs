@@ -16,11 +16,12 @@ use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use std::sync::Arc;
 use std::time::Duration;
 use valkey_bot_core::config;
-use valkey_bot_core::{Environment, ReleaseRequest, Version};
+use valkey_bot_core::{Environment, ReleaseRequest, RepoId, Version};
 
 use valkey_bot_github::{Credentials, GitHub, GitHubConfig, Hooks, MaskSink, Sleeper};
 use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
 
+use crate::audit::{Auditor, reader, repositories};
 use crate::commands::{
     Outputs, Status, fetch_policy, fetcher_with, finish, runner, with_notifications,
 };
@@ -185,6 +186,48 @@ impl Stage {
         Ok(GitHub::with_hooks(config, &credentials, hooks)?)
     }
 
+    /// An auditor of this stage's repositories with `config`, reading as the App does in
+    /// production (a read-only client).
+    pub async fn auditor(&self, config: config::Config, deep: bool) -> anyhow::Result<Auditor> {
+        let source = RepoId::parse(crate::audit::DEFAULT_SOURCE)?;
+        let repos = reader(&self.app()?, repositories(&config, &source)).await?;
+        let policy = fetch_policy(&config, self.sandbox.base_url())?;
+        Ok(Auditor {
+            config: Arc::new(config),
+            repos,
+            downloads: Arc::new(fetcher_with(policy, None)?),
+            server_url: self.sandbox.base_url().to_owned(),
+            deep,
+            source,
+        })
+    }
+
+    /// Merges every pull request of `report` into its base branch, as a maintainer pressing
+    /// "merge" would (a fast-forward, made with git on the stage's repositories).
+    pub fn merge_pull_requests(&self, report: &RunReport) -> anyhow::Result<()> {
+        for delivered in report.tasks.iter().flat_map(|t| &t.delivered) {
+            if let Delivered::PullRequest {
+                repo, branch, base, ..
+            } = delivered
+            {
+                let output = Command::new("git")
+                    .args([
+                        "update-ref",
+                        &format!("refs/heads/{base}"),
+                        &format!("refs/heads/{branch}"),
+                    ])
+                    .current_dir(self.root.join(repo))
+                    .output()?;
+                anyhow::ensure!(
+                    output.status.success(),
+                    "cannot merge {branch} into {base} of {repo}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The App's private key (PEM), for tests that prove it never leaks.
     pub fn private_key_pem(&self) -> &str {
         &self.private_key
@@ -210,7 +253,15 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
     let runner = with_notifications(runner, order.dry_run()).await;
     let report = runner.run(&order).await?;
     print!("{}", changes(&stage.root, &report));
-    let status = finish(&report, &runner.server_url, &Outputs::default()).await?;
+    let mut status = finish(&report, &runner.server_url, &Outputs::default()).await?;
+    if status == Status::Success {
+        println!(
+            "\nThe maintainers merge the pull requests; then `valkey-bot audit` checks every release:\n"
+        );
+        stage.merge_pull_requests(&report)?;
+        let audit = stage.auditor(stage.config()?, true).await?.audit().await;
+        status = crate::audit::finish(&audit, None)?;
+    }
     let root = stage.root.clone();
     stage.shutdown().await;
     if args.keep.is_some() {

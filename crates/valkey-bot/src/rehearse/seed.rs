@@ -192,9 +192,10 @@ fn hex(bytes: &[u8]) -> String {
 /// `base_url` serves them (the website's binary links point at its `_downloads/releases/`).
 pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), SeedError> {
     let source = seed_source(root, versions)?;
-    seed_hashes(root, &source)?;
+    let archives = seed_hashes(root, &source, base_url)?;
     let container = Repo::init(root, "valkey-io/valkey-container", "mainline")?;
     container.write_dir(&CONTAINER)?;
+    record_archives(&container, &archives)?;
     container.commit("Container images for the published releases")?;
     seed_docker_library(root)?;
     let website = Repo::init(root, "valkey-io/valkey-io.github.io", "main")?;
@@ -290,29 +291,103 @@ fn seed_source(root: &Path, versions: &[Version]) -> Result<Repo, SeedError> {
     Ok(repo)
 }
 
-/// The hashes file, with the real digests of the published releases' archives, as GitHub (and the sandbox) make them.
-fn seed_hashes(root: &Path, source: &Repo) -> Result<(), SeedError> {
+/// The hashes file, with the real digests of the published releases' archives, as GitHub (and
+/// the sandbox at `base_url`) make them, each with its canonical URL on that server. Returns each
+/// release's (URL, digest).
+fn seed_hashes(
+    root: &Path,
+    source: &Repo,
+    base_url: &str,
+) -> Result<Vec<(String, String, String)>, SeedError> {
     let mut readme = String::from(
         "# Hashes of the Valkey source archives published on GitHub.\n\
          # One line per release: hash <file> sha256 <digest> <url>\n\
-         # The first line stands for the unstable branch and carries no digest.\n\n\
-         hash valkey-unstable.tar.gz sha256 0000000000000000000000000000000000000000000000000000000000000000 \
-         https://github.com/valkey-io/valkey/archive/unstable.tar.gz\n",
+         # The first line stands for the unstable branch and carries no digest.\n\n",
     );
+    readme.push_str(valkey_bot_task_checksums::PLACEHOLDER);
+    readme.push('\n');
+    let mut archives = Vec::new();
     for release in PUBLISHED {
         let prefix = format!("--prefix=valkey-{release}/");
         let archive = git_output(
             &source.dir,
             &["archive", "--format=tar.gz", &prefix, release],
         )?;
+        let url = format!("{base_url}/valkey-io/valkey/archive/refs/tags/{release}.tar.gz");
+        let digest = hex(&archive);
         readme.push_str(&format!(
-            "hash valkey-{release}.tar.gz sha256 {} https://github.com/valkey-io/valkey/archive/refs/tags/{release}.tar.gz\n",
-            hex(&archive)
+            "hash valkey-{release}.tar.gz sha256 {digest} {url}\n"
         ));
+        archives.push((release.to_owned(), url, digest));
     }
     let hashes = Repo::init(root, "valkey-io/valkey-hashes", "main")?;
     hashes.write("README", readme.as_bytes(), false)?;
-    hashes.commit("Hashes of the published releases")
+    hashes.commit("Hashes of the published releases")?;
+    Ok(archives)
+}
+
+/// Gives every line of the container repository's `versions.json` that is at a seeded release
+/// that release's seeded URL and digest (the fixture has github.com's), and renders the line
+/// again with the container task's renderer, as `update.sh <line>` would: so the seeded
+/// repositories are consistent with one another (an audit finds no drift).
+fn record_archives(
+    container: &Repo,
+    archives: &[(String, String, String)],
+) -> Result<(), SeedError> {
+    use valkey_bot_task_container::render::{RenderInputs, Variant, render_line};
+    let invalid = |what: String| SeedError::Io {
+        path: container.dir.join("versions.json"),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, what),
+    };
+    let read = |path: &str| {
+        let file = container.dir.join(path);
+        std::fs::read(&file).map_err(|source| SeedError::Io { path: file, source })
+    };
+    let mut versions = String::from_utf8_lossy(&read("versions.json")?).into_owned();
+    let parsed: serde_json::Value =
+        serde_json::from_str(&versions).map_err(|e| invalid(e.to_string()))?;
+    let mut lines = Vec::new();
+    for (line, entry) in parsed.as_object().into_iter().flatten() {
+        let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+        if let Some((_, url, digest)) = archives.iter().find(|(v, ..)| v == field("version")) {
+            versions = versions
+                .replace(&format!("\"{}\"", field("url")), &format!("\"{url}\""))
+                .replace(
+                    &format!("\"{}\"", field("sha256")),
+                    &format!("\"{digest}\""),
+                );
+            lines.push(line.clone());
+        }
+    }
+    container.write("versions.json", versions.as_bytes(), false)?;
+    let text = |path: &str| -> Result<String, SeedError> {
+        Ok(String::from_utf8_lossy(&read(path)?).into_owned())
+    };
+    let (debian, pkg, sbom) = (
+        text("Dockerfile.template")?,
+        text("Dockerfile-pkg.template")?,
+        text("valkey-sbom.jq")?,
+    );
+    let entrypoint = read("docker-entrypoint.sh")?;
+    let inputs = RenderInputs {
+        templates: [
+            ("Dockerfile.template", debian.as_str()),
+            ("Dockerfile-pkg.template", pkg.as_str()),
+        ]
+        .into(),
+        valkey_sbom: &sbom,
+        helper_functions: &String::from_utf8_lossy(HELPER_FUNCTIONS),
+        entrypoint: (&entrypoint, true),
+        versions_json: versions.as_bytes(),
+    };
+    for line in lines {
+        let files = render_line(&inputs, &Variant::defaults(), &line)
+            .map_err(|e| invalid(e.to_string()))?;
+        for (path, (bytes, executable)) in files {
+            container.write(&path, &bytes, executable)?;
+        }
+    }
+    Ok(())
 }
 
 /// The digests the release build of `version` would send with its event (`digests`): the source
