@@ -369,7 +369,13 @@ impl<'a> Writes<'a> {
         branch: &str,
         commit: &str,
     ) -> Result<(), DeliverError> {
-        let problem = match self.differences(forge, commit, None).await {
+        let problem = match (forge.settle)
+            .read_until(
+                || self.differences(forge, commit, None),
+                |read| matches!(read, Ok(problems) if problems.is_empty()),
+            )
+            .await
+        {
             Ok(problems) if problems.is_empty() => return Ok(()),
             Ok(problems) => problems.join("; "),
             Err(e) => format!("the written files could not be read back: {e}"),
@@ -569,6 +575,9 @@ async fn deliver_pull_request(
             // and the next attempt finds it.
             let opened = match forge.pulls.open(&change.repo, &spec).await {
                 Err(GitHubError::Conflict(_)) => {
+                    (forge.settle)
+                        .pull_request_listed(forge, &change.repo, &pr.branch)
+                        .await;
                     return Err(DeliverError::Moved {
                         repo,
                         branch: pr.branch.clone(),
@@ -643,9 +652,8 @@ async fn roll_back(writes: &Writes<'_>, forge: &Forge, head: &str) -> String {
         "undo it by hand with `git revert {head}` on `{}`",
         change.base_branch
     );
-    match forge
-        .read
-        .branch_head(&change.repo, &change.base_branch)
+    match (forge.settle)
+        .branch_after_write(forge, &change.repo, &change.base_branch, head)
         .await
     {
         Ok(Some(current)) if current == head => {

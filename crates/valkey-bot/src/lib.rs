@@ -13,3 +13,4 @@ pub mod rehearse;
 pub mod report;
 pub mod runner;
 pub mod scaffold;
+pub mod settle;
