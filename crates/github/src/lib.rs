@@ -37,5 +37,5 @@ pub use client::GitHubClient;
 pub use config::GitHubConfig;
 pub use connect::{GitHub, Hooks, SetupError};
 pub use readonly::ReadOnly;
-pub use retry::{Idempotency, RetryPolicy, Sleeper, TokioSleeper};
+pub use retry::{Idempotency, RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};
 pub use transport::TransportError;

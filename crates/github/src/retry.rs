@@ -74,6 +74,30 @@ impl Sleeper for TokioSleeper {
     }
 }
 
+/// Records every wait instead of sleeping through it (for tests of code that waits).
+#[derive(Debug, Default)]
+pub struct RecordingSleeper(std::sync::Mutex<Vec<Duration>>);
+
+impl RecordingSleeper {
+    /// The waits asked for so far, in order.
+    pub fn waits(&self) -> Vec<Duration> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Sleeper for RecordingSleeper {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(duration);
+        Box::pin(async {})
+    }
+}
+
 /// What one attempt's outcome proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Proof {

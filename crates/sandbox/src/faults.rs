@@ -6,7 +6,9 @@
 //! other actions: `{"kind": "latency", "ms": 200}`, `{"kind": "drop"}`, `{"kind": "stall"}`,
 //! `{"kind": "truncate", "bytes": 100}`, `{"kind": "bandwidth", "bytes_per_sec": 1024}`,
 //! `{"kind": "redirect", "location": "https://elsewhere.example/file"}`,
-//! `{"kind": "status", "status": 403, "retry_after_secs": 30}` (secondary rate limit).
+//! `{"kind": "status", "status": 403, "retry_after_secs": 30}` (secondary rate limit),
+//! `{"kind": "lag", "ms": 500}` on a write: for that long after it succeeds, reads of what it
+//! changed see the state before it (see `lag.rs`).
 //! `DELETE /_sandbox/faults` clears the plan; `GET /_sandbox/faults` lists what is left.
 
 use std::sync::{Arc, Mutex};
@@ -65,6 +67,12 @@ pub enum FaultAction {
         /// The rate limit.
         bytes_per_sec: u64,
     },
+    /// On a write (any method but `GET`/`HEAD`): handle it, then for `ms` milliseconds let reads
+    /// of what it changed see the state before it (read-after-write lag).
+    Lag {
+        /// How long reads lag, in milliseconds (1 to 60000).
+        ms: u64,
+    },
     /// Answer `302 Found` with `Location: location` instead of handling the request.
     Redirect {
         /// Where the client is sent (any URL, on or off the sandbox).
@@ -115,6 +123,22 @@ impl FaultRule {
                 )));
             }
         }
+        if let FaultAction::Lag { ms } = self.action {
+            if ["GET", "HEAD"]
+                .iter()
+                .any(|read| self.method.eq_ignore_ascii_case(read))
+            {
+                return Err(SandboxError::InvalidFault(format!(
+                    "lag follows a write: method {} is a read",
+                    self.method
+                )));
+            }
+            if !(1..=60_000).contains(&ms) {
+                return Err(SandboxError::InvalidFault(format!(
+                    "lag of {ms} ms is not between 1 and 60000"
+                )));
+            }
+        }
         if let FaultAction::Status {
             status,
             after_effect,
@@ -157,6 +181,8 @@ pub struct Faults {
 #[derive(Debug, Default)]
 pub(crate) struct FaultPlan {
     pub(crate) latency_ms: u64,
+    /// How long reads lag behind this request's writes (`0`: they do not).
+    pub(crate) lag_ms: u64,
     /// The first of Status/Drop/Stall that matched.
     pub(crate) terminal: Option<FaultAction>,
     pub(crate) truncate: Option<u64>,
@@ -211,6 +237,11 @@ impl Faults {
                         false
                     }
                 }
+                FaultAction::Lag { ms } if !["GET", "HEAD"].contains(&method) => {
+                    plan.lag_ms = plan.lag_ms.max(*ms);
+                    true
+                }
+                FaultAction::Lag { .. } => false,
                 FaultAction::Truncate { bytes } => {
                     plan.truncate.get_or_insert(*bytes);
                     true
@@ -300,6 +331,28 @@ mod tests {
         let rule = FaultRule::new("patch", "/repos/*/*/git/refs/heads/*", FaultAction::Drop);
         assert!(rule.matches("PATCH", "/api/v3/repos/o/r/git/refs/heads/main"));
         assert!(!rule.matches("GET", "/api/v3/repos/o/r/git/refs/heads/main"));
+    }
+
+    #[test]
+    fn lag_is_for_writes_only() {
+        let faults = Faults::default();
+        let lag = FaultAction::Lag { ms: 300 };
+        assert!(
+            faults
+                .add(FaultRule::new("GET", "/x", lag.clone()))
+                .is_err()
+        );
+        assert!(
+            faults
+                .add(FaultRule::new("POST", "/x", FaultAction::Lag { ms: 0 }))
+                .is_err()
+        );
+        faults
+            .add(FaultRule::new("*", "/x", lag).times(1))
+            .expect("valid rule");
+        assert_eq!(faults.take("GET", "/x").lag_ms, 0);
+        assert_eq!(faults.take("POST", "/x").lag_ms, 300);
+        assert!(faults.rules().is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod control;
 mod error;
 mod faults;
 mod git;
+mod lag;
 mod log;
 mod pipeline;
 mod repo;

@@ -15,6 +15,7 @@ use futures::StreamExt;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::faults::FaultAction;
+use crate::lag::LagAfter;
 use crate::log::LoggedRequest;
 use crate::shared::Shared;
 
@@ -103,6 +104,11 @@ pub(crate) async fn pipeline(
             request
                 .extensions_mut()
                 .insert(caller.unwrap_or(Caller::Anonymous));
+            if plan.lag_ms > 0 {
+                request
+                    .extensions_mut()
+                    .insert(LagAfter(Some(Duration::from_millis(plan.lag_ms))));
+            }
             let response = next.run(request).await;
             match after_effect {
                 Some((status, retry_after)) => fault_response(status, retry_after),

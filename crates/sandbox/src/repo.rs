@@ -8,12 +8,15 @@ use tokio::sync::OwnedMutexGuard;
 
 use crate::error::ApiError;
 use crate::git::{Git, GitError, is_hex_id};
+use crate::lag::Lag;
 
 /// The repositories under `ROOT/<owner>/<repo>(.git)` and one write lock per repository.
 #[derive(Debug)]
 pub(crate) struct Repos {
     root: PathBuf,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The stale views a `lag` fault left, shared by every repository opened here.
+    pub(crate) lag: Arc<Lag>,
 }
 
 /// One repository: its owner, name, git directory and visibility.
@@ -25,6 +28,8 @@ pub(crate) struct Repo {
     /// Private repositories are seen only by tokens whose scope covers them; public ones
     /// (the default) are readable with any token, as on GitHub.
     pub(crate) private: bool,
+    /// What reads see while a `lag` fault is in force.
+    pub(crate) lag: Arc<Lag>,
 }
 
 /// The file in a repository's git directory whose presence makes it private.
@@ -47,6 +52,7 @@ impl Repos {
         Self {
             root,
             locks: Mutex::new(HashMap::new()),
+            lag: Arc::default(),
         }
     }
 
@@ -76,6 +82,7 @@ impl Repos {
             name: name.to_owned(),
             git: Git::new(dir),
             private,
+            lag: Arc::clone(&self.lag),
         })
     }
 
@@ -164,26 +171,42 @@ impl Repo {
     }
 
     /// The commit a user-given `rev` names: a branch, then a tag, then a commit id; `None` if none.
+    /// Reads see what a `lag` fault leaves: a lagging ref's previous target, no hidden commit.
     pub(crate) async fn resolve_commit(&self, rev: &str) -> Result<Option<String>, GitError> {
         if rev.is_empty() || rev.starts_with('-') || !safe_ref_text(rev) {
             return Ok(None);
         }
-        for prefix in ["refs/heads/", "refs/tags/"] {
-            if let Some(sha) = self
-                .git
-                .resolve(&format!("{prefix}{rev}"), "commit")
-                .await?
-            {
-                return Ok(Some(sha));
+        let mut full_names = vec![format!("refs/heads/{rev}"), format!("refs/tags/{rev}")];
+        if rev.starts_with("refs/heads/") || rev.starts_with("refs/tags/") {
+            full_names.push(rev.to_owned());
+        }
+        for full in full_names {
+            if let Some(target) = self.read_ref(&full).await? {
+                return self.visible_commit(&target).await;
             }
         }
-        if rev.starts_with("refs/heads/") || rev.starts_with("refs/tags/") {
-            return self.git.resolve(rev, "commit").await;
-        }
         if is_hex_id(rev) {
-            return self.git.resolve(rev, "commit").await;
+            return self.visible_commit(rev).await;
         }
         Ok(None)
+    }
+
+    /// The object id ref `full` points to as reads see it (a lagging ref answers its previous
+    /// target), or `None`.
+    pub(crate) async fn read_ref(&self, full: &str) -> Result<Option<String>, GitError> {
+        match self.lag.ref_view(&self.full_name(), full) {
+            Some(previous) => Ok(previous),
+            None => self.git.ref_target(full).await,
+        }
+    }
+
+    /// The commit `rev` peels to, unless a `lag` fault still hides it.
+    async fn visible_commit(&self, rev: &str) -> Result<Option<String>, GitError> {
+        Ok(self
+            .git
+            .resolve(rev, "commit")
+            .await?
+            .filter(|sha| !self.lag.is_hidden(sha)))
     }
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Fixture, assert_head_has, status_fault};
-use serde_json::json;
+use serde_json::{Value, json};
 use valkey_bot_sandbox::{FaultAction, FaultRule};
 
 #[tokio::test]
@@ -168,11 +168,11 @@ async fn stall_never_answers_until_the_client_gives_up() {
 #[tokio::test]
 async fn truncate_sends_fewer_bytes_than_content_length() {
     let fx = Fixture::new().await;
-    let path = "/acme/widgets/archive/refs/tags/1.0.0.tar.gz";
+    let path = "/_codeload/acme/widgets/tar.gz/refs/tags/1.0.0";
     let full = fx.fetch_bytes(&fx.web(path)).await;
     fx.fault_times(
         "GET",
-        "/*/*/archive/refs/tags/*.tar.gz",
+        "/_codeload/*/*/tar.gz/refs/tags/*",
         FaultAction::Truncate { bytes: 100 },
         1,
     );
@@ -183,7 +183,7 @@ async fn truncate_sends_fewer_bytes_than_content_length() {
     // reqwest sees an incomplete body as an error.
     fx.fault_times(
         "GET",
-        "/*/*/archive/**",
+        "/_codeload/**",
         FaultAction::Truncate { bytes: 10 },
         1,
     );
@@ -358,4 +358,92 @@ async fn redirect_sends_the_client_elsewhere_without_handling_the_request() {
         },
     );
     assert!(fx.sandbox.faults().add(bad).is_err());
+}
+
+/// Polls `path` until it answers `code`, failing after a few seconds.
+async fn eventually(fx: &Fixture, path: &str, code: u16) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (got, body) = fx.get(path).await;
+        if got == code {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "{path} still answers {got}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn lag_shows_the_state_before_a_write_for_a_while() {
+    let fx = Fixture::new().await;
+    let lag = FaultAction::Lag { ms: 700 };
+    fx.fault_times("POST", "/repos/*/*/git/commits", lag.clone(), 1);
+    fx.fault_times("PATCH", "/repos/*/*/git/refs/**", lag.clone(), 1);
+    fx.fault_times("POST", "/repos/*/*/git/refs", lag.clone(), 1);
+    fx.fault_times("POST", "/repos/*/*/pulls", lag, 1);
+
+    let (_, main_tree) = fx
+        .get(&format!(
+            "/repos/acme/widgets/git/commits/{}",
+            fx.widgets.main
+        ))
+        .await;
+    let (code, commit) = fx
+        .post_git(
+            "commits",
+            json!({ "message": "lagged", "tree": main_tree["tree"]["sha"], "parents": [fx.widgets.main] }),
+        )
+        .await;
+    assert_eq!(code, 201);
+    let sha = commit["sha"].as_str().unwrap().to_owned();
+    let commit_path = format!("/repos/acme/widgets/git/commits/{sha}");
+    assert_eq!(
+        fx.get(&commit_path).await.0,
+        404,
+        "the new commit is not seen yet"
+    );
+    let (code, _) = fx.patch_head("main", json!({ "sha": sha })).await;
+    assert_eq!(code, 200, "writes see the true state");
+    let (code, created) = fx
+        .post_git(
+            "refs",
+            json!({ "ref": "refs/heads/lagged", "sha": fx.widgets.feature }),
+        )
+        .await;
+    assert_eq!(code, 201, "{created}");
+    let (code, _) = fx
+        .post(
+            "/repos/acme/widgets/pulls",
+            json!({ "title": "t", "head": "lagged", "base": "main" }),
+        )
+        .await;
+    assert_eq!(code, 201);
+
+    let main_ref = "/repos/acme/widgets/git/ref/heads/main";
+    let (_, old) = fx.get(main_ref).await;
+    assert_eq!(
+        old["object"]["sha"],
+        fx.widgets.main.as_str(),
+        "the ref answers its old target"
+    );
+    let (code, contents) = fx.get("/repos/acme/widgets/contents/README?ref=main").await;
+    assert_eq!(code, 200, "{contents}");
+    assert_eq!(
+        fx.get("/repos/acme/widgets/git/ref/heads/lagged").await.0,
+        404
+    );
+    let (_, listed) = fx.get("/repos/acme/widgets/pulls?head=acme:lagged").await;
+    assert_eq!(
+        listed,
+        json!([]),
+        "the list answers the state before the write"
+    );
+
+    eventually(&fx, &commit_path, 200).await;
+    let now = eventually(&fx, "/repos/acme/widgets/git/ref/heads/lagged", 200).await;
+    assert_eq!(now["object"]["sha"], fx.widgets.feature.as_str());
+    let (_, main_now) = fx.get(main_ref).await;
+    assert_eq!(main_now["object"]["sha"], sha.as_str());
+    let (_, listed) = fx.get("/repos/acme/widgets/pulls?head=acme:lagged").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::io::Read;
 
-use common::Fixture;
+use common::{Fixture, assert_head_has};
 use reqwest::header;
 
 /// The member paths, as `tar tzf` lists them (the pax global header is not a member).
@@ -89,6 +89,31 @@ async fn tag_archive_is_prefixed_stable_and_conditional() {
         .get_web("/acme/widgets/archive/refs/tags/9.9.9.tar.gz")
         .await;
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn the_archive_route_redirects_to_codeload_as_github_com_does() {
+    let fx = Fixture::new().await;
+    let (head, body) = fx
+        .raw_get("/acme/widgets/archive/refs/tags/1.0.0.tar.gz")
+        .await;
+    assert!(head.starts_with("HTTP/1.1 302"), "{head}");
+    let codeload = fx.web("/_codeload/acme/widgets/tar.gz/refs/tags/1.0.0");
+    assert_head_has(
+        &head,
+        &format!("location: {}", codeload.to_ascii_lowercase()),
+    );
+    assert!(body.is_empty());
+    let archive = fx.fetch(&codeload).await;
+    assert_eq!(archive.status(), 200);
+    assert_eq!(
+        tar_file(&archive.bytes().await.unwrap(), "widgets-1.0.0/README"),
+        "hello\nworld\n"
+    );
+    let (missing, _) = fx
+        .raw_get("/acme/widgets/archive/refs/tags/9.9.9.tar.gz")
+        .await;
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 }
 
 #[tokio::test]

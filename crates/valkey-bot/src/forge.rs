@@ -11,6 +11,8 @@ use valkey_bot_core::config::TaskConfig;
 use valkey_bot_core::github::{Dispatches, GitHubError, Issues, PullRequests, RepoRead, RepoWrite};
 use valkey_bot_core::task::Target;
 
+use crate::settle::Settle;
+
 /// What the runner uses while it plans and delivers one task: no issues (delivery writes none).
 #[derive(Clone)]
 pub struct Forge {
@@ -22,6 +24,8 @@ pub struct Forge {
     pub pulls: Arc<dyn PullRequests>,
     /// Events sent to other repositories.
     pub dispatches: Arc<dyn Dispatches>,
+    /// How reads of what was just written are repeated while GitHub lags.
+    pub settle: Settle,
 }
 
 impl Forge {
@@ -35,6 +39,7 @@ impl Forge {
             write: github.clone(),
             pulls: github.clone(),
             dispatches: github,
+            settle: Settle::default(),
         }
     }
 }

@@ -14,3 +14,4 @@ pub mod rehearse;
 pub mod report;
 pub mod runner;
 pub mod scaffold;
+pub mod settle;

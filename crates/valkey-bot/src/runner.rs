@@ -484,6 +484,10 @@ impl TaskJob {
                 Err(DeliverError::Moved { repo, branch }) => {
                     info!(%repo, %branch, attempt, "branch moved while planning; planning again");
                     if attempt < self.task.attempts {
+                        forge
+                            .settle
+                            .before_replan(forge, &plan, &repo, &branch)
+                            .await;
                         tokio::time::sleep(replan_delay(attempt)).await;
                     }
                 }

@@ -174,14 +174,15 @@ async fn a_build_digest_mismatch_stops_before_any_write() {
     stage.shutdown().await;
 }
 
-/// Applies `action` to every download of a source archive.
+/// Applies `action` to every download of a source archive (served by codeload, where the
+/// github.com route redirects).
 fn on_source_archives(stage: &valkey_bot::rehearse::Stage, action: FaultAction) {
     stage
         .sandbox
         .faults()
         .add(FaultRule::new(
             "GET",
-            "/valkey-io/valkey/archive/**",
+            "/_codeload/valkey-io/valkey/**",
             action,
         ))
         .unwrap();

@@ -1,6 +1,9 @@
 //! The fault matrix (issue 10; documented in docs/reliability.md): every GitHub endpoint the bot
 //! uses × {500, 502, 503, 403 secondary rate limit with `retry-after`, dropped connection,
-//! timeout, 409/422 conflict}, each on its own fresh stage, then a rerun without the fault.
+//! timeout, 409/422 conflict, and for the writes whose reads can lag, read-after-write lag},
+//! each on its own fresh stage, then a rerun without the fault. One more row puts the hashes
+//! repository's `main` under a ruleset that requires pull requests: the direct-commit task must
+//! fail at once with the rule and what to change, the others complete.
 //!
 //! Three flows reach every endpoint: a first release, a release whose dispatch is refused (the
 //! failure path: tracking comment, failed-run labels), and a rerun after a failed run and a
@@ -66,6 +69,8 @@ const fn endpoint(name: &'static str, method: &'static str, path: &'static str) 
 
 /// The routes of the matrix that are web downloads, not GitHub's REST API.
 const SOURCE_ARCHIVE: &str = "/*/*/archive/**";
+/// Where github.com's archive route redirects (codeload.github.com on GitHub).
+const CODELOAD_ARCHIVE: &str = "/_codeload/**";
 const BINARY_DOWNLOAD: &str = "/_downloads/**";
 
 /// Every endpoint the bot may call, as GitHub's route templates.
@@ -102,6 +107,7 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint("create label", "POST", "/repos/*/*/labels"),
     endpoint("send dispatch", "POST", "/repos/*/*/dispatches"),
     endpoint("source archive", "GET", SOURCE_ARCHIVE),
+    endpoint("codeload archive", "GET", CODELOAD_ARCHIVE),
     endpoint("binary download", "GET", BINARY_DOWNLOAD),
 ];
 
@@ -113,7 +119,7 @@ impl Endpoint {
 
     /// Whether this is GitHub's REST API (not a web download).
     fn is_api(&self) -> bool {
-        ![SOURCE_ARCHIVE, BINARY_DOWNLOAD].contains(&self.path)
+        ![SOURCE_ARCHIVE, CODELOAD_ARCHIVE, BINARY_DOWNLOAD].contains(&self.path)
     }
 
     fn is_write(&self) -> bool {
@@ -143,9 +149,11 @@ enum Fault {
     TimedOut,
     /// 409 for reads (GitHub's "Git Repository is empty"), 422 for writes (validation failed).
     Conflict,
+    /// The write succeeds, then for [`LAG`] reads of what it changed see the state before it.
+    Lagged,
 }
 
-const FAULTS: [Fault; 7] = [
+const FAULTS: [Fault; 8] = [
     Fault::Status500,
     Fault::Status502,
     Fault::Status503,
@@ -153,6 +161,20 @@ const FAULTS: [Fault; 7] = [
     Fault::Dropped,
     Fault::TimedOut,
     Fault::Conflict,
+    Fault::Lagged,
+];
+
+/// How long reads lag behind a write in the lag rows.
+const LAG: Duration = Duration::from_millis(800);
+
+/// The writes whose reads the sandbox makes lag (refs, git objects, the pull-request list).
+const LAGGING_WRITES: &[&str] = &[
+    "create ref",
+    "move ref",
+    "create blob",
+    "create tree",
+    "create commit",
+    "open pull request",
 ];
 
 impl Fault {
@@ -167,7 +189,14 @@ impl Fault {
             Fault::TimedOut => "timeout",
             Fault::Conflict if endpoint.is_write() => "422",
             Fault::Conflict => "409",
+            Fault::Lagged => "read-after-write lag",
         }
+    }
+
+    /// Whether the matrix has this fault's row for `endpoint` (lag only follows a write whose
+    /// reads can lag).
+    fn applies_to(self, endpoint: &Endpoint) -> bool {
+        !matches!(self, Fault::Lagged) || LAGGING_WRITES.contains(&endpoint.name)
     }
 
     fn action(self, endpoint: &Endpoint) -> FaultAction {
@@ -189,6 +218,9 @@ impl Fault {
             Fault::TimedOut => FaultAction::Stall,
             Fault::Conflict if endpoint.is_write() => status(422, false),
             Fault::Conflict => status(409, false),
+            Fault::Lagged => FaultAction::Lag {
+                ms: u64::try_from(LAG.as_millis()).unwrap(),
+            },
         }
     }
 }
@@ -739,19 +771,7 @@ async fn scenario(
         }
     }
 
-    let (rerun, status) = run(&stage, &hook, Arc::default()).await;
-    let end = Fingerprint::of(&stage, &fresh).await;
-    stage.shutdown().await;
-    if status != Status::Success {
-        return Err(format!("the rerun failed: {:?}", failed_tasks(&rerun)));
-    }
-    if !end.same_work(expected) || !end.same_notices(expected) {
-        return Err(format!(
-            "after the rerun, {:?} differ: {}",
-            end.changed_repos(expected),
-            end.explain(expected)
-        ));
-    }
+    let (rerun, end) = rerun_to_the_end(stage, &hook, &fresh, expected).await?;
     if end.dispatches == 0 {
         return Err("no dispatch was ever sent".to_owned());
     }
@@ -777,6 +797,89 @@ async fn scenario(
         }
     }
     Ok(verdict)
+}
+
+/// The repository the ruleset row protects, the row's label, and the task that commits there directly.
+const RULESET_REPO: &str = "valkey-io/valkey-hashes";
+const RULESET_LABEL: &str = "valkey-io/valkey-hashes main";
+const RULESET_TASK: &str = "checksums";
+
+/// The ruleset row: `main` of the hashes repository requires pull requests and the App may not
+/// bypass it. The direct-commit task fails at once (one refused update, no re-plan) with the
+/// rule's text and both ways out; every other task completes; once the rule is lifted, the rerun
+/// completes the release.
+async fn ruleset_refusal(expected: &Fingerprint) -> Result<Verdict, String> {
+    let stage = common::stage(&[VERSION]).await;
+    let hook = receiver(200).await;
+    let fresh = Arc::new(Baseline::of(&stage.root));
+    let rulesets = stage.sandbox.rulesets();
+    rulesets.require_pull_requests(RULESET_REPO, "main", false);
+    let before = stage.sandbox.request_log().len();
+    let (report, status) = run(&stage, &hook, Arc::default()).await;
+    let failed = failed_tasks(&report);
+    let verdict = match failed.as_slice() {
+        [(RULESET_TASK, error)] => {
+            for needed in [
+                "Changes must be made through a pull request.",
+                "bypass list",
+                "delivery.pull-request",
+            ] {
+                if !error.contains(needed) {
+                    return Err(format!("the error does not say {needed:?}: {error}"));
+                }
+            }
+            let alerts = hook.bodies.lock().unwrap().clone();
+            let changed = Fingerprint::of(&stage, &fresh).await.changed_refs();
+            check_clean_failure(&report, status, &alerts, &changed)?;
+            Verdict::FailedCleanly
+        }
+        other => {
+            return Err(format!(
+                "expected only {RULESET_TASK} to fail, got {other:?}"
+            ));
+        }
+    };
+    let attempts = report
+        .tasks
+        .iter()
+        .find(|task| task.name == RULESET_TASK)
+        .map(|task| task.attempts);
+    let refused_updates = stage.sandbox.request_log()[before..]
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/valkey-hashes/git/refs/heads/main"))
+        .count();
+    if attempts != Some(1) || refused_updates != 1 {
+        return Err(format!(
+            "re-planned or retried: {attempts:?} attempts, {refused_updates} updates of main"
+        ));
+    }
+    rulesets.clear();
+    rerun_to_the_end(stage, &hook, &fresh, expected).await?;
+    Ok(verdict)
+}
+
+/// Reruns on `stage` without faults, then stops it: the rerun must succeed and leave exactly
+/// what a fault-free release leaves. Returns its report and what the repositories hold.
+async fn rerun_to_the_end(
+    stage: Stage,
+    hook: &Receiver,
+    fresh: &Arc<Baseline>,
+    expected: &Fingerprint,
+) -> Result<(RunReport, Fingerprint), String> {
+    let (rerun, status) = run(&stage, hook, Arc::default()).await;
+    let end = Fingerprint::of(&stage, fresh).await;
+    stage.shutdown().await;
+    if status != Status::Success {
+        return Err(format!("the rerun failed: {:?}", failed_tasks(&rerun)));
+    }
+    if !end.same_work(expected) || !end.same_notices(expected) {
+        return Err(format!(
+            "after the rerun, {:?} differ: {}",
+            end.changed_repos(expected),
+            end.explain(expected)
+        ));
+    }
+    Ok((rerun, end))
 }
 
 fn main() -> ExitCode {
@@ -806,36 +909,52 @@ async fn matrix() -> ExitCode {
         .filter(|name| !in_rows.contains(name))
         .collect();
     println!(
-        "fault matrix: {} endpoints × {} faults (release {VERSION}); listed but used by no flow: {unused:?}",
+        "fault matrix: {} endpoints × {} faults (lag on {} writes) and a ruleset refusal (release {VERSION}); listed but used by no flow: {unused:?}",
         in_rows.len(),
-        FAULTS.len()
+        FAULTS.len() - 1,
+        LAGGING_WRITES.len()
     );
     let permits = Arc::new(Semaphore::new(PARALLEL));
     let mut scenarios = Vec::new();
     for (flow, endpoints) in &reference.rows {
         for endpoint in endpoints.iter().copied() {
-            for fault in FAULTS {
+            for fault in FAULTS.into_iter().filter(|f| f.applies_to(endpoint)) {
                 let permits = Arc::clone(&permits);
                 let reference = Arc::clone(&reference);
                 let flow = *flow;
                 scenarios.push(tokio::spawn(async move {
                     let _permit = permits.acquire_owned().await.unwrap();
-                    let result = scenario(flow, endpoint, fault, &reference.fingerprint).await;
-                    (flow, endpoint, fault, result)
+                    let row = format!(
+                        "{flow:?}: {} {} × {}",
+                        endpoint.method,
+                        endpoint.path,
+                        fault.label(endpoint)
+                    );
+                    (
+                        row,
+                        scenario(flow, endpoint, fault, &reference.fingerprint).await,
+                    )
                 }));
             }
         }
     }
+    let refusal = {
+        let permits = Arc::clone(&permits);
+        let reference = Arc::clone(&reference);
+        tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await.unwrap();
+            let row = format!(
+                "{:?}: PATCH {RULESET_LABEL} under a ruleset",
+                Flow::FirstRelease
+            );
+            (row, ruleset_refusal(&reference.fingerprint).await)
+        })
+    };
+    scenarios.insert(0, refusal);
     let mut tally: BTreeMap<Verdict, usize> = BTreeMap::new();
     let (mut passed, mut failed) = (0, 0);
     for scenario in scenarios {
-        let (flow, endpoint, fault, result) = scenario.await.unwrap();
-        let row = format!(
-            "{flow:?}: {} {} × {}",
-            endpoint.method,
-            endpoint.path,
-            fault.label(endpoint)
-        );
+        let (row, result) = scenario.await.unwrap();
         match result {
             Ok(verdict) => {
                 passed += 1;

@@ -47,6 +47,30 @@ async fn a_branch_that_requires_pull_requests_fails_the_task_at_once_saying_what
     stage.shutdown().await;
 }
 
+/// github.com answers a source archive with a redirect to codeload (the sandbox's `/_codeload`
+/// path): the fetcher follows it under the download policy, and the checksums task hashes what
+/// codeload serves.
+#[tokio::test]
+async fn the_source_archive_is_fetched_through_the_codeload_redirect() {
+    let stage = stage(&["9.1.0"]).await;
+    let report = run(&stage, &request("9.1.0", &["checksums"])).await;
+    assert_eq!(outcome(&report, "checksums"), &Outcome::Done);
+    let log = stage.sandbox.request_log();
+    let archive = "/valkey-io/valkey/archive/refs/tags/9.1.0.tar.gz";
+    let codeload = "/_codeload/valkey-io/valkey/tar.gz/refs/tags/9.1.0";
+    let statuses = |path: &str| -> Vec<Option<u16>> {
+        log.iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.status)
+            .collect()
+    };
+    assert_eq!(statuses(archive), [Some(302)]);
+    assert_eq!(statuses(codeload), [Some(200)]);
+    let hashes = file(&stage.root, "valkey-io/valkey-hashes", "main", "README");
+    assert!(hashes.contains(&hash_line_prefix("9.1.0")), "{hashes}");
+    stage.shutdown().await;
+}
+
 /// `valkey-bot sandbox --app-id --app-public-key`: the standalone sandbox plays a GitHub App, so
 /// a plain token no longer has full access; without the options it does.
 #[tokio::test]

@@ -33,7 +33,7 @@ pub(crate) async fn get_blob(
         .into_iter()
         .flatten()
         .next()
-        .filter(|info| info.kind == "blob")
+        .filter(|info| info.kind == "blob" && !repo.lag.is_hidden(&info.sha))
         .ok_or_else(ApiError::not_found)?;
     let bytes = repo
         .git

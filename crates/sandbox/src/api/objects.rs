@@ -16,6 +16,7 @@ use super::extract::GhJson;
 use crate::auth::{CONTENTS_READ, CONTENTS_WRITE, Caller, unix_seconds};
 use crate::error::ApiError;
 use crate::git::{Depth, Identity, is_hex_id};
+use crate::lag::LagAfter;
 use crate::repo::Repo;
 use crate::shared::Shared;
 
@@ -32,6 +33,7 @@ pub(crate) async fn create_blob(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
     GhPath((owner, name)): GhPath<(String, String)>,
+    lag: LagAfter,
     GhJson(body): GhJson<CreateBlob>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -47,6 +49,7 @@ pub(crate) async fn create_blob(
         }
     };
     let sha = repo.git.write_blob(&bytes).await?;
+    repo.lag.hide_object(lag, &sha);
     Ok((
         StatusCode::CREATED,
         Json(
@@ -168,6 +171,7 @@ pub(crate) async fn create_tree(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
     GhPath((owner, name)): GhPath<(String, String)>,
+    lag: LagAfter,
     GhJson(body): GhJson<CreateTree>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -229,6 +233,7 @@ pub(crate) async fn create_tree(
         }
     }
     let sha = write_tree(&repo, &flat).await?;
+    repo.lag.hide_object(lag, &sha);
     Ok((
         StatusCode::CREATED,
         Json(tree_json(&shared, &repo, &sha, Depth::Top).await?),
@@ -357,6 +362,7 @@ pub(crate) async fn create_commit(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
     GhPath((owner, name)): GhPath<(String, String)>,
+    lag: LagAfter,
     GhJson(body): GhJson<CreateCommit>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -411,6 +417,7 @@ pub(crate) async fn create_commit(
         .git
         .commit_tree(&tree, &parents, &body.message, &author, &committer)
         .await?;
+    repo.lag.hide_object(lag, &sha);
     if signed {
         let verified = sha.clone();
         shared
@@ -444,8 +451,10 @@ pub(crate) async fn get_tree(
     let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let tree = match repo.resolve_commit(&sha).await? {
         Some(commit) => repo.git.resolve(&commit, "tree").await?,
+        None if repo.lag.is_hidden(&sha) => None,
         None => object_of_kind(&repo, &sha, "tree").await?,
     }
+    .filter(|tree| !repo.lag.is_hidden(tree))
     .ok_or_else(ApiError::not_found)?;
     let depth = if query.recursive.is_some() {
         Depth::All
@@ -464,6 +473,7 @@ pub(crate) async fn get_commit(
     let repo = shared.open(&owner, &name, &caller, CONTENTS_READ)?;
     let full = object_of_kind(&repo, &sha, "commit")
         .await?
+        .filter(|full| !repo.lag.is_hidden(full))
         .ok_or_else(ApiError::not_found)?;
     commit_json(&shared, &repo, &full)
         .await?

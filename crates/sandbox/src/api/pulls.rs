@@ -14,6 +14,7 @@ use super::issues::{apply_edits, file_issue, in_state, issue_mut, labels_json, r
 use super::paging::{Paged, Pager};
 use crate::auth::{Access, Caller, Permission, stable_id};
 use crate::error::ApiError;
+use crate::lag::LagAfter;
 use crate::repo::Repo;
 use crate::shared::Shared;
 use crate::state::{Issue, PullRequest, now_rfc3339};
@@ -107,8 +108,9 @@ pub(crate) async fn list_pulls(
     let repo = shared.open(&owner, &name, &caller, READ)?;
     let wanted_state = query.state.unwrap_or_else(|| "open".to_owned());
     let state = shared.store.snapshot().await;
+    let lagging = repo.lag.pulls_view(&repo.full_name());
     let mut listed = Vec::new();
-    if let Some(repo_state) = state.repo(&repo.full_name()) {
+    if let Some(repo_state) = lagging.as_ref().or_else(|| state.repo(&repo.full_name())) {
         for issue in repo_state.pulls().rev() {
             let Some(pull) = &issue.pull else { continue };
             let state_matches = in_state(issue, &wanted_state);
@@ -143,6 +145,7 @@ pub(crate) async fn create_pull(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
     GhPath((owner, name)): GhPath<(String, String)>,
+    lag: LagAfter,
     GhJson(body): GhJson<CreatePull>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, WRITE)?;
@@ -179,10 +182,11 @@ pub(crate) async fn create_pull(
     }
     let user = shared.auth.actor(&caller).login;
     let now = now_rfc3339();
-    let issue = shared
+    let (issue, before) = shared
         .store
         .update(|state| {
             let repo_state = repo_state(state, &repo);
+            let before = repo_state.clone();
             let duplicate = repo_state.pulls().any(|issue| {
                 issue.state == "open"
                     && issue.pull.as_ref().is_some_and(|pull| {
@@ -203,7 +207,7 @@ pub(crate) async fn create_pull(
                 base_ref: body.base,
                 head_sha,
             };
-            Ok(file_issue(
+            let issue = file_issue(
                 repo_state,
                 body.title,
                 body.body,
@@ -211,9 +215,11 @@ pub(crate) async fn create_pull(
                 Vec::new(),
                 Some(pull),
                 now,
-            ))
+            );
+            Ok((issue, before))
         })
         .await?;
+    repo.lag.stale_pulls(lag, &repo.full_name(), before);
     Ok((
         StatusCode::CREATED,
         Json(pull_json(&shared, &repo, &issue).await?),

@@ -12,6 +12,7 @@ use super::extract::GhJson;
 use crate::auth::{CONTENTS_READ, CONTENTS_WRITE, Caller};
 use crate::error::ApiError;
 use crate::git::{Git, is_hex_id};
+use crate::lag::LagAfter;
 use crate::repo::Repo;
 use crate::shared::Shared;
 
@@ -67,8 +68,7 @@ pub(crate) async fn get_ref(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let sha = repo
-        .git
-        .ref_target(&full)
+        .read_ref(&full)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(ref_json(&shared, &repo, &full, &sha).await?))
@@ -106,6 +106,7 @@ pub(crate) async fn create_ref(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
     GhPath((owner, name)): GhPath<(String, String)>,
+    lag: LagAfter,
     GhJson(body): GhJson<CreateRef>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -136,6 +137,7 @@ pub(crate) async fn create_ref(
     if !created {
         return Err(ApiError::unprocessable("Reference already exists"));
     }
+    repo.lag.stale_ref(lag, &repo.full_name(), &full, None);
     Ok((
         StatusCode::CREATED,
         Json(ref_json(&shared, &repo, &full, &sha).await?),
@@ -170,6 +172,7 @@ pub(crate) async fn update_ref(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
     GhPath((owner, name, reference)): GhPath<(String, String, String)>,
+    lag: LagAfter,
     GhJson(body): GhJson<UpdateRef>,
 ) -> Result<Json<Value>, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
@@ -201,6 +204,8 @@ pub(crate) async fn update_ref(
     if !swapped {
         return Err(ApiError::unprocessable("Update is not a fast forward"));
     }
+    repo.lag
+        .stale_ref(lag, &repo.full_name(), &full, Some(&old));
     Ok(Json(ref_json(&shared, &repo, &full, &new).await?))
 }
 
@@ -209,6 +214,7 @@ pub(crate) async fn delete_ref(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
     GhPath((owner, name, reference)): GhPath<(String, String, String)>,
+    lag: LagAfter,
 ) -> Result<StatusCode, ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
     let full = full_ref(&repo.git, &reference)
@@ -230,6 +236,8 @@ pub(crate) async fn delete_ref(
         .await?
         .success;
     if deleted {
+        repo.lag
+            .stale_ref(lag, &repo.full_name(), &full, Some(&old));
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::unprocessable("Reference does not exist"))

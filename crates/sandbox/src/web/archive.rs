@@ -1,7 +1,8 @@
-//! `GET /{o}/{r}/archive/refs/tags/{tag}.tar.gz`: `git archive`, cached so the digest is stable.
+//! Source archives: `GET /{o}/{r}/archive/refs/tags/{tag}.tar.gz` redirects to the codeload
+//! path, which serves `git archive`, cached so the digest is stable.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -9,18 +10,34 @@ use sha2::{Digest, Sha256};
 use super::conditional::{Content, Download};
 use crate::api::SharedState;
 use crate::error::ApiError;
+use crate::repo::Repo;
 use crate::shared::CachedArchive;
 
-/// The source archive of a tag, prefixed `<repo>-<tag>/` (a `/` in the tag becomes `-`).
+/// The path on the sandbox's codeload host (`codeload.github.com` on GitHub) that serves tag
+/// archives.
+const CODELOAD_PREFIX: &str = "/_codeload";
+
+/// `GET /{o}/{r}/archive/refs/tags/{tag}.tar.gz`: as on github.com, `302 Found` to the codeload
+/// host (`/_codeload/{o}/{r}/tar.gz/refs/tags/{tag}`), or 404 if there is no such tag.
 pub(crate) async fn tag_archive(
     State(shared): SharedState,
     Path((owner, name, tag_file)): Path<(String, String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let repo = shared.repos.open(&owner, &name)?;
     let tag = tag_file
         .strip_suffix(".tar.gz")
         .ok_or_else(ApiError::not_found)?;
+    tag_target(&repo, tag).await?;
+    let location = format!(
+        "{}{CODELOAD_PREFIX}/{owner}/{name}/tar.gz/refs/tags/{tag}",
+        shared.base_url
+    );
+    let location = HeaderValue::from_str(&location).map_err(ApiError::internal)?;
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+/// The object tag `tag` of `repo` points to, or 404.
+async fn tag_target(repo: &Repo, tag: &str) -> Result<String, ApiError> {
     let full = format!("refs/tags/{tag}");
     let valid = repo
         .git
@@ -30,11 +47,23 @@ pub(crate) async fn tag_archive(
     if !valid {
         return Err(ApiError::not_found());
     }
-    let target = repo
-        .git
+    repo.git
         .ref_target(&full)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ApiError::not_found)
+}
+
+/// `GET /_codeload/{o}/{r}/tar.gz/refs/tags/{tag}`: the source archive of a tag, prefixed
+/// `<repo>-<tag>/` (a `/` in the tag becomes `-`), conditional on its ETag.
+pub(crate) async fn codeload_archive(
+    State(shared): SharedState,
+    Path((owner, name, tag)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let repo = shared.repos.open(&owner, &name)?;
+    let tag = tag.as_str();
+    let target = tag_target(&repo, tag).await?;
+    let full = format!("refs/tags/{tag}");
     let key = (repo.full_name(), tag.to_owned(), target);
     let cached = shared
         .archives

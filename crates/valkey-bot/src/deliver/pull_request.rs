@@ -104,6 +104,9 @@ pub(super) async fn deliver(
             // and the next attempt finds it.
             let opened = match forge.pulls.open(&change.repo, &spec).await {
                 Err(GitHubError::Conflict(_)) => {
+                    (forge.settle)
+                        .pull_request_listed(forge, &change.repo, &pr.branch)
+                        .await;
                     return Err(DeliverError::Moved {
                         repo,
                         branch: pr.branch.clone(),

@@ -16,9 +16,8 @@ pub(super) async fn roll_back(writes: &Writes<'_>, forge: &Forge, head: &str) ->
         "undo it by hand with `git revert {head}` on `{}`",
         change.base_branch
     );
-    match forge
-        .read
-        .branch_head(&change.repo, &change.base_branch)
+    match (forge.settle)
+        .branch_after_write(forge, &change.repo, &change.base_branch, head)
         .await
     {
         Ok(Some(current)) if current == head => {

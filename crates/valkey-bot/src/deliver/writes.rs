@@ -207,7 +207,13 @@ impl<'a> Writes<'a> {
         branch: &str,
         commit: &str,
     ) -> Result<(), DeliverError> {
-        let problem = match self.differences(forge, commit, None).await {
+        let problem = match (forge.settle)
+            .read_until(
+                || self.differences(forge, commit, None),
+                |read| matches!(read, Ok(problems) if problems.is_empty()),
+            )
+            .await
+        {
             Ok(problems) if problems.is_empty() => return Ok(()),
             Ok(problems) => problems.join("; "),
             Err(e) => format!("the written files could not be read back: {e}"),
