@@ -434,20 +434,18 @@ impl RepoWrite for GitHubClient {
         files: &[FileWrite],
         message: &str,
     ) -> Result<CommitId, GitHubError> {
-        let parent_commit: wire::Commit = self
-            .get(&repo_path(
-                repo,
-                &format!("git/commits/{}", encode_path(parent)),
-            ))
-            .await?;
-        let mut blobs = Vec::with_capacity(files.len());
-        for chunk in files.chunks(PARALLEL_BLOBS) {
-            let mut uploads = Vec::with_capacity(chunk.len());
-            for file in chunk {
-                uploads.push(self.blob_for(repo, file));
+        // The parent's tree and the blobs do not depend on each other: read and upload at once.
+        let parent_path = repo_path(repo, &format!("git/commits/{}", encode_path(parent)));
+        let parent_commit = self.get::<wire::Commit>(&parent_path);
+        let uploads = async {
+            let mut blobs = Vec::with_capacity(files.len());
+            for chunk in files.chunks(PARALLEL_BLOBS) {
+                let uploads = chunk.iter().map(|file| self.blob_for(repo, file));
+                blobs.extend(futures::future::try_join_all(uploads).await?);
             }
-            blobs.extend(futures::future::try_join_all(uploads).await?);
-        }
+            Ok::<_, GitHubError>(blobs)
+        };
+        let (parent_commit, blobs) = futures::try_join!(parent_commit, uploads)?;
         let tree = wire::NewTree {
             base_tree: &parent_commit.tree.sha,
             tree: files

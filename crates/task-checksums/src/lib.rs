@@ -115,7 +115,17 @@ impl Task for Checksums {
         let url = self.archive_url(ctx.server_url, version.as_str());
         let filename = format!("valkey-{version}.tar.gz");
         let expected = ctx.request.build_digest(&filename)?;
-        let digested = ctx.downloads.digest(&url).await?;
+        let path = &self.settings.file;
+        // The archive's digest and the hashes file do not depend on each other: both at once.
+        let current = async {
+            let head = ctx.target_head().await?;
+            let before = ctx.required_file(&head, path).await?;
+            Ok::<_, TaskError>((head, before))
+        };
+        let (digested, (head, before)) = futures::try_join!(
+            async { Ok::<_, TaskError>(ctx.downloads.digest(&url).await?) },
+            current
+        )?;
         if let Some(expected) = expected
             && *expected != digested.sha256
         {
@@ -129,10 +139,6 @@ impl Task for Checksums {
             sha256: digested.sha256,
             url: url.clone(),
         };
-
-        let head = ctx.target_head().await?;
-        let path = &self.settings.file;
-        let before = ctx.required_file(&head, path).await?;
 
         let mut plan = Plan::default();
         plan.outputs.insert(SourceArchive {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::{StreamExt as _, TryStreamExt as _};
 use serde::Deserialize;
 use valkey_bot_core::audit::{Audit, AuditContext};
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
@@ -114,13 +115,20 @@ impl Docs {
             .filter(|(n, _)| newest.is_none_or(|newest| *n > newest) && Some(*n) < release)
             .collect();
         tags.sort();
+        // The tags' `module.c` are read several at once (a bounded number, clear of GitHub's
+        // secondary rate limits) and added oldest first, as before.
+        let repos = ctx.repos()?;
+        let reads: Vec<_> = tags
+            .iter()
+            .map(|(_, tag)| repos.read_file(source, tag, modref::MODULE_C))
+            .collect();
+        let sources: Vec<Option<Bytes>> = futures::stream::iter(reads)
+            .buffered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
         let mut read = Vec::new();
-        for (_, tag) in tags {
-            if let Some(bytes) = ctx
-                .repos()?
-                .read_file(source, &tag, modref::MODULE_C)
-                .await?
-            {
+        for ((_, tag), bytes) in tags.into_iter().zip(sources) {
+            if let Some(bytes) = bytes {
                 since.add_release(&tag, &String::from_utf8_lossy(&bytes));
             }
             read.push(tag);
@@ -131,6 +139,9 @@ impl Docs {
         Ok((since, read))
     }
 }
+
+/// How many tags' `module.c` the task reads at once.
+const CONCURRENT_READS: usize = 8;
 
 #[async_trait]
 impl Task for Docs {
@@ -154,13 +165,31 @@ impl Task for Docs {
         let row = release_row(major, minor, ctx.run_date).map_err(invalid)?;
         let line = row.line.clone();
 
-        let releases = ctx.required_file(&head, files::RELEASES).await?;
-        let makefile = ctx.required_file(&head, files::MAKEFILE).await?;
-        let conf = ctx.required_file(&head, files::VALKEY_CONF).await?;
-        let reference = ctx
-            .repos()?
-            .read_file(&target.repo, &head, modref::REFERENCE)
-            .await?;
+        // The four files and the release's `module.c` do not depend on each other: read at once.
+        let source = &self.settings.source_repository;
+        let (releases, makefile, conf, reference, module_c) = futures::try_join!(
+            ctx.required_file(&head, files::RELEASES),
+            ctx.required_file(&head, files::MAKEFILE),
+            ctx.required_file(&head, files::VALKEY_CONF),
+            async {
+                Ok::<_, TaskError>(
+                    ctx.repos()?
+                        .read_file(&target.repo, &head, modref::REFERENCE)
+                        .await?,
+                )
+            },
+            async {
+                ctx.repos()?
+                    .read_file(source, version.as_str(), modref::MODULE_C)
+                    .await?
+                    .ok_or_else(|| {
+                        TaskError::Invalid(format!(
+                            "{source}: `{}` does not exist at tag {version}",
+                            modref::MODULE_C
+                        ))
+                    })
+            },
+        )?;
 
         let new_releases =
             files::add_release_row(text(files::RELEASES, &releases)?, &row).map_err(invalid)?;
@@ -173,17 +202,6 @@ impl Task for Docs {
         let new_conf =
             files::add_conf_link(text(files::VALKEY_CONF, &conf)?, &line).map_err(invalid)?;
 
-        let source = &self.settings.source_repository;
-        let module_c = ctx
-            .repos()?
-            .read_file(source, version.as_str(), modref::MODULE_C)
-            .await?
-            .ok_or_else(|| {
-                TaskError::Invalid(format!(
-                    "{source}: `{}` does not exist at tag {version}",
-                    modref::MODULE_C
-                ))
-            })?;
         let source_error = |e: DocsError| TaskError::Invalid(format!("{source} at {version}: {e}"));
         let module_text = std::str::from_utf8(&module_c).map_err(|e| {
             source_error(DocsError::ModuleSource(format!(

@@ -35,8 +35,9 @@ pub(super) async fn deliver(
 ) -> Result<Delivered, DeliverError> {
     let change = writes.change;
     let github = DeliverError::github(&change.repo);
+    let trailer = writes.trailer(forge, signoff).await.map_err(&github)?;
     let head = writes
-        .create_commits(&change.base_commit, forge, signoff)
+        .create_commits(&change.base_commit, forge, trailer.as_deref())
         .await
         .map_err(&github)?;
     if let Err(e) = forge

@@ -201,23 +201,20 @@ pub async fn deliver_change(
 
 /// Carries out one non-file effect.
 pub async fn deliver_effect(effect: &Effect, forge: &Forge) -> Result<Delivered, DeliverError> {
-    match effect {
-        Effect::Dispatch {
-            repo,
-            event_type,
-            payload,
-        } => {
-            forge
-                .dispatches
-                .dispatch(repo, event_type, payload)
-                .await
-                .map_err(DeliverError::github(repo))?;
-            Ok(Delivered::Dispatched {
-                repo: repo.to_string(),
-                event_type: event_type.clone(),
-            })
-        }
-    }
+    let Effect::Dispatch {
+        repo,
+        event_type,
+        payload,
+    } = effect;
+    forge
+        .dispatches
+        .dispatch(repo, event_type, payload)
+        .await
+        .map_err(DeliverError::github(repo))?;
+    Ok(Delivered::Dispatched {
+        repo: repo.to_string(),
+        event_type: event_type.clone(),
+    })
 }
 
 /// The first 12 characters of a commit id, as people quote them.

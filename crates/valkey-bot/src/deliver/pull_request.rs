@@ -18,11 +18,12 @@ pub(super) async fn deliver(
     let change = writes.change;
     let repo = change.repo.to_string();
     let github = DeliverError::github(&change.repo);
-    let existing = forge
-        .read
-        .branch_head(&change.repo, &pr.branch)
-        .await
-        .map_err(&github)?;
+    // The sign-off's identity does not depend on the branch: asked at the same time.
+    let (existing, trailer) = futures::try_join!(
+        forge.read.branch_head(&change.repo, &pr.branch),
+        writes.trailer(forge, signoff),
+    )
+    .map_err(&github)?;
     // An existing branch holds the change already if every planned file is right and nothing
     // else differs from the base; it may be rewritten only if every commit on it is the bot's.
     let holds_change = match &existing {
@@ -42,7 +43,7 @@ pub(super) async fn deliver(
         Some(head) if holds_change => (head, false),
         existing => {
             let new_head = writes
-                .create_commits(&change.base_commit, forge, signoff)
+                .create_commits(&change.base_commit, forge, trailer.as_deref())
                 .await
                 .map_err(&github)?;
             match existing {

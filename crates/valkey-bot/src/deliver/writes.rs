@@ -170,21 +170,30 @@ impl<'a> Writes<'a> {
         Ok(problems)
     }
 
-    /// Creates the commits on top of `base`, each with its message (and the sign-off), and
-    /// returns the last one.
-    pub async fn create_commits(
+    /// The `Signed-off-by:` identity of the change's commits, if they are signed off (asking
+    /// GitHub for the bot's own identity for [`Signoff::Author`]).
+    pub async fn trailer(
         &self,
-        base: &str,
         forge: &Forge,
         signoff: Option<Signoff<'_>>,
-    ) -> Result<CommitId, GitHubError> {
-        let trailer = match signoff {
+    ) -> Result<Option<String>, GitHubError> {
+        Ok(match signoff {
             Some(Signoff::As(identity)) => Some(identity.to_owned()),
             Some(Signoff::Author) if !self.commits.is_empty() => {
                 Some(forge.write.own_identity().await?.signoff())
             }
             Some(Signoff::Author) | None => None,
-        };
+        })
+    }
+
+    /// Creates the commits on top of `base`, each with its message (and the sign-off
+    /// `trailer`, from [`Self::trailer`]), and returns the last one.
+    pub async fn create_commits(
+        &self,
+        base: &str,
+        forge: &Forge,
+        trailer: Option<&str>,
+    ) -> Result<CommitId, GitHubError> {
         let mut parent = base.to_owned();
         for (commit, writes) in &self.commits {
             parent = forge
@@ -193,7 +202,7 @@ impl<'a> Writes<'a> {
                     &self.change.repo,
                     &parent,
                     writes,
-                    &with_signoff(&commit.message, trailer.as_deref()),
+                    &with_signoff(&commit.message, trailer),
                 )
                 .await?;
         }
