@@ -20,7 +20,12 @@ pub(crate) struct Api {
     transport: Transport,
     policy: RetryPolicy,
     sleeper: Arc<dyn Sleeper>,
+    /// The API base (`https://api.github.com`): the only place redirects are followed to.
+    api_url: String,
 }
+
+/// Most redirects followed for one call (a renamed repository answers one).
+const MAX_REDIRECTS: usize = 3;
 
 impl Api {
     /// An API over a new HTTP client for `config`.
@@ -36,6 +41,7 @@ impl Api {
             )?,
             policy: config.retry.clone(),
             sleeper,
+            api_url: config.api_url.trim_end_matches('/').to_owned(),
         })
     }
 
@@ -70,13 +76,66 @@ impl Api {
             .map(serde_json::to_value)
             .transpose()
             .map_err(|error| GitHubError::Other(format!("{what}: cannot encode body: {error}")))?;
-        let retried = retry::run(&self.policy, self.sleeper.as_ref(), idempotency, || {
-            self.transport
-                .send(method.clone(), path_and_query, Some(bearer), body.as_ref())
-        })
-        .await;
-        into_response(&what, retried).map_err(|error| redact(error, &[bearer.expose_secret()]))
+        let mut target = path_and_query.to_owned();
+        for _ in 0..=MAX_REDIRECTS {
+            let retried = retry::run(&self.policy, self.sleeper.as_ref(), idempotency, || {
+                self.transport
+                    .send(method.clone(), &target, Some(bearer), body.as_ref())
+            })
+            .await;
+            match &retried.outcome {
+                // A renamed or moved repository: 301 (307 for writes) to its new address.
+                Ok(response) if is_followed(response.status) => {
+                    target = self.redirect_target(&what, &response.headers)?;
+                    tracing::info!(request = %what, to = %target.split('?').next().unwrap_or_default(), "following GitHub's redirect");
+                }
+                _ => {
+                    return into_response(&what, retried)
+                        .map_err(|error| redact(error, &[bearer.expose_secret()]));
+                }
+            }
+        }
+        Err(GitHubError::Other(format!(
+            "{what}: more than {MAX_REDIRECTS} redirects"
+        )))
     }
+
+    /// The path (under the API base) a redirect's `Location` names. A location anywhere else is
+    /// refused: the request carries the token, which goes to the API's own host only.
+    fn redirect_target(
+        &self,
+        what: &str,
+        headers: &http::HeaderMap,
+    ) -> Result<String, GitHubError> {
+        let location = headers
+            .get(http::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| GitHubError::Other(format!("{what}: a redirect without a Location")))?;
+        let relative = location.starts_with('/') && !location.starts_with("//");
+        let path = if relative {
+            let base_path = self
+                .api_url
+                .splitn(4, '/')
+                .nth(3)
+                .map(|path| format!("/{path}"))
+                .unwrap_or_default();
+            location.strip_prefix(&base_path).map(str::to_owned)
+        } else {
+            location.strip_prefix(&self.api_url).map(str::to_owned)
+        };
+        path.filter(|path| path.starts_with('/')).ok_or_else(|| {
+            let shown = location.split('?').next().unwrap_or_default();
+            GitHubError::Other(format!(
+                "{what}: redirected outside {} (to {shown}); not followed, so the token is not sent there",
+                self.api_url
+            ))
+        })
+    }
+}
+
+/// The redirects GitHub's API answers for a moved resource (the method and body are kept).
+fn is_followed(status: http::StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 307 | 308)
 }
 
 /// Decodes the JSON answer to `method path_and_query` into `T`.

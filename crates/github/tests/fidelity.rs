@@ -133,3 +133,52 @@ async fn with_an_app_token_that_may_not_create_labels_the_error_names_the_permis
         "the label was created explicitly before the issue"
     );
 }
+
+#[tokio::test]
+async fn a_renamed_repository_is_followed_to_its_new_name() {
+    let fx = Fixture::new().await;
+    let client = fx.client().await;
+    let old = repo("acme/images");
+    let opened = client
+        .create_issue(&old, "Release 9.1.0", "tracking", "release")
+        .await
+        .unwrap();
+    fx.sandbox
+        .rename_repository("acme", "images", "pictures")
+        .await
+        .unwrap();
+    let found = client
+        .find_issue(&old, "Release 9.1.0", "release")
+        .await
+        .unwrap()
+        .expect("found under the new name");
+    assert_eq!(found.number, opened.number);
+    let moved = fx.count_where(|entry| {
+        entry.path.starts_with("/api/v3/repos/acme/images/") && entry.status == Some(301)
+    });
+    assert!(moved >= 1, "the old name answered 301");
+    assert!(fx.count_where(|entry| entry.path.starts_with("/api/v3/repos/acme/pictures/")) >= 1);
+}
+
+#[tokio::test]
+async fn a_redirect_off_the_api_host_is_not_followed() {
+    let fx = Fixture::new().await;
+    let client = fx.client().await;
+    fx.fault(valkey_bot_sandbox::FaultRule::new(
+        "GET",
+        "/repos/*/*/issues",
+        valkey_bot_sandbox::FaultAction::Redirect {
+            location: "https://elsewhere.example/repos/acme/images/issues".into(),
+        },
+    ));
+    let error = client
+        .find_issue(&repo("acme/images"), "Release 9.1.0", "release")
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("not followed"), "{text}");
+    assert!(
+        text.contains("https://elsewhere.example/repos/acme/images/issues"),
+        "{text}"
+    );
+}

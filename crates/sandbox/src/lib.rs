@@ -17,6 +17,7 @@ mod git;
 mod lag;
 mod log;
 mod pipeline;
+mod renames;
 mod repo;
 mod rules;
 mod server;
@@ -137,6 +138,7 @@ impl Sandbox {
             auth,
             faults: Faults::default(),
             rulesets,
+            renames: renames::Renames::default(),
             log: RequestLog::default(),
             archives: Mutex::new(HashMap::new()),
             downloads_dir: config.root.join("_downloads"),
@@ -248,6 +250,48 @@ impl RunningSandbox {
     /// `Bad credentials`, as after a revocation on GitHub.
     pub fn revoke_tokens(&self) {
         self.shared.auth.revoke_tokens();
+    }
+
+    /// Renames repository `owner/old` to `owner/new`, as GitHub's settings do: the repository,
+    /// its issues and pull requests move to the new name, and API requests on the old one answer
+    /// `301 Moved Permanently` (`307` for writes) to the new one (see `renames.rs`).
+    pub async fn rename_repository(
+        &self,
+        owner: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<(), SandboxError> {
+        let path = self.shared.repos.root().join(owner).join(old);
+        match self.shared.repos.rename(owner, old, new) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(SandboxError::Io {
+                    path,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!("no such repository, or `{new}` is taken or not a valid name"),
+                    ),
+                });
+            }
+            Err(source) => return Err(SandboxError::Io { path, source }),
+        }
+        let (old_name, new_name) = (format!("{owner}/{old}"), format!("{owner}/{new}"));
+        let moved = (old_name.clone(), new_name.clone());
+        self.shared
+            .store
+            .update(move |state| {
+                if let Some(repo) = state.repos.remove(&moved.0) {
+                    state.repos.insert(moved.1, repo);
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|error| SandboxError::Io {
+                path: self.shared.repos.root().join("_sandbox"),
+                source: std::io::Error::other(error.message),
+            })?;
+        self.shared.renames.add(&old_name, &new_name);
+        Ok(())
     }
 
     /// A copy of the pull requests, issues, comments and dispatches recorded so far.

@@ -14,7 +14,7 @@ use futures::StreamExt;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::faults::FaultAction;
+use crate::faults::{FaultAction, FaultPlan};
 use crate::lag::LagAfter;
 use crate::log::LoggedRequest;
 use crate::shared::Shared;
@@ -57,7 +57,19 @@ pub(crate) async fn pipeline(
         });
     };
 
-    let plan = shared.faults.take(&method, &path);
+    // A renamed repository's old name answers GitHub's redirect, faults aside.
+    let moved = is_api
+        .then(|| {
+            shared
+                .renames
+                .redirect(&shared.api_url(), &method, &path, query.as_deref())
+        })
+        .flatten();
+    let plan = if moved.is_some() {
+        FaultPlan::default()
+    } else {
+        shared.faults.take(&method, &path)
+    };
     if plan.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(plan.latency_ms)).await;
     }
@@ -82,7 +94,7 @@ pub(crate) async fn pipeline(
             response.extensions_mut().insert(DropConnection);
             return response;
         }
-        Some(FaultAction::Redirect { location }) => Some(redirect_response(&location)),
+        Some(FaultAction::Redirect { location }) => Some(redirect_response(&location, is_api)),
         Some(FaultAction::Stall) => {
             log(None, 0);
             return std::future::pending::<Response>().await;
@@ -91,6 +103,7 @@ pub(crate) async fn pipeline(
     };
     #[cfg(feature = "contract")]
     let faulted = early.is_some() || after_effect.is_some();
+    let early = moved.or(early);
     #[cfg(feature = "contract")]
     let sent = {
         let (read, sent) = crate::contract::read_request(&shared.contract, is_api, request).await;
@@ -135,9 +148,20 @@ pub(crate) async fn pipeline(
     response
 }
 
-/// `302 Found` to `location`.
-fn redirect_response(location: &str) -> Response {
+/// `302 Found` to `location`; from the API, with the body GitHub's API gives a redirect.
+fn redirect_response(location: &str, is_api: bool) -> Response {
+    let body = serde_json::json!({
+        "message": "Found",
+        "url": location,
+        "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects",
+    });
     match HeaderValue::from_str(location) {
+        Ok(value) if is_api => (
+            StatusCode::FOUND,
+            [(header::LOCATION, value)],
+            axum::Json(body),
+        )
+            .into_response(),
         Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
         Err(_) => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -56,6 +56,11 @@ impl Repos {
         }
     }
 
+    /// The root folder the repositories are under.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The git directory of `owner/name`, if that repository exists.
     fn git_dir(&self, owner: &str, name: &str) -> Option<PathBuf> {
         if !valid_name(owner) || !valid_name(name) {
@@ -132,6 +137,26 @@ impl Repos {
         } else if marker.exists() {
             std::fs::remove_file(&marker)?;
         }
+        Ok(true)
+    }
+
+    /// Moves `owner/old` to `owner/new` on disk (keeping its form, bare or with a work tree);
+    /// `false` if there is no `owner/old`, or `new` is not a valid name or already taken.
+    pub(crate) fn rename(&self, owner: &str, old: &str, new: &str) -> Result<bool, std::io::Error> {
+        let Some(dir) = self.git_dir(owner, old) else {
+            return Ok(false);
+        };
+        if !valid_name(new) || self.git_dir(owner, new).is_some() {
+            return Ok(false);
+        }
+        let owner_dir = self.root.join(owner);
+        let (from, to) =
+            if dir.ends_with(".git") && dir.parent() == Some(owner_dir.join(old).as_path()) {
+                (owner_dir.join(old), owner_dir.join(new))
+            } else {
+                (dir, owner_dir.join(format!("{new}.git")))
+            };
+        std::fs::rename(from, to)?;
         Ok(true)
     }
 

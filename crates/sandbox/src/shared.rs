@@ -11,6 +11,7 @@ use crate::auth::{Access, Auth, Caller, Permission};
 use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::log::RequestLog;
+use crate::renames::Renames;
 use crate::repo::{Repo, Repos};
 use crate::rules::Rulesets;
 use crate::state::Store;
@@ -30,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     /// Branches that require pull requests.
     pub(crate) rulesets: Rulesets,
+    /// Repositories renamed since the start: their old names redirect.
+    pub(crate) renames: Renames,
     pub(crate) log: RequestLog,
     /// Keyed by (`owner/repo`, tag, tag object id), so a moved tag gets a new archive.
     pub(crate) archives: Mutex<HashMap<(String, String, String), CachedArchive>>,
