@@ -6,13 +6,12 @@
 //! twice and prints the wall time and the requests per repository of each audit. See
 //! docs/performance.md.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use valkey_bot::rehearse::Stage;
+use valkey_bot::rehearse::seed::git_output as git;
 use valkey_bot_core::Version;
 use valkey_bot_sandbox::{FaultAction, FaultRule};
 
@@ -54,23 +53,6 @@ fn history(n: usize) -> anyhow::Result<Vec<Version>> {
         })
         .map(|r| r.map_err(anyhow::Error::from))
         .collect()
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Valkey Maintainer")
-        .env("GIT_AUTHOR_EMAIL", "maintainer@example.com")
-        .env("GIT_COMMITTER_NAME", "Valkey Maintainer")
-        .env("GIT_COMMITTER_EMAIL", "maintainer@example.com")
-        .output()?;
-    anyhow::ensure!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(output.stdout)
 }
 
 /// A hashes line for every version, and a download page for every version, committed.

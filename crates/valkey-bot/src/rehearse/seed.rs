@@ -146,7 +146,9 @@ impl Repo {
     }
 }
 
-fn git_output(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SeedError> {
+/// Runs `git args` in `dir` as the seed's fixed maintainer, at a fixed date and without the
+/// machine's git configuration; its standard output, or an error with git's message.
+pub fn git_output(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SeedError> {
     let failed = |stderr: String| SeedError::Git {
         args: args.join(" "),
         dir: dir.to_owned(),
