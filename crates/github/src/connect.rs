@@ -71,6 +71,11 @@ impl GitHub {
         })
     }
 
+    /// What this connection has spent of GitHub's rate limit, as GitHub last announced it.
+    pub fn quota(&self) -> crate::Quota {
+        self.authority.api().quota()
+    }
+
     /// The configuration it was made with.
     pub fn config(&self) -> &GitHubConfig {
         &self.config
