@@ -500,7 +500,9 @@ mod tests {
                 assert_eq!(app_id, 42);
                 assert_eq!(private_key.expose_secret(), "PEM FROM FILE");
             }
-            Credentials::Token(_) => panic!("expected App credentials"),
+            Credentials::Token(_) | Credentials::Anonymous { .. } => {
+                panic!("expected App credentials")
+            }
         }
         let text = Credentials::from_lookup(|name| match name {
             "VALKEY_BOT_APP_ID" => Some("7".into()),
