@@ -121,8 +121,8 @@ impl Api {
                     return Ok(kept_response(kept, response.headers.clone()));
                 }
                 _ => {
-                    let response = into_response(&what, retried)
-                        .map_err(|error| redact(error, &secrets))?;
+                    let response =
+                        into_response(&what, retried).map_err(|error| redact(error, &secrets))?;
                     if method == Method::GET {
                         self.keep(url, &response);
                     }

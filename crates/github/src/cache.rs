@@ -125,7 +125,9 @@ pub(crate) fn is_immutable(path_and_query: &str) -> bool {
         .unwrap_or((path_and_query, ""));
     let segments: Vec<&str> = path.split('/').collect();
     let names_object = segments.windows(3).any(|window| {
-        window[0] == "git" && matches!(window[1], "blobs" | "trees" | "commits") && is_sha(window[2])
+        window[0] == "git"
+            && matches!(window[1], "blobs" | "trees" | "commits")
+            && is_sha(window[2])
     });
     let contents_at_commit = segments.contains(&"contents")
         && query

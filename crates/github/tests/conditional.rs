@@ -100,7 +100,10 @@ async fn kept_answers_on_disk_make_a_second_connection_almost_free() {
         assert_eq!(file.unwrap().as_ref(), b"{\"9.1\": \"9.1.0\"}\n");
         let quota = github.quota();
         if round == 1 {
-            assert_eq!((quota.sent, quota.not_modified, quota.from_cache), (1, 1, 1));
+            assert_eq!(
+                (quota.sent, quota.not_modified, quota.from_cache),
+                (1, 1, 1)
+            );
         }
     }
     assert_eq!(

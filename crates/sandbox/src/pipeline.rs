@@ -106,9 +106,11 @@ pub(crate) async fn pipeline(
     };
     #[cfg(feature = "contract")]
     let faulted = early.is_some() || after_effect.is_some();
-    let early = moved
-        .or(early)
-        .or_else(|| (is_api && public).then(|| public_limit_reached(&shared)).flatten());
+    let early = moved.or(early).or_else(|| {
+        (is_api && public)
+            .then(|| public_limit_reached(&shared))
+            .flatten()
+    });
     #[cfg(feature = "contract")]
     let sent = {
         let (read, sent) = crate::contract::read_request(&shared.contract, is_api, request).await;

@@ -58,12 +58,10 @@ async fn a_304_costs_no_quota_with_a_token_and_counts_without_one() {
     let fx = Fixture::new().await;
     let url = fx.api("/repos/acme/widgets/contents/README?ref=main");
     let token = ("authorization".parse().unwrap(), "Bearer ghp_any");
-    let first = fx.fetch_with(&url, &[token.clone()]).await;
+    let first = fx.fetch_with(&url, std::slice::from_ref(&token)).await;
     let remaining = header(&first, "x-ratelimit-remaining");
     let etag = header(&first, "etag");
-    let again = fx
-        .fetch_with(&url, &[token, (IF_NONE_MATCH, &etag)])
-        .await;
+    let again = fx.fetch_with(&url, &[token, (IF_NONE_MATCH, &etag)]).await;
     assert_eq!(again.status(), 304);
     assert_eq!(header(&again, "x-ratelimit-remaining"), remaining);
 }
@@ -74,7 +72,10 @@ async fn without_a_token_public_repositories_are_readable_private_ones_hidden_an
     let (status, repo) = fx.get("/repos/acme/widgets").await;
     assert_eq!(status, 200, "{repo}");
     let (status, error) = fx
-        .post("/repos/acme/widgets/git/blobs", serde_json::json!({"content": "x"}))
+        .post(
+            "/repos/acme/widgets/git/blobs",
+            serde_json::json!({"content": "x"}),
+        )
         .await;
     assert_eq!(status, 401);
     assert_eq!(error["message"], "Requires authentication");

@@ -224,7 +224,10 @@ mod tests {
         assert!(matches!(none, Credentials::Anonymous { app_slug } if app_slug == "bot"));
         let token = credentials(|name| (name == "GITHUB_TOKEN").then(|| "t".into()), "bot");
         assert!(matches!(token.unwrap(), Credentials::Token(_)));
-        let bad = credentials(|name| (name == "VALKEY_BOT_APP_ID").then(|| "x".into()), "bot");
+        let bad = credentials(
+            |name| (name == "VALKEY_BOT_APP_ID").then(|| "x".into()),
+            "bot",
+        );
         assert!(bad.is_err());
     }
 

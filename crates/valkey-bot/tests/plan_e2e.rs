@@ -78,7 +78,10 @@ async fn an_anonymous_plan_reads_writes_nothing_and_a_second_plan_costs_a_fracti
     assert_eq!(code, 0, "{first}\n{stderr}");
     assert!(first.contains("=== valkey-io/valkey-hashes"), "{first}");
     assert!(first.contains("+++ b/versions.json"), "{first}");
-    let quota = first.lines().find(|line| line.starts_with("GitHub: ")).unwrap();
+    let quota = first
+        .lines()
+        .find(|line| line.starts_with("GitHub: "))
+        .unwrap();
     assert!(quota.contains("left this hour (anonymous)"), "{quota}");
     let after_first = api_requests(&stage);
     assert!(!after_first.is_empty());
@@ -114,7 +117,10 @@ async fn an_anonymous_plan_out_of_quota_stops_with_what_to_do_and_no_retries() {
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(stderr.contains("rate limit ran out"), "{stderr}");
     assert!(stderr.contains("GITHUB_TOKEN"), "{stderr}");
-    assert!(stdout.contains("0 of 5 left this hour (anonymous)"), "{stdout}");
+    assert!(
+        stdout.contains("0 of 5 left this hour (anonymous)"),
+        "{stdout}"
+    );
     let refused: Vec<String> = api_requests(&stage)
         .into_iter()
         .filter(|entry| entry.status == Some(403))
@@ -122,5 +128,9 @@ async fn an_anonymous_plan_out_of_quota_stops_with_what_to_do_and_no_retries() {
         .collect();
     assert!(!refused.is_empty());
     let unique: std::collections::BTreeSet<&String> = refused.iter().collect();
-    assert_eq!(unique.len(), refused.len(), "a refused request is not retried: {refused:?}");
+    assert_eq!(
+        unique.len(),
+        refused.len(),
+        "a refused request is not retried: {refused:?}"
+    );
 }

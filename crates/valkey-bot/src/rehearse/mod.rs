@@ -201,7 +201,9 @@ impl Stage {
     /// An auditor of this stage's repositories with `config`, reading as the App does in
     /// production (a read-only client).
     pub async fn auditor(&self, config: config::Config, deep: bool) -> anyhow::Result<Auditor> {
-        self.auditor_cached(config, deep, None).await.map(|(auditor, _)| auditor)
+        self.auditor_cached(config, deep, None)
+            .await
+            .map(|(auditor, _)| auditor)
     }
 
     /// Like [`Stage::auditor`], keeping GitHub's answers and the download digests in
