@@ -11,6 +11,7 @@ use valkey_bot_core::github::GitHubError;
 
 use crate::config::GitHubConfig;
 use crate::error::{into_response, redact};
+use crate::observe::{Exchange, ExchangeObserver};
 use crate::retry::{self, Idempotency, RetryPolicy, Sleeper};
 use crate::transport::{Response, Transport, TransportError};
 
@@ -22,6 +23,8 @@ pub(crate) struct Api {
     sleeper: Arc<dyn Sleeper>,
     /// The API base (`https://api.github.com`): the only place redirects are followed to.
     api_url: String,
+    /// Sees every answered exchange (the smoke check).
+    observer: Option<Arc<dyn ExchangeObserver>>,
 }
 
 /// Most redirects followed for one call (a renamed repository answers one).
@@ -32,6 +35,7 @@ impl Api {
     pub(crate) fn new(
         config: &GitHubConfig,
         sleeper: Arc<dyn Sleeper>,
+        observer: Option<Arc<dyn ExchangeObserver>>,
     ) -> Result<Self, TransportError> {
         Ok(Self {
             transport: Transport::new(
@@ -42,6 +46,7 @@ impl Api {
             policy: config.retry.clone(),
             sleeper,
             api_url: config.api_url.trim_end_matches('/').to_owned(),
+            observer,
         })
     }
 
@@ -90,6 +95,19 @@ impl Api {
                     tracing::info!(request = %what, to = %target.split('?').next().unwrap_or_default(), "following GitHub's redirect");
                 }
                 _ => {
+                    if let (Some(observer), Ok(response)) = (&self.observer, &retried.outcome) {
+                        observer.observe(&Exchange {
+                            method: method.as_str(),
+                            path: target.split('?').next().unwrap_or_default(),
+                            request_body: body.as_ref(),
+                            status: response.status.as_u16(),
+                            content_type: response
+                                .headers
+                                .get(http::header::CONTENT_TYPE)
+                                .and_then(|value| value.to_str().ok()),
+                            body: &response.body,
+                        });
+                    }
                     return into_response(&what, retried)
                         .map_err(|error| redact(error, &[bearer.expose_secret()]));
                 }

@@ -27,6 +27,7 @@ mod client;
 pub mod config;
 mod connect;
 mod error;
+pub mod observe;
 mod readonly;
 pub mod retry;
 mod transport;
@@ -36,6 +37,7 @@ pub use auth::{ActionsMask, AuthError, Clock, Credentials, MaskSink, SystemClock
 pub use client::GitHubClient;
 pub use config::GitHubConfig;
 pub use connect::{GitHub, Hooks, SetupError};
+pub use observe::{Exchange, ExchangeObserver};
 pub use readonly::ReadOnly;
 pub use retry::{Idempotency, RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};
 pub use transport::TransportError;

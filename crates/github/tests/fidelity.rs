@@ -182,3 +182,38 @@ async fn a_redirect_off_the_api_host_is_not_followed() {
         "{text}"
     );
 }
+
+/// The tracking issue is trusted by its author, not by title and label: an issue with the same
+/// title and label that someone else opened (here a workflow's token, `github-actions[bot]`) is
+/// not found; the App's own is.
+#[tokio::test]
+async fn an_issue_with_the_right_title_and_label_by_someone_else_is_not_found() {
+    let fx = Fixture::with_app().await;
+    let images = repo("acme/images");
+    let (title, label) = ("Release 9.1.1", "release-tracking");
+    let someone = fx.github_with(
+        &valkey_bot_github::Credentials::Token(common::WORKFLOW_TOKEN.to_owned().into()),
+        |_| {},
+    );
+    let decoy = someone
+        .client_for(common::scope("acme/images", &common::all_write()))
+        .await
+        .unwrap()
+        .create_issue(&images, title, "a decoy", label)
+        .await
+        .unwrap();
+    let client = fx.client().await;
+    assert_eq!(client.find_issue(&images, title, label).await.unwrap(), None);
+    let own = client
+        .create_issue(&images, title, "the bot's", label)
+        .await
+        .unwrap();
+    assert_ne!(own.number, decoy.number);
+    assert_eq!(
+        client.find_issue(&images, title, label).await.unwrap(),
+        Some(own)
+    );
+    if let Some(report) = fx.sandbox.contract_report() {
+        panic!("{report}");
+    }
+}

@@ -18,6 +18,7 @@ use std::time::Duration;
 use valkey_bot_core::config;
 use valkey_bot_core::{Environment, ReleaseRequest, RepoId, Version};
 
+use secrecy::SecretString;
 use valkey_bot_github::{Credentials, GitHub, GitHubConfig, Hooks, MaskSink, Sleeper};
 use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
 
@@ -37,9 +38,9 @@ pub const DEMO_VERSION: &str = "9.1.0";
 /// The shipped configuration, as rehearsals use it.
 pub const SHIPPED_CONFIG: &str = include_str!("../../../../tasks.toml");
 
-/// The GitHub App the sandbox and the bot share during a rehearsal.
-const APP_ID: u64 = 1;
-const APP_SLUG: &str = "valkey-automation-bot";
+/// The id of the GitHub App the sandbox and the bot share during a rehearsal.
+pub const APP_ID: u64 = 1;
+pub(crate) const APP_SLUG: &str = "valkey-automation-bot";
 
 /// What to rehearse.
 #[derive(Debug, Clone, Default)]
@@ -72,7 +73,7 @@ pub fn rehearsal_config(base_url: &str) -> anyhow::Result<config::Config> {
 }
 
 /// A fresh RSA key pair: the App's private key (PKCS#1 PEM) and its public key (SPKI PEM).
-fn app_key() -> anyhow::Result<(String, String)> {
+pub(crate) fn app_key() -> anyhow::Result<(String, String)> {
     let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
         .context("cannot generate the App key")?;
     let private_pem = private.to_pkcs1_pem(LineEnding::LF)?.to_string();
@@ -89,6 +90,8 @@ pub struct RunnerOptions {
     pub sleeper: Option<Arc<dyn Sleeper>>,
     /// How long GitHub calls and downloads wait for the next bytes (default: production's).
     pub read_timeout: Option<Duration>,
+    /// Authenticate with this plain token, as with `GITHUB_TOKEN`, instead of as the App.
+    pub token: Option<SecretString>,
 }
 
 /// Seeded repositories served by a running sandbox with App authentication: the stage a
@@ -106,6 +109,16 @@ impl Stage {
     /// Seeds the repositories for `versions` (in `keep`, a new or empty directory, or a temporary
     /// one) and starts the sandbox.
     pub async fn start(versions: &[Version], keep: Option<&Path>) -> anyhow::Result<Self> {
+        Self::start_with(versions, keep, |config| config).await
+    }
+
+    /// Like [`Stage::start`], with the sandbox's configuration adjusted by `configure` (a
+    /// declared workflow token, for example).
+    pub async fn start_with(
+        versions: &[Version],
+        keep: Option<&Path>,
+        configure: impl FnOnce(SandboxConfig) -> SandboxConfig,
+    ) -> anyhow::Result<Self> {
         let (root, temp) = match keep {
             Some(dir) => {
                 if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
@@ -127,7 +140,7 @@ impl Stage {
             public_key_pem,
         });
         // The sandbox reads the repositories on demand, so it can start before they exist.
-        let sandbox = Sandbox::start(config).await?;
+        let sandbox = Sandbox::start(configure(config)).await?;
         seed::seed(&root, versions, sandbox.base_url())?;
         Ok(Self {
             root,
@@ -165,25 +178,30 @@ impl Stage {
             sleeper: options.sleeper,
             ..Hooks::default()
         };
-        let github = self.connect(github_config, hooks)?;
+        let credentials = match options.token {
+            Some(token) => Credentials::Token(token),
+            None => self.app_credentials(),
+        };
+        let github = GitHub::with_hooks(github_config, &credentials, hooks)?;
         Ok(runner(config, github, fetcher_with(policy, None)?))
     }
 
     /// The App's own connection to the sandbox, for tests that act on GitHub as someone
     /// other than a run would (editing a pull request by hand, for example).
     pub fn app(&self) -> anyhow::Result<GitHub> {
-        self.connect(
+        Ok(GitHub::with_hooks(
             GitHubConfig::for_api(self.sandbox.api_url()),
+            &self.app_credentials(),
             Hooks::default(),
-        )
+        )?)
     }
 
-    fn connect(&self, config: GitHubConfig, hooks: Hooks) -> anyhow::Result<GitHub> {
-        let credentials = Credentials::App {
+    /// The App's credentials, as `VALKEY_BOT_APP_ID` and its key give them in production.
+    pub fn app_credentials(&self) -> Credentials {
+        Credentials::App {
             app_id: APP_ID,
             private_key: self.private_key.clone().into(),
-        };
-        Ok(GitHub::with_hooks(config, &credentials, hooks)?)
+        }
     }
 
     /// An auditor of this stage's repositories with `config`, reading as the App does in
