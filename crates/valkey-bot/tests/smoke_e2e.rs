@@ -79,7 +79,8 @@ async fn smoke_against_the_sandbox_reports_no_difference() {
     stage.shutdown().await;
 }
 
-#[tokio::test]
+// Multi-threaded: the sandbox answers the smoke process while this test waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smoke_reports_an_answer_whose_shape_differs() {
     let stage = stage().await;
     stage
