@@ -75,10 +75,13 @@ impl GitHubClient {
     /// up after itself with it.
     pub async fn delete_branch(&self, repo: &RepoId, branch: &str) -> Result<(), GitHubError> {
         let path = repo_path(repo, &format!("git/refs/heads/{}", encode_path(branch)));
-        match self.send(Method::DELETE, &path, None::<&()>, Idempotent).await {
+        match self
+            .send(Method::DELETE, &path, None::<&()>, Idempotent)
+            .await
+        {
             // GitHub answers 422 "Reference does not exist" for a branch already gone.
             Err(GitHubError::NotFound(_) | GitHubError::Rejected(_))
-                if self.branch_head(repo, branch).await? .is_none() =>
+                if self.branch_head(repo, branch).await?.is_none() =>
             {
                 Ok(())
             }

@@ -26,7 +26,11 @@ pub struct Exchange<'a> {
 impl fmt::Debug for Exchange<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never the bodies: they may hold a token.
-        write!(f, "Exchange({} {} → {})", self.method, self.path, self.status)
+        write!(
+            f,
+            "Exchange({} {} → {})",
+            self.method, self.path, self.status
+        )
     }
 }
 

@@ -203,7 +203,10 @@ async fn an_issue_with_the_right_title_and_label_by_someone_else_is_not_found() 
         .await
         .unwrap();
     let client = fx.client().await;
-    assert_eq!(client.find_issue(&images, title, label).await.unwrap(), None);
+    assert_eq!(
+        client.find_issue(&images, title, label).await.unwrap(),
+        None
+    );
     let own = client
         .create_issue(&images, title, "the bot's", label)
         .await

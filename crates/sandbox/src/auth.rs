@@ -10,8 +10,8 @@ use rand::Rng;
 use serde::Deserialize;
 
 use crate::error::{ApiError, SandboxError};
-use crate::{AppConfig, WorkflowToken};
 use crate::repo::Repo;
+use crate::{AppConfig, WorkflowToken};
 
 /// The login of a caller that is not an App installation.
 pub(crate) const SANDBOX_USER: &str = "sandbox-user";
@@ -169,11 +169,9 @@ impl Caller {
             Self::Bearer => "bearer".to_owned(),
             Self::AppJwt => "app-jwt".to_owned(),
             Self::Installation(grant) => format!("installation:{}", grant.installation_id),
-            Self::Workflow(grant) => format!(
-                "workflow:{}/{}",
-                grant.owner,
-                grant.repositories.join(",")
-            ),
+            Self::Workflow(grant) => {
+                format!("workflow:{}/{}", grant.owner, grant.repositories.join(","))
+            }
         }
     }
 

@@ -398,8 +398,8 @@ async fn reach(fx: &Fixture, token: &str) -> (u16, u16, u16) {
 
 #[tokio::test]
 async fn a_workflow_token_is_confined_to_its_repository_and_a_plain_one_is_not() {
-    let fx = Fixture::with_config(|config| config.with_workflow_token("wf-token", "acme/gadgets"))
-        .await;
+    let fx =
+        Fixture::with_config(|config| config.with_workflow_token("wf-token", "acme/gadgets")).await;
     // Public elsewhere: read 200, write 403 with GitHub's message; its own repository: written.
     assert_eq!(reach(&fx, "wf-token").await, (200, 403, 201));
     let (_, refused) = fx
@@ -428,7 +428,9 @@ async fn a_workflow_token_is_confined_to_its_repository_and_a_plain_one_is_not()
     assert_eq!(reach(&fx, "plain-token").await, (200, 201, 201));
     let logged = fx.sandbox.request_log();
     assert!(
-        logged.iter().any(|entry| entry.scope == "workflow:acme/gadgets"),
+        logged
+            .iter()
+            .any(|entry| entry.scope == "workflow:acme/gadgets"),
         "{logged:?}"
     );
 }

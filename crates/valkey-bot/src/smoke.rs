@@ -23,8 +23,7 @@ use valkey_bot_core::github::{
     Dispatches, FileWrite, Issues, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
 };
 use valkey_bot_github::{
-    Credentials, Exchange, ExchangeObserver, GitHub, GitHubClient, GitHubConfig, Hooks,
-    TokenScope,
+    Credentials, Exchange, ExchangeObserver, GitHub, GitHubClient, GitHubConfig, Hooks, TokenScope,
 };
 use valkey_bot_sandbox::contract::Contract;
 use valkey_bot_sandbox::{AppConfig, Sandbox, SandboxConfig};
@@ -311,7 +310,12 @@ async fn steps(
         );
         begin("edit pull request");
         client
-            .edit(repo, pull.number, &spec.title, "Edited by `valkey-bot smoke`.")
+            .edit(
+                repo,
+                pull.number,
+                &spec.title,
+                "Edited by `valkey-bot smoke`.",
+            )
             .await?;
         begin("label pull request");
         client
@@ -620,8 +624,10 @@ mod tests {
 
     #[test]
     fn missing_fields_and_other_types_differ_but_values_and_nulls_do_not() {
-        let github = serde_json::json!({"sha": "a", "n": 1, "body": null, "labels": [{"name": "x"}]});
-        let same = serde_json::json!({"sha": "b", "n": 2, "body": "text", "labels": [{"name": "y"}]});
+        let github =
+            serde_json::json!({"sha": "a", "n": 1, "body": null, "labels": [{"name": "x"}]});
+        let same =
+            serde_json::json!({"sha": "b", "n": 2, "body": "text", "labels": [{"name": "y"}]});
         assert!(differences(answer(200, github.clone()), answer(200, same)).is_empty());
         let other = serde_json::json!({"n": "2", "body": null, "labels": [], "extra": true});
         assert_eq!(
@@ -650,7 +656,15 @@ mod tests {
             }],
         };
         let shown = report.to_string();
-        assert!(shown.contains("| compare | GET /repos/{owner}/{repo}/compare/{basehead} | sandbox | a\\|b |"), "{shown}");
-        assert!(shown.ends_with("3 answer(s) checked, 1 difference(s)\n"), "{shown}");
+        assert!(
+            shown.contains(
+                "| compare | GET /repos/{owner}/{repo}/compare/{basehead} | sandbox | a\\|b |"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with("3 answer(s) checked, 1 difference(s)\n"),
+            "{shown}"
+        );
     }
 }

@@ -82,7 +82,11 @@ fn standalone_sandbox(
     for name in ["acme/widgets", "acme/gadgets"] {
         std::fs::create_dir_all(root.path().join(name)).unwrap();
         git(root.path(), name, &["init", "-q", "-b", "main"]);
-        git(root.path(), name, &["commit", "-q", "--allow-empty", "-m", "init"]);
+        git(
+            root.path(),
+            name,
+            &["commit", "-q", "--allow-empty", "-m", "init"],
+        );
     }
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_valkey-bot"))
         .args(["sandbox", "--root", root.path().to_str().unwrap()])

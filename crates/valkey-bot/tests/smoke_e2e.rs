@@ -61,19 +61,28 @@ async fn smoke_against_the_sandbox_reports_no_difference() {
         );
     }
     // Nothing left behind: the branch is gone, the pull request and the issue are closed.
-    let branches = git(&stage.root, THROWAWAY, &["branch", "--list", "valkey-bot-smoke/*"]);
+    let branches = git(
+        &stage.root,
+        THROWAWAY,
+        &["branch", "--list", "valkey-bot-smoke/*"],
+    );
     assert_eq!(branches.trim(), "", "the branch is deleted");
     let state = stage.sandbox.state().await;
     let repo_state = &state.repos[THROWAWAY];
     assert!(!repo_state.issues.is_empty());
     assert!(
-        repo_state.issues.iter().all(|issue| issue.state == "closed"),
+        repo_state
+            .issues
+            .iter()
+            .all(|issue| issue.state == "closed"),
         "{:?}",
         repo_state.issues
     );
     let dispatched = &repo_state.dispatches;
     assert!(
-        dispatched.iter().any(|d| d.event_type == "valkey-bot-smoke"),
+        dispatched
+            .iter()
+            .any(|d| d.event_type == "valkey-bot-smoke"),
         "{dispatched:?}"
     );
     stage.shutdown().await;

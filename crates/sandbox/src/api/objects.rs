@@ -382,9 +382,7 @@ pub(crate) async fn create_commit(
     // GitHub signs (and commits as `GitHub <noreply@github.com>`, the `web-flow` user) what an
     // App installation token (a workflow token is one) creates without an author or committer;
     // a plain token's commits are the token user's own, unsigned.
-    let signed = body.author.is_none()
-        && body.committer.is_none()
-        && caller.commits_signed();
+    let signed = body.author.is_none() && body.committer.is_none() && caller.commits_signed();
     let (author, committer) = match (body.author, body.committer) {
         (None, None) => {
             let actor = shared.auth.actor(&caller);

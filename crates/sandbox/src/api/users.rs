@@ -18,7 +18,9 @@ pub(crate) async fn get_authenticated_user(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
     match caller {
-        Caller::Installation(_) | Caller::Workflow(_) | Caller::AppJwt => Err(ApiError::not_accessible()),
+        Caller::Installation(_) | Caller::Workflow(_) | Caller::AppJwt => {
+            Err(ApiError::not_accessible())
+        }
         Caller::Anonymous => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "Requires authentication",
