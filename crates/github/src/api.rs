@@ -12,6 +12,7 @@ use valkey_bot_core::github::GitHubError;
 use crate::cache::{Kept, ResponseCache, is_immutable};
 use crate::config::GitHubConfig;
 use crate::error::{into_response, redact};
+use crate::observe::{Exchange, ExchangeObserver};
 use crate::quota::{Quota, QuotaMeter};
 use crate::retry::{self, Idempotency, RetryPolicy, Sleeper};
 use crate::transport::{Response, Transport, TransportError};
@@ -28,6 +29,8 @@ pub(crate) struct Api {
     cache: Arc<ResponseCache>,
     /// What has been spent of the rate limit.
     quota: Arc<QuotaMeter>,
+    /// Sees every answered exchange (the smoke check).
+    observer: Option<Arc<dyn ExchangeObserver>>,
 }
 
 /// Most redirects followed for one call (a renamed repository answers one).
@@ -38,6 +41,7 @@ impl Api {
     pub(crate) fn new(
         config: &GitHubConfig,
         sleeper: Arc<dyn Sleeper>,
+        observer: Option<Arc<dyn ExchangeObserver>>,
     ) -> Result<Self, TransportError> {
         Ok(Self {
             transport: Transport::new(
@@ -50,6 +54,7 @@ impl Api {
             api_url: config.api_url.trim_end_matches('/').to_owned(),
             cache: Arc::new(ResponseCache::new(config.cache_dir.as_deref())),
             quota: Arc::default(),
+            observer,
         })
     }
 
@@ -121,6 +126,19 @@ impl Api {
                     return Ok(kept_response(kept, response.headers.clone()));
                 }
                 _ => {
+                    if let (Some(observer), Ok(response)) = (&self.observer, &retried.outcome) {
+                        observer.observe(&Exchange {
+                            method: method.as_str(),
+                            path: target.split('?').next().unwrap_or_default(),
+                            request_body: body.as_ref(),
+                            status: response.status.as_u16(),
+                            content_type: response
+                                .headers
+                                .get(http::header::CONTENT_TYPE)
+                                .and_then(|value| value.to_str().ok()),
+                            body: &response.body,
+                        });
+                    }
                     let response =
                         into_response(&what, retried).map_err(|error| redact(error, &secrets))?;
                     if method == Method::GET {

@@ -70,6 +70,25 @@ impl GitHubClient {
         &self.scope
     }
 
+    /// Deletes `branch` of `repo` (`DELETE git/refs/heads/B`); an absent branch is no error.
+    /// Not part of the bot's traits (a run never deletes a branch): `valkey-bot smoke` cleans
+    /// up after itself with it.
+    pub async fn delete_branch(&self, repo: &RepoId, branch: &str) -> Result<(), GitHubError> {
+        let path = repo_path(repo, &format!("git/refs/heads/{}", encode_path(branch)));
+        match self
+            .send(Method::DELETE, &path, None::<&()>, Idempotent)
+            .await
+        {
+            // GitHub answers 422 "Reference does not exist" for a branch already gone.
+            Err(GitHubError::NotFound(_) | GitHubError::Rejected(_))
+                if self.branch_head(repo, branch).await?.is_none() =>
+            {
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     fn api(&self) -> &Api {
         self.authority.api()
     }

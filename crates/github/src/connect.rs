@@ -11,6 +11,7 @@ use crate::auth::{
 };
 use crate::client::GitHubClient;
 use crate::config::GitHubConfig;
+use crate::observe::ExchangeObserver;
 use crate::retry::{Sleeper, TokioSleeper};
 use crate::transport::TransportError;
 
@@ -34,6 +35,9 @@ pub struct Hooks {
     pub mask: Option<Arc<dyn MaskSink>>,
     /// Decides when cached tokens are refreshed (default: the system clock).
     pub clock: Option<Arc<dyn Clock>>,
+    /// Sees every answered API exchange, token minting included (default: none; the smoke
+    /// check validates real GitHub's answers with it).
+    pub observer: Option<Arc<dyn ExchangeObserver>>,
 }
 
 /// A connection to one GitHub (or GitHub Enterprise Server, or the sandbox) with one identity.
@@ -61,7 +65,7 @@ impl GitHub {
         let mask = config
             .in_actions
             .then(|| hooks.mask.unwrap_or_else(|| Arc::new(ActionsMask)));
-        let api = Api::new(&config, sleeper)?;
+        let api = Api::new(&config, sleeper, hooks.observer)?;
         let clock = hooks.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let authority = Authority::new(api, credentials, mask, clock)?;
         Ok(Self {

@@ -28,6 +28,7 @@ mod client;
 pub mod config;
 mod connect;
 mod error;
+pub mod observe;
 mod quota;
 mod readonly;
 pub mod retry;
@@ -38,6 +39,7 @@ pub use auth::{ActionsMask, AuthError, Clock, Credentials, MaskSink, SystemClock
 pub use client::GitHubClient;
 pub use config::GitHubConfig;
 pub use connect::{GitHub, Hooks, SetupError};
+pub use observe::{Exchange, ExchangeObserver};
 pub use quota::Quota;
 pub use readonly::ReadOnly;
 pub use retry::{Idempotency, RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};

@@ -182,3 +182,92 @@ async fn a_redirect_off_the_api_host_is_not_followed() {
         "{text}"
     );
 }
+
+/// The tracking issue is trusted by its author, not by title and label: an issue with the same
+/// title and label that someone else opened (here a workflow's token, `github-actions[bot]`) is
+/// not found; the App's own is.
+#[tokio::test]
+async fn an_issue_with_the_right_title_and_label_by_someone_else_is_not_found() {
+    let fx = Fixture::with_app().await;
+    let images = repo("acme/images");
+    let (title, label) = ("Release 9.1.1", "release-tracking");
+    let someone = fx.github_with(
+        &valkey_bot_github::Credentials::Token(common::WORKFLOW_TOKEN.to_owned().into()),
+        |_| {},
+    );
+    let decoy = someone
+        .client_for(common::scope("acme/images", &common::all_write()))
+        .await
+        .unwrap()
+        .create_issue(&images, title, "a decoy", label)
+        .await
+        .unwrap();
+    let client = fx.client().await;
+    assert_eq!(
+        client.find_issue(&images, title, label).await.unwrap(),
+        None
+    );
+    let own = client
+        .create_issue(&images, title, "the bot's", label)
+        .await
+        .unwrap();
+    assert_ne!(own.number, decoy.number);
+    assert_eq!(
+        client.find_issue(&images, title, label).await.unwrap(),
+        Some(own)
+    );
+    if let Some(report) = fx.sandbox.contract_report() {
+        panic!("{report}");
+    }
+}
+
+/// GitHub pages its lists (at most 100 a page): the tracking issue on the second page of the
+/// bot's labelled issues is found, and a compare of more than 100 commits lists all of them.
+#[tokio::test]
+async fn lists_longer_than_a_page_are_read_to_the_end() {
+    let fx = Fixture::new().await;
+    let client = fx.client().await;
+    let images = repo("acme/images");
+    let label = "release-tracking";
+    // Newest first: the one sought, opened first, comes after 100 newer ones.
+    let sought = client
+        .create_issue(&images, "Release 9.1.1", "", label)
+        .await
+        .unwrap();
+    for n in 0..100 {
+        client
+            .create_issue(&images, &format!("Other {n}"), "", label)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        client
+            .find_issue(&images, "Release 9.1.1", label)
+            .await
+            .unwrap(),
+        Some(sought)
+    );
+    let pages = fx
+        .sandbox
+        .request_log()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/issues"))
+        .filter_map(|r| r.query.clone())
+        .collect::<Vec<_>>();
+    assert!(pages.iter().any(|q| q.contains("page=2")), "{pages:?}");
+
+    let base = fx.git(&["rev-parse", "main"]);
+    let tree = fx.git(&["rev-parse", "main^{tree}"]);
+    let mut head = base.clone();
+    for n in 0..120 {
+        head = fx.git(&["commit-tree", &tree, "-p", &head, "-m", &format!("c{n}")]);
+    }
+    fx.git(&["update-ref", "refs/heads/long", &head]);
+    let commits = client
+        .commits_between(&images, "main", "long")
+        .await
+        .unwrap();
+    assert_eq!(commits.len(), 120);
+    assert_eq!(commits[0].subject, "c0");
+    assert_eq!(commits[119].id, head);
+}

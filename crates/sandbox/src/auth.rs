@@ -9,15 +9,21 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rand::Rng;
 use serde::Deserialize;
 
-use crate::AppConfig;
 use crate::error::{ApiError, SandboxError};
 use crate::repo::Repo;
+use crate::{AppConfig, WorkflowToken};
 
 /// The login of a caller that is not an App installation.
 pub(crate) const SANDBOX_USER: &str = "sandbox-user";
 
 /// How long an installation token lives (GitHub: one hour).
 const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The login of the account a workflow's `GITHUB_TOKEN` acts as.
+const WORKFLOW_LOGIN: &str = "github-actions[bot]";
+
+/// How long a workflow token lives (GitHub: until its job ends, at most 24 hours).
+const WORKFLOW_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// A permission an installation token can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,6 +108,33 @@ impl Grant {
     pub(crate) fn permissions_json(&self) -> serde_json::Value {
         permissions_json(&self.permissions)
     }
+
+    /// Allows the request if the grant lets its holder do one of `needs` on `repo`, as GitHub
+    /// decides: reading a public repository is allowed with any token (even one narrowed to
+    /// another repository); a private repository outside the grant's scope answers 404 (GitHub
+    /// never tells such a caller it exists); anything else the grant does not hold answers 403.
+    fn require(&self, repo: &Repo, needs: &[(Permission, Access)]) -> Result<(), ApiError> {
+        let covers_repo = self.owner == repo.owner && self.repositories.contains(&repo.name);
+        if !covers_repo && repo.private {
+            return Err(ApiError::not_found());
+        }
+        let reads_only = needs.iter().all(|(_, access)| *access == Access::Read);
+        if reads_only && !repo.private {
+            return Ok(());
+        }
+        let holds = needs.iter().any(|(permission, access)| {
+            *permission == Permission::Metadata
+                || self
+                    .permissions
+                    .get(permission)
+                    .is_some_and(|held| held >= access)
+        });
+        if covers_repo && holds {
+            Ok(())
+        } else {
+            Err(ApiError::not_accessible())
+        }
+    }
 }
 
 fn permissions_json(permissions: &BTreeMap<Permission, Access>) -> serde_json::Value {
@@ -126,6 +159,9 @@ pub(crate) enum Caller {
     AppJwt,
     /// An installation token.
     Installation(Arc<Grant>),
+    /// A token declared to be a workflow's `GITHUB_TOKEN` ([`WorkflowToken`]): confined to the
+    /// repository the workflow runs in, acting as `github-actions[bot]`.
+    Workflow(Arc<Grant>),
 }
 
 impl Caller {
@@ -137,13 +173,14 @@ impl Caller {
             Self::Public => "public".to_owned(),
             Self::AppJwt => "app-jwt".to_owned(),
             Self::Installation(grant) => format!("installation:{}", grant.installation_id),
+            Self::Workflow(grant) => {
+                format!("workflow:{}/{}", grant.owner, grant.repositories.join(","))
+            }
         }
     }
 
-    /// Allows the request if the caller may do one of `needs` on `repo`, as GitHub decides:
-    /// reading a public repository is allowed with any token (even one narrowed to another
-    /// repository); a private repository outside the token's scope answers 404 (GitHub never
-    /// tells such a caller it exists); anything else the token does not hold answers 403.
+    /// Allows the request if the caller may do one of `needs` on `repo` (see [`Grant`]'s rules;
+    /// a plain token without an App may do anything, an App JWT nothing).
     pub(crate) fn require(
         &self,
         repo: &Repo,
@@ -155,30 +192,14 @@ impl Caller {
             Self::Public if repo.private => Err(ApiError::not_found()),
             Self::Public if needs.iter().all(|(_, access)| *access == Access::Read) => Ok(()),
             Self::Public => Err(ApiError::requires_authentication()),
-            Self::Installation(grant) => {
-                let covers_repo =
-                    grant.owner == repo.owner && grant.repositories.contains(&repo.name);
-                if !covers_repo && repo.private {
-                    return Err(ApiError::not_found());
-                }
-                let reads_only = needs.iter().all(|(_, access)| *access == Access::Read);
-                if reads_only && !repo.private {
-                    return Ok(());
-                }
-                let holds = needs.iter().any(|(permission, access)| {
-                    *permission == Permission::Metadata
-                        || grant
-                            .permissions
-                            .get(permission)
-                            .is_some_and(|held| held >= access)
-                });
-                if covers_repo && holds {
-                    Ok(())
-                } else {
-                    Err(ApiError::not_accessible())
-                }
-            }
+            Self::Installation(grant) | Self::Workflow(grant) => grant.require(repo, needs),
         }
+    }
+
+    /// Whether GitHub signs what this caller commits through the API without an author or
+    /// committer: App installation tokens, a workflow's token among them; not personal tokens.
+    pub(crate) fn commits_signed(&self) -> bool {
+        matches!(self, Self::Installation(_) | Self::Workflow(_))
     }
 
     /// Allows only a valid App JWT (the App endpoints).
@@ -216,10 +237,13 @@ impl Actor {
     }
 }
 
-/// The App (if configured) and the installation tokens it has issued.
+/// The App (if configured), the installation tokens it has issued and the declared workflow
+/// tokens.
 pub(crate) struct Auth {
     app: Option<(AppConfig, DecodingKey)>,
     tokens: Mutex<HashMap<String, Arc<Grant>>>,
+    /// Workflow tokens by token, each confined to its repository.
+    workflow: HashMap<String, Arc<Grant>>,
 }
 
 #[derive(Deserialize)]
@@ -237,8 +261,33 @@ const JWT_MAX_LIFETIME_SECS: i64 = 600;
 const JWT_IAT_LEEWAY_SECS: i64 = 30;
 
 impl Auth {
-    /// Auth for `app`; `None` means every caller has full access.
-    pub(crate) fn new(app: Option<AppConfig>) -> Result<Self, SandboxError> {
+    /// Auth for `app` (`None`: every token not declared a workflow token has full access) and
+    /// the declared `workflow_tokens`.
+    pub(crate) fn new(
+        app: Option<AppConfig>,
+        workflow_tokens: &[WorkflowToken],
+    ) -> Result<Self, SandboxError> {
+        let mut workflow = HashMap::new();
+        for declared in workflow_tokens {
+            let (owner, name) = declared
+                .repository
+                .split_once('/')
+                .filter(|(owner, name)| {
+                    !owner.is_empty() && !name.is_empty() && !name.contains('/')
+                })
+                .ok_or_else(|| SandboxError::WorkflowRepository(declared.repository.clone()))?;
+            if declared.token.trim().is_empty() {
+                return Err(SandboxError::WorkflowToken(declared.repository.clone()));
+            }
+            let grant = Grant {
+                installation_id: stable_id(&format!("workflow:{owner}/{name}")),
+                owner: owner.to_owned(),
+                repositories: vec![name.to_owned()],
+                permissions: APP_PERMISSIONS.iter().copied().collect(),
+                expires_at: SystemTime::now() + WORKFLOW_TOKEN_LIFETIME,
+            };
+            workflow.insert(declared.token.trim().to_owned(), Arc::new(grant));
+        }
         let app = match app {
             Some(config) => {
                 let key = DecodingKey::from_rsa_pem(config.public_key_pem.as_bytes())
@@ -250,6 +299,7 @@ impl Auth {
         Ok(Self {
             app,
             tokens: Mutex::new(HashMap::new()),
+            workflow,
         })
     }
 
@@ -262,6 +312,16 @@ impl Auth {
     /// App is configured (no credential at all is a [`Caller::Public`]).
     pub(crate) fn caller(&self, headers: &HeaderMap) -> Result<Caller, (String, Box<ApiError>)> {
         let token = bearer(headers);
+        if let Some(grant) = token.and_then(|token| self.workflow.get(token)) {
+            return if grant.expires_at > SystemTime::now() {
+                Ok(Caller::Workflow(grant.clone()))
+            } else {
+                Err((
+                    Caller::Workflow(grant.clone()).scope(),
+                    Box::new(ApiError::bad_credentials()),
+                ))
+            };
+        }
         let Some((app, key)) = &self.app else {
             return Ok(if token.is_some() {
                 Caller::Bearer
@@ -293,18 +353,21 @@ impl Auth {
         }
     }
 
-    /// Who the caller is when it writes: the App's bot user, or `sandbox-user`.
+    /// Who the caller is when it writes: the App's bot user, `github-actions[bot]` for a
+    /// workflow token, or `sandbox-user`.
     pub(crate) fn actor(&self, caller: &Caller) -> Actor {
         match (caller, self.app()) {
+            (Caller::Workflow(_), _) => Actor::new(WORKFLOW_LOGIN.to_owned()),
             (Caller::Installation(_) | Caller::AppJwt, Some(app)) => Actor::new(bot_login(app)),
             _ => Actor::new(SANDBOX_USER.to_owned()),
         }
     }
 
-    /// The account named `login` (`GET /users/{login}`): the App's bot user or `sandbox-user`.
+    /// The account named `login` (`GET /users/{login}`): the App's bot user, `sandbox-user` or
+    /// `github-actions[bot]`.
     pub(crate) fn account(&self, login: &str) -> Option<Actor> {
         let bot = self.app().map(bot_login);
-        (login == SANDBOX_USER || bot.as_deref() == Some(login))
+        (login == SANDBOX_USER || login == WORKFLOW_LOGIN || bot.as_deref() == Some(login))
             .then(|| Actor::new(login.to_owned()))
     }
 

@@ -2,7 +2,9 @@
 //! validated against GitHub's own REST API description (`openapi/github-subset.json`, extracted
 //! by `scripts/extract-github-openapi.mjs` from a pinned `@octokit/openapi`).
 //!
-//! Off unless the crate's `contract` feature is on and a test calls
+//! [`Contract`] checks one exchange at a time for whoever asks (`valkey-bot smoke` asks it about
+//! real GitHub's answers). In the sandbox it is off unless the crate's `contract` feature is on
+//! and a test calls
 //! [`crate::RunningSandbox::check_contract`]; then the pipeline hands each exchange here and
 //! [`crate::RunningSandbox::contract_violations`] lists what did not match. The operation is found
 //! by method and path template, so a route added later is checked without registering it.
@@ -154,9 +156,10 @@ fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// The live check: on/off, compiled validators and what was found.
+/// The check: on/off (for the sandbox's pipeline), compiled validators and what was found.
+/// `valkey-bot smoke` uses one on its own to validate real GitHub's answers.
 #[derive(Default)]
-pub(crate) struct Contract {
+pub struct Contract {
     enabled: AtomicBool,
     /// Exchanges checked so far.
     checked: AtomicU64,
@@ -176,20 +179,28 @@ impl Contract {
     }
 
     /// How many exchanges were checked so far.
-    pub(crate) fn checked(&self) -> u64 {
+    pub fn checked(&self) -> u64 {
         self.checked.load(Ordering::Relaxed)
     }
 
+    /// `METHOD /template` of the operation GitHub's description has for `method path` (with or
+    /// without `/api/v3`), if any.
+    pub fn operation(method: &str, path: &str) -> Option<String> {
+        let api_path = path.strip_prefix("/api/v3").unwrap_or(path);
+        let template = operation_for(description().ok()?, method, api_path)?;
+        Some(format!("{method} {template}"))
+    }
+
     /// Every violation so far.
-    pub(crate) fn violations(&self) -> Vec<Violation> {
+    pub fn violations(&self) -> Vec<Violation> {
         lock(&self.violations).clone()
     }
 
-    /// Checks one exchange: `body` sent to `method path` (path with `/api/v3`), answered
+    /// Checks one exchange: `body` sent to `method path` (with or without `/api/v3`), answered
     /// `status` with `content_type` and `answer`. `faulted`: the answer came from the fault plan,
     /// so only its shape is checked (as a generic error), not whether the status is documented.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn check(
+    pub fn check(
         &self,
         method: &str,
         path: &str,

@@ -56,6 +56,12 @@ pub enum SandboxError {
     /// `AppConfig::public_key_pem` is not an RSA public key in PEM form.
     #[error("the App public key is not a valid RSA PEM key: {0}")]
     AppKey(#[source] jsonwebtoken::errors::Error),
+    /// A workflow token was declared for something that is not `OWNER/NAME`.
+    #[error("workflow token repository `{0}` is not OWNER/NAME")]
+    WorkflowRepository(String),
+    /// A workflow token was declared empty.
+    #[error("the workflow token declared for `{0}` is empty")]
+    WorkflowToken(String),
     /// A fault rule is malformed (bad status for its kind, empty pattern, ...).
     #[error("invalid fault rule: {0}")]
     InvalidFault(String),

@@ -6,6 +6,8 @@
 //! other actions: `{"kind": "latency", "ms": 200}`, `{"kind": "drop"}`, `{"kind": "stall"}`,
 //! `{"kind": "truncate", "bytes": 100}`, `{"kind": "bandwidth", "bytes_per_sec": 1024}`,
 //! `{"kind": "redirect", "location": "https://elsewhere.example/file"}`,
+//! `{"kind": "drop_field", "field": "sha"}` (a successful JSON answer without that top-level
+//! field: an answer whose shape is not GitHub's),
 //! `{"kind": "status", "status": 403, "retry_after_secs": 30}` (secondary rate limit),
 //! `{"kind": "lag", "ms": 500}` on a write: for that long after it succeeds, reads of what it
 //! changed see the state before it (see `lag.rs`).
@@ -78,6 +80,12 @@ pub enum FaultAction {
         /// Where the client is sent (any URL, on or off the sandbox).
         location: String,
     },
+    /// Handle the request, then leave top-level `field` out of a successful JSON object answer:
+    /// an answer whose shape differs from GitHub's (for the contract and smoke checks).
+    DropField {
+        /// The top-level field removed.
+        field: String,
+    },
 }
 
 impl FaultAction {
@@ -121,6 +129,13 @@ impl FaultRule {
                 return Err(SandboxError::InvalidFault(format!(
                     "redirect location {location:?} is not a header value"
                 )));
+            }
+        }
+        if let FaultAction::DropField { field } = &self.action {
+            if field.is_empty() {
+                return Err(SandboxError::InvalidFault(
+                    "drop_field needs the name of a field".to_owned(),
+                ));
             }
         }
         if let FaultAction::Lag { ms } = self.action {
@@ -187,6 +202,8 @@ pub(crate) struct FaultPlan {
     pub(crate) terminal: Option<FaultAction>,
     pub(crate) truncate: Option<u64>,
     pub(crate) bandwidth: Option<u64>,
+    /// A top-level field to leave out of a successful JSON answer.
+    pub(crate) drop_field: Option<String>,
 }
 
 impl Faults {
@@ -248,6 +265,10 @@ impl Faults {
                 }
                 FaultAction::Bandwidth { bytes_per_sec } => {
                     plan.bandwidth.get_or_insert(*bytes_per_sec);
+                    true
+                }
+                FaultAction::DropField { field } => {
+                    plan.drop_field.get_or_insert_with(|| field.clone());
                     true
                 }
             };

@@ -57,11 +57,15 @@ pub struct SandboxConfig {
     pub root: PathBuf,
     /// The address to bind; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// The GitHub App whose JWTs and installation tokens are accepted; `None` = no auth at all.
+    /// The GitHub App whose JWTs and installation tokens are accepted; `None` = no auth at all
+    /// (any token has full access, like a classic personal token).
     pub app: Option<AppConfig>,
     /// With an App: how many requests without a token are answered per hour (GitHub's 60);
     /// the next is refused as GitHub refuses it.
     pub public_rate_limit: u64,
+    /// Tokens that act as a workflow's `GITHUB_TOKEN`, each confined to its repository (App or
+    /// not): public repositories read, private ones elsewhere 404, writes elsewhere 403.
+    pub workflow_tokens: Vec<WorkflowToken>,
 }
 
 impl SandboxConfig {
@@ -72,7 +76,44 @@ impl SandboxConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             app: None,
             public_rate_limit: PUBLIC_RATE_LIMIT,
+            workflow_tokens: Vec::new(),
         }
+    }
+
+    /// Declares `token` a workflow token of `repository` (`OWNER/NAME`), as GitHub Actions
+    /// gives a workflow running there; see [`SandboxConfig::workflow_tokens`].
+    #[must_use]
+    pub fn with_workflow_token(
+        mut self,
+        token: impl Into<String>,
+        repository: impl Into<String>,
+    ) -> Self {
+        self.workflow_tokens.push(WorkflowToken {
+            token: token.into(),
+            repository: repository.into(),
+        });
+        self
+    }
+}
+
+/// A token the sandbox treats as the `GITHUB_TOKEN` of a workflow running in `repository`: it
+/// acts as `github-actions[bot]` with contents, issues and pull requests write there, and, as on
+/// GitHub, reads other public repositories (200), does not see other private ones (404) and may
+/// not write anywhere else (403 `Resource not accessible by integration`).
+#[derive(Clone)]
+pub struct WorkflowToken {
+    /// The token, as sent in `Authorization` (never shown by `Debug`).
+    pub token: String,
+    /// `OWNER/NAME` of the repository the workflow runs in.
+    pub repository: String,
+}
+
+impl std::fmt::Debug for WorkflowToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowToken")
+            .field("token", &"<redacted>")
+            .field("repository", &self.repository)
+            .finish()
     }
 }
 
@@ -128,7 +169,7 @@ impl Sandbox {
         })?;
         let store = Store::load(state_dir.join("state.json"))?;
         let rulesets = Rulesets::load(&state_dir.join("rulesets.json"))?;
-        let auth = Auth::new(config.app)?;
+        let auth = Auth::new(config.app, &config.workflow_tokens)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| SandboxError::Bind {

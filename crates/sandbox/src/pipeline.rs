@@ -140,6 +140,10 @@ pub(crate) async fn pipeline(
             }
         }
     };
+    let response = match &plan.drop_field {
+        Some(field) => drop_field(response, field).await,
+        None => response,
+    };
     #[cfg(feature = "contract")]
     let response =
         crate::contract::check_response(&shared.contract, sent, &method, &path, response, faulted)
@@ -157,6 +161,35 @@ pub(crate) async fn pipeline(
         .unwrap_or(0);
     log(Some(response.status().as_u16()), declared);
     response
+}
+
+/// The largest answer a `drop_field` fault rewrites (API answers are far smaller).
+const RESHAPE_LIMIT: usize = 64 * 1024 * 1024;
+
+/// A successful JSON object answer without its top-level `field`; other answers unchanged.
+async fn drop_field(response: Response, field: &str) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("json"));
+    if !response.status().is_success() || !is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, RESHAPE_LIMIT).await else {
+        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+            .into_response();
+    };
+    let reshaped = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            object.remove(field);
+            Bytes::from(serde_json::Value::Object(object).to_string())
+        }
+        _ => bytes,
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(reshaped))
 }
 
 /// `302 Found` to `location`; from the API, with the body GitHub's API gives a redirect.

@@ -447,3 +447,33 @@ async fn lag_shows_the_state_before_a_write_for_a_while() {
     let (_, listed) = fx.get("/repos/acme/widgets/pulls?head=acme:lagged").await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn a_drop_field_fault_takes_a_field_out_of_a_successful_answer_only() {
+    let fx = Fixture::new().await;
+    let field = FaultAction::DropField {
+        field: "sha".to_owned(),
+    };
+    fx.fault_times("POST", "/repos/*/*/git/blobs", field.clone(), 1);
+    let blob = json!({"content": "x", "encoding": "utf-8"});
+    let (code, answer) = fx.post_git("blobs", blob.clone()).await;
+    assert_eq!(code, 201);
+    assert!(answer.get("sha").is_none(), "{answer}");
+    assert!(answer["url"].is_string(), "the rest is kept: {answer}");
+    let (_, again) = fx.post_git("blobs", blob).await;
+    assert!(again["sha"].is_string(), "spent after one use: {again}");
+    // An error answer keeps its shape.
+    fx.fault_times("GET", "/repos/*/*", field, 1);
+    let (code, error) = fx.get("/repos/acme/nothing").await;
+    assert_eq!(code, 404);
+    assert_eq!(error["message"], "Not Found");
+    // An empty field name is refused.
+    let refused = fx.sandbox.faults().add(FaultRule::new(
+        "GET",
+        "/x",
+        FaultAction::DropField {
+            field: String::new(),
+        },
+    ));
+    assert!(refused.unwrap_err().to_string().contains("drop_field"));
+}

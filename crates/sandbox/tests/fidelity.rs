@@ -381,3 +381,88 @@ async fn a_dispatch_payload_over_64_kb_is_refused() {
         "{error}"
     );
 }
+
+/// What a token may do in the standard fixture: (read acme/widgets, write a blob to
+/// acme/widgets, write a blob to acme/gadgets), as statuses.
+async fn reach(fx: &Fixture, token: &str) -> (u16, u16, u16) {
+    let blob = json!({"content": "x", "encoding": "utf-8"});
+    let (read, _) = fx.get_as("/repos/acme/widgets", token).await;
+    let (elsewhere, _) = fx
+        .post_as("/repos/acme/widgets/git/blobs", token, blob.clone())
+        .await;
+    let (own, _) = fx
+        .post_as("/repos/acme/gadgets/git/blobs", token, blob)
+        .await;
+    (read, elsewhere, own)
+}
+
+#[tokio::test]
+async fn a_workflow_token_is_confined_to_its_repository_and_a_plain_one_is_not() {
+    let fx =
+        Fixture::with_config(|config| config.with_workflow_token("wf-token", "acme/gadgets")).await;
+    // Public elsewhere: read 200, write 403 with GitHub's message; its own repository: written.
+    assert_eq!(reach(&fx, "wf-token").await, (200, 403, 201));
+    let (_, refused) = fx
+        .post_as(
+            "/repos/acme/widgets/issues",
+            "wf-token",
+            json!({"title": "t"}),
+        )
+        .await;
+    assert_eq!(refused["message"], "Resource not accessible by integration");
+    // It acts as github-actions[bot] where it may write, and is no user.
+    let (status, issue) = fx
+        .post_as(
+            "/repos/acme/gadgets/issues",
+            "wf-token",
+            json!({"title": "t"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{issue}");
+    assert_eq!(issue["user"]["login"], "github-actions[bot]");
+    assert_eq!(fx.get_as("/user", "wf-token").await.0, 403);
+    // A private repository elsewhere does not exist for it; for a plain token it does.
+    valkey_bot_sandbox::set_private(fx.root(), "acme", "widgets", true).unwrap();
+    assert_eq!(reach(&fx, "wf-token").await, (404, 404, 201));
+    // Any other token is a classic personal token: everything.
+    assert_eq!(reach(&fx, "plain-token").await, (200, 201, 201));
+    let logged = fx.sandbox.request_log();
+    assert!(
+        logged
+            .iter()
+            .any(|entry| entry.scope == "workflow:acme/gadgets"),
+        "{logged:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_workflow_token_works_beside_an_app_and_is_not_the_app() {
+    let fx = Fixture::with_config(|mut config| {
+        config.app = Some(app_config());
+        config.with_workflow_token("wf-token", "acme/gadgets")
+    })
+    .await;
+    assert_eq!(reach(&fx, "wf-token").await, (200, 403, 201));
+    // Only the declared token: another plain token is refused when an App is played.
+    assert_eq!(fx.get_as("/repos/acme/widgets", "plain-token").await.0, 401);
+}
+
+#[tokio::test]
+async fn a_workflow_token_for_a_malformed_repository_or_empty_is_refused_at_start() {
+    for (token, repository, expected) in [
+        ("t", "gadgets", "`gadgets` is not OWNER/NAME"),
+        ("t", "acme/a/b", "`acme/a/b` is not OWNER/NAME"),
+        (" ", "acme/gadgets", "declared for `acme/gadgets` is empty"),
+    ] {
+        let temp = tempfile::tempdir().unwrap();
+        let config = valkey_bot_sandbox::SandboxConfig::new(temp.path())
+            .with_workflow_token(token, repository);
+        let shown = format!("{config:?}");
+        let error = valkey_bot_sandbox::Sandbox::start(config)
+            .await
+            .err()
+            .expect("refused");
+        assert!(error.to_string().contains(expected), "{error}");
+        assert!(!shown.contains("token: \"t\""), "{shown}");
+    }
+}

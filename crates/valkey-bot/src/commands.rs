@@ -409,15 +409,35 @@ async fn run_and_finish(runner: Runner, order: &Order, args: &RunArgs) -> anyhow
     finish(&report, &runner.server_url, &outputs).await
 }
 
+/// The environment variable holding the token `valkey-bot sandbox --workflow-token-repository`
+/// declares a workflow token (a token never goes on the command line, where `ps` shows it).
+pub const SANDBOX_WORKFLOW_TOKEN_ENV: &str = "VALKEY_BOT_SANDBOX_WORKFLOW_TOKEN";
+
 /// `valkey-bot sandbox`: serves until interrupted; the first line on stdout is the base URL.
-/// With `app` (its id, public key file and slug) the sandbox plays that GitHub App.
+/// With `app` (its id, public key file and slug) the sandbox plays that GitHub App. With
+/// `workflow_repository` (`OWNER/NAME`) the token in [`SANDBOX_WORKFLOW_TOKEN_ENV`] acts as a
+/// workflow's `GITHUB_TOKEN` confined to that repository; any other plain token keeps full access
+/// when no App is played.
 pub async fn sandbox(
     root: std::path::PathBuf,
     listen: std::net::SocketAddr,
     app: Option<(u64, std::path::PathBuf, String)>,
+    workflow_repository: Option<String>,
 ) -> anyhow::Result<Status> {
     let mut config = valkey_bot_sandbox::SandboxConfig::new(root);
     config.listen = listen;
+    if let Some(repository) = workflow_repository {
+        let token = std::env::var(SANDBOX_WORKFLOW_TOKEN_ENV)
+            .ok()
+            .filter(|token| !token.trim().is_empty())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--workflow-token-repository {repository}: set the token to declare in \
+                     {SANDBOX_WORKFLOW_TOKEN_ENV}"
+                )
+            })?;
+        config = config.with_workflow_token(token, repository);
+    }
     if let Some((app_id, key_file, slug)) = app {
         let public_key_pem = std::fs::read_to_string(&key_file)
             .map_err(|error| anyhow::anyhow!("--app-public-key {}: {error}", key_file.display()))?;

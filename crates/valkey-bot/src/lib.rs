@@ -16,3 +16,4 @@ pub mod report;
 pub mod runner;
 pub mod scaffold;
 pub mod settle;
+pub mod smoke;

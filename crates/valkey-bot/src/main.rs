@@ -69,7 +69,14 @@ enum Command {
         /// The App's slug; its bot user is `<slug>[bot]`.
         #[arg(long, default_value = "valkey-automation-bot")]
         app_slug: String,
+        /// Treat the token in VALKEY_BOT_SANDBOX_WORKFLOW_TOKEN as a workflow's GITHUB_TOKEN
+        /// confined to this OWNER/NAME repository (other plain tokens keep full access).
+        #[arg(long, value_name = "OWNER/NAME")]
+        workflow_token_repository: Option<String>,
     },
+    /// Exercise every GitHub endpoint the client uses once on a throwaway repository; print
+    /// where the answers differ from GitHub's description or the sandbox's (exit 1 if any).
+    Smoke(valkey_bot::smoke::SmokeArgs),
     /// Validate a tasks.toml and exit.
     CheckConfig {
         /// The file to check.
@@ -119,12 +126,14 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
             app_id,
             app_public_key,
             app_slug,
+            workflow_token_repository,
         } => {
             let app = app_id
                 .zip(app_public_key)
                 .map(|(id, key)| (id, key, app_slug));
-            commands::sandbox(root, listen, app).await
+            commands::sandbox(root, listen, app, workflow_token_repository).await
         }
+        Command::Smoke(args) => valkey_bot::smoke::run(args).await,
         Command::CheckConfig { path } => Ok(commands::check_config(&path)?),
         Command::ListTasks => {
             commands::list_tasks();

@@ -157,7 +157,9 @@ impl From<DeliverError> for AttemptError {
             DeliverError::Moved { .. } | DeliverError::PullRequestPending { .. } => NEXT_RERUN,
             DeliverError::ForeignCommits { .. } => NEXT_FOREIGN,
             DeliverError::Verification { .. } => NEXT_VERIFY,
-            DeliverError::GitHub { .. } | DeliverError::RuleViolation { .. } => NEXT_FIX,
+            DeliverError::GitHub { .. }
+            | DeliverError::NotPermitted { .. }
+            | DeliverError::RuleViolation { .. } => NEXT_FIX,
         };
         Self {
             error: error.to_string(),

@@ -17,8 +17,9 @@ const VERSION: &str = "9.0.3";
 
 async fn stage(public_rate_limit: u64) -> Stage {
     let versions = [Version::parse(VERSION).unwrap()];
-    Stage::start_with(&versions, None, |config| {
+    Stage::start_with(&versions, None, |mut config| {
         config.public_rate_limit = public_rate_limit;
+        config
     })
     .await
     .unwrap()

@@ -101,6 +101,7 @@ fn no_workflow_interpolates_event_data_into_run_or_uses_an_unpinned_action() {
         "audit.yml",
         "ci.yml",
         "release.yml",
+        "smoke.yml",
         "trigger-release-automation.yml",
     ] {
         assert!(
@@ -396,4 +397,33 @@ fn the_audit_runs_weekly_and_after_every_release_with_a_read_only_token_and_no_s
             .any(|s| s.contains("args=(audit --report audit.json --issue)")),
         "{texts:?}"
     );
+}
+
+#[test]
+fn the_smoke_test_runs_by_hand_only_with_a_read_only_token_outside_the_release_environment() {
+    let smoke = load(".github/workflows/smoke.yml");
+    let triggers = smoke["on"].as_hash().expect("triggers");
+    assert_eq!(triggers.len(), 1, "{triggers:?}");
+    assert!(!smoke["on"]["workflow_dispatch"].is_badvalue());
+    assert!(smoke["permissions"].as_hash().is_some_and(|p| p.is_empty()));
+    let job = &smoke["jobs"]["smoke"];
+    assert_eq!(job["environment"].as_str(), Some("smoke"));
+    let permissions = job["permissions"].as_hash().expect("job permissions");
+    assert_eq!(permissions.len(), 1, "{permissions:?}");
+    assert_eq!(job["permissions"]["contents"].as_str(), Some("read"));
+    let texts = strings(job);
+    assert!(
+        texts
+            .iter()
+            .any(|s| s.contains("valkey-bot smoke --repository \"$REPOSITORY\"")),
+        "{texts:?}"
+    );
+    // The App's secrets reach the smoke step only, after the build.
+    let steps = job["steps"].as_vec().expect("steps");
+    let with_secrets: Vec<&str> = steps
+        .iter()
+        .filter(|step| strings(step).iter().any(|s| s.contains("secrets.")))
+        .filter_map(|step| step["name"].as_str())
+        .collect();
+    assert_eq!(with_secrets, ["Smoke test"]);
 }

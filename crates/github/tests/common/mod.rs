@@ -24,6 +24,9 @@ use valkey_bot_sandbox::{FaultRule, LoggedRequest};
 pub const TOKEN: &str = "ghp_plainTokenValue0123456789";
 /// The test App.
 pub const APP_ID: u64 = 777;
+/// A token the App fixture's sandbox treats as a workflow's `GITHUB_TOKEN` in `acme/images`
+/// (it acts as `github-actions[bot]`: someone other than the App).
+pub const WORKFLOW_TOKEN: &str = "ghs_workflowTokenOfAcmeImages0123";
 /// Its slug.
 pub const APP_SLUG: &str = "valkey-test-bot";
 
@@ -232,6 +235,9 @@ impl Fixture {
         let temp = tempfile::tempdir().unwrap();
         let images = make_repositories(temp.path());
         let mut config = SandboxConfig::new(temp.path());
+        if app.is_some() {
+            config = config.with_workflow_token(WORKFLOW_TOKEN, "acme/images");
+        }
         config.app = app;
         let sandbox = Sandbox::start(config).await.unwrap();
         sandbox.check_contract();
@@ -365,6 +371,7 @@ fn connect(
         sleeper: Some(parts.sleeper.clone()),
         mask: Some(parts.mask.clone()),
         clock: Some(parts.clock.clone()),
+        ..Hooks::default()
     };
     GitHub::with_hooks(config, credentials, hooks).unwrap()
 }

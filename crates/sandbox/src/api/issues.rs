@@ -201,7 +201,13 @@ pub(crate) fn issue_json(shared: &Shared, repo: &Repo, issue: &Issue, comments: 
     if let (Some(_), Some(map)) = (&issue.pull, value.as_object_mut()) {
         map.insert(
             "pull_request".to_owned(),
-            json!({ "url": format!("{api}/pulls/{number}"), "html_url": format!("{html}/pull/{number}") }),
+            json!({
+                "url": format!("{api}/pulls/{number}"),
+                "html_url": format!("{html}/pull/{number}"),
+                "diff_url": format!("{html}/pull/{number}.diff"),
+                "patch_url": format!("{html}/pull/{number}.patch"),
+                "merged_at": null,
+            }),
         );
     }
     super::shapes::issue(shared, &repo.full_name(), value)

@@ -357,7 +357,7 @@ impl GivenIdentity {
 }
 
 /// `POST /repos/{o}/{r}/git/commits` → 201; signed (verified) when an App installation token
-/// gives no author/committer.
+/// (or a workflow token) gives no author/committer.
 pub(crate) async fn create_commit(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
@@ -380,11 +380,9 @@ pub(crate) async fn create_commit(
     }
     let now = format!("@{} +0000", unix_seconds(std::time::SystemTime::now()));
     // GitHub signs (and commits as `GitHub <noreply@github.com>`, the `web-flow` user) what an
-    // App installation token creates without an author or committer; a plain token's commits
-    // are the token user's own, unsigned.
-    let signed = body.author.is_none()
-        && body.committer.is_none()
-        && matches!(caller, Caller::Installation(_));
+    // App installation token (a workflow token is one) creates without an author or committer;
+    // a plain token's commits are the token user's own, unsigned.
+    let signed = body.author.is_none() && body.committer.is_none() && caller.commits_signed();
     let (author, committer) = match (body.author, body.committer) {
         (None, None) => {
             let actor = shared.auth.actor(&caller);

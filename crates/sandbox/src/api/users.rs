@@ -10,14 +10,16 @@ use crate::auth::{Actor, Caller};
 use crate::error::ApiError;
 
 /// `GET /user` → the caller's account: `sandbox-user` for a plain token; 403 for an App
-/// installation token or JWT (an installation is not a user) and 401 without a token, as on
+/// installation token, a workflow token or a JWT (an installation is not a user) and 401 without a token, as on
 /// GitHub.
 pub(crate) async fn get_authenticated_user(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
     match caller {
-        Caller::Installation(_) | Caller::AppJwt => Err(ApiError::not_accessible()),
+        Caller::Installation(_) | Caller::Workflow(_) | Caller::AppJwt => {
+            Err(ApiError::not_accessible())
+        }
         Caller::Anonymous | Caller::Public => Err(ApiError::requires_authentication()),
         Caller::Bearer => Ok(Json(super::shapes::private_user(
             &shared,

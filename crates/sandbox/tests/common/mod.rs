@@ -147,10 +147,18 @@ impl Fixture {
 
     /// The standard repositories and a sandbox with `app` configured.
     pub async fn with_app(app: Option<AppConfig>) -> Self {
+        Self::with_config(|mut config| {
+            config.app = app;
+            config
+        })
+        .await
+    }
+
+    /// The standard repositories and a sandbox configured by `configure`.
+    pub async fn with_config(configure: impl FnOnce(SandboxConfig) -> SandboxConfig) -> Self {
         let temp = tempfile::tempdir().unwrap();
         let widgets = make_repositories(temp.path());
-        let mut config = SandboxConfig::new(temp.path());
-        config.app = app;
+        let config = configure(SandboxConfig::new(temp.path()));
         let sandbox = Sandbox::start(config).await.unwrap();
         Self {
             temp,

@@ -149,6 +149,16 @@ pub enum DeliverError {
         /// GitHub's text for the rule, e.g. `Changes must be made through a pull request.`
         rule: String,
     },
+    /// GitHub refused the credentials (401 / 403): they may not write this repository.
+    #[error(
+        "{repo}: {source}. The bot's credentials may not write {repo}: it needs a GitHub App installed there with `contents: write` (and `pull_requests: write` for a pull request), and a workflow's own GITHUB_TOKEN never has it, being confined to the repository its workflow runs in; run with the App (VALKEY_BOT_APP_ID and VALKEY_BOT_APP_PRIVATE_KEY, see docs/security.md)"
+    )]
+    NotPermitted {
+        /// Repository.
+        repo: String,
+        /// The error.
+        source: GitHubError,
+    },
     /// GitHub refused or failed.
     #[error("{repo}: {source}")]
     GitHub {
@@ -160,11 +170,17 @@ pub enum DeliverError {
 }
 
 impl DeliverError {
-    /// A GitHub error of `repo`.
+    /// A GitHub error of `repo`; a refusal of the credentials says what they lack.
     fn github(repo: &RepoId) -> impl Fn(GitHubError) -> Self + '_ {
-        move |source| Self::GitHub {
-            repo: repo.to_string(),
-            source,
+        move |source| match source {
+            GitHubError::Forbidden(_) => Self::NotPermitted {
+                repo: repo.to_string(),
+                source,
+            },
+            source => Self::GitHub {
+                repo: repo.to_string(),
+                source,
+            },
         }
     }
 

@@ -18,6 +18,7 @@ use std::time::Duration;
 use valkey_bot_core::config;
 use valkey_bot_core::{Environment, ReleaseRequest, RepoId, Version};
 
+use secrecy::SecretString;
 use valkey_bot_github::{Credentials, GitHub, GitHubConfig, Hooks, MaskSink, Sleeper};
 use valkey_bot_sandbox::{AppConfig, RunningSandbox, Sandbox, SandboxConfig};
 
@@ -37,8 +38,8 @@ pub const DEMO_VERSION: &str = "9.1.0";
 /// The shipped configuration, as rehearsals use it.
 pub const SHIPPED_CONFIG: &str = include_str!("../../../../tasks.toml");
 
-/// The GitHub App the sandbox and the bot share during a rehearsal.
-const APP_ID: u64 = 1;
+/// The id of the GitHub App the sandbox and the bot share during a rehearsal.
+pub const APP_ID: u64 = 1;
 /// The slug of the rehearsal's App (its bot user is `<slug>[bot]`).
 pub const APP_SLUG: &str = "valkey-automation-bot";
 
@@ -73,7 +74,7 @@ pub fn rehearsal_config(base_url: &str) -> anyhow::Result<config::Config> {
 }
 
 /// A fresh RSA key pair: the App's private key (PKCS#1 PEM) and its public key (SPKI PEM).
-fn app_key() -> anyhow::Result<(String, String)> {
+pub(crate) fn app_key() -> anyhow::Result<(String, String)> {
     let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
         .context("cannot generate the App key")?;
     let private_pem = private.to_pkcs1_pem(LineEnding::LF)?.to_string();
@@ -90,6 +91,8 @@ pub struct RunnerOptions {
     pub sleeper: Option<Arc<dyn Sleeper>>,
     /// How long GitHub calls and downloads wait for the next bytes (default: production's).
     pub read_timeout: Option<Duration>,
+    /// Authenticate with this plain token, as with `GITHUB_TOKEN`, instead of as the App.
+    pub token: Option<SecretString>,
 }
 
 /// Seeded repositories served by a running sandbox with App authentication: the stage a
@@ -107,15 +110,15 @@ impl Stage {
     /// Seeds the repositories for `versions` (in `keep`, a new or empty directory, or a temporary
     /// one) and starts the sandbox.
     pub async fn start(versions: &[Version], keep: Option<&Path>) -> anyhow::Result<Self> {
-        Self::start_with(versions, keep, |_| {}).await
+        Self::start_with(versions, keep, |config| config).await
     }
 
-    /// Like [`Stage::start`], with the sandbox's configuration changed by `configure` (its
-    /// App is already set).
+    /// Like [`Stage::start`], with the sandbox's configuration adjusted by `configure` (a
+    /// declared workflow token, for example).
     pub async fn start_with(
         versions: &[Version],
         keep: Option<&Path>,
-        configure: impl FnOnce(&mut SandboxConfig),
+        configure: impl FnOnce(SandboxConfig) -> SandboxConfig,
     ) -> anyhow::Result<Self> {
         let (root, temp) = match keep {
             Some(dir) => {
@@ -137,9 +140,8 @@ impl Stage {
             slug: APP_SLUG.to_owned(),
             public_key_pem,
         });
-        configure(&mut config);
         // The sandbox reads the repositories on demand, so it can start before they exist.
-        let sandbox = Sandbox::start(config).await?;
+        let sandbox = Sandbox::start(configure(config)).await?;
         seed::seed(&root, versions, sandbox.base_url())?;
         Ok(Self {
             root,
@@ -177,25 +179,30 @@ impl Stage {
             sleeper: options.sleeper,
             ..Hooks::default()
         };
-        let github = self.connect(github_config, hooks)?;
+        let credentials = match options.token {
+            Some(token) => Credentials::Token(token),
+            None => self.app_credentials(),
+        };
+        let github = GitHub::with_hooks(github_config, &credentials, hooks)?;
         Ok(runner(config, github, fetcher_with(policy, None)?))
     }
 
     /// The App's own connection to the sandbox, for tests that act on GitHub as someone
     /// other than a run would (editing a pull request by hand, for example).
     pub fn app(&self) -> anyhow::Result<GitHub> {
-        self.connect(
+        Ok(GitHub::with_hooks(
             GitHubConfig::for_api(self.sandbox.api_url()),
+            &self.app_credentials(),
             Hooks::default(),
-        )
+        )?)
     }
 
-    fn connect(&self, config: GitHubConfig, hooks: Hooks) -> anyhow::Result<GitHub> {
-        let credentials = Credentials::App {
+    /// The App's credentials, as `VALKEY_BOT_APP_ID` and its key give them in production.
+    pub fn app_credentials(&self) -> Credentials {
+        Credentials::App {
             app_id: APP_ID,
             private_key: self.private_key.clone().into(),
-        };
-        Ok(GitHub::with_hooks(config, &credentials, hooks)?)
+        }
     }
 
     /// An auditor of this stage's repositories with `config`, reading as the App does in
@@ -218,7 +225,7 @@ impl Stage {
         let source = RepoId::parse(crate::audit::DEFAULT_SOURCE)?;
         let mut github_config = GitHubConfig::for_api(self.sandbox.api_url());
         github_config.cache_dir = cache_dir.map(Path::to_path_buf);
-        let github = self.connect(github_config, Hooks::default())?;
+        let github = GitHub::with_hooks(github_config, &self.app_credentials(), Hooks::default())?;
         let repos = reader(&github, repositories(&config, &source)).await?;
         let policy = fetch_policy(&config, self.sandbox.base_url())?;
         let auditor = Auditor {

@@ -146,6 +146,18 @@ impl Repo {
     }
 }
 
+/// `root/<full_name>`: one commit (a README) on `branch`, the repository `valkey-bot smoke`
+/// runs its reference scenario on.
+pub fn seed_repository(root: &Path, full_name: &str, branch: &str) -> Result<(), SeedError> {
+    let repo = Repo::init(root, full_name, branch)?;
+    repo.write(
+        "README.md",
+        format!("# {full_name}\n\nA throwaway repository for `valkey-bot smoke`.\n").as_bytes(),
+        false,
+    )?;
+    repo.commit("Initial commit")
+}
+
 /// Runs `git args` in `dir` as the seed's fixed maintainer, at a fixed date and without the
 /// machine's git configuration; its standard output, or an error with git's message.
 pub fn git_output(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SeedError> {
