@@ -157,7 +157,12 @@ impl From<DeliverError> for AttemptError {
             DeliverError::Moved { .. } | DeliverError::PullRequestPending { .. } => NEXT_RERUN,
             DeliverError::ForeignCommits { .. } => NEXT_FOREIGN,
             DeliverError::Verification { .. } => NEXT_VERIFY,
-            DeliverError::GitHub { .. } | DeliverError::RuleViolation { .. } => NEXT_FIX,
+            DeliverError::GitHub { .. }
+            | DeliverError::RuleViolation { .. }
+            | DeliverError::Workflow { .. } => NEXT_FIX,
+            DeliverError::WorkflowNeverStarted { .. } | DeliverError::WorkflowFailed { .. } => {
+                NEXT_RERUN
+            }
         };
         Self {
             error: error.to_string(),
