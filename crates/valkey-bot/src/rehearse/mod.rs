@@ -256,7 +256,10 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
     );
     println!("Repositories: {}\n", stage.root.display());
     let runner = stage.runner(stage.config()?)?;
-    let order = runner.order(&ReleaseRequest::local(version, Environment::Prod), false);
+    let order = runner.order(
+        &ReleaseRequest::local(version.clone(), Environment::Prod),
+        false,
+    );
     let runner = with_notifications(runner, order.dry_run()).await;
     let report = runner.run(&order).await?;
     print!("{}", changes(&stage.root, &report));

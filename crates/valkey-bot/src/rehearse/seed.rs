@@ -281,6 +281,53 @@ pub const DEMO_FAILING_WORKFLOW: &str = "demo-packages-failing.yml";
 /// demonstration of a workflow task that times out.
 pub const DEMO_SLOW_WORKFLOW: &str = "demo-packages-slow.yml";
 
+const TRY_VALKEY_WORKFLOW: &str = r#"name: Build Try Valkey Image
+run-name: ${{ inputs.valkey_bot_marker || github.workflow }}
+on:
+  workflow_dispatch:
+    inputs:
+      version:
+        type: string
+        required: true
+      region:
+        type: string
+        required: true
+      valkey_bot_marker:
+        type: string
+        required: false
+jobs:
+  build-try-valkey:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "build the image"
+"#;
+
+const PACKAGES_WORKFLOW: &str = r#"name: Build Valkey Packages (RPM + DEB)
+run-name: ${{ inputs.valkey_bot_marker || github.workflow }}
+on:
+  workflow_dispatch:
+    inputs:
+      version:
+        type: string
+        required: true
+      valkey_bot_marker:
+        type: string
+        required: false
+jobs:
+  process-inputs:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "derive the packaging directory"
+  build-rpm:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "build the RPMs"
+  build-deb:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "build the Debian packages"
+"#;
+
 /// How the sandbox ends the demonstration workflows' runs (the others succeed): written to
 /// `ROOT/_sandbox/workflows.json` for a sandbox started over the seeded root later
 /// (`valkey-bot sandbox --root DIR`), and set on the stage's running sandbox.
