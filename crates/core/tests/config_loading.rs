@@ -245,7 +245,7 @@ fn a_kind_lets_several_tables_use_one_task_factory() {
     let message = error(&edited("[tasks.alpha]\n", "[tasks.odd]\nkind = \"delta\"\n\n[tasks.alpha]\n"));
     assert_eq!(
         message,
-        "tasks.toml:44:8: `tasks.odd`: unknown kind `delta` (known kinds: alpha, beta, gamma)"
+        "tasks.toml:33:8: `tasks.odd`: unknown kind `delta` (known kinds: alpha, beta, gamma)"
     );
 }
 

@@ -20,12 +20,19 @@ source_repository = "valkey-io/valkey"
 poll_interval = "20s"
 "#;
 
+/// The settings table `lines` (one `key = value` a line) as the inline table the loader hands over.
+fn settings(lines: &str) -> Settings<'static> {
+    let table = lines
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let table: &'static str = Box::leak(format!("{{ {table} }}").into_boxed_str());
+    Settings::new(Some(toml::de::ValueDeserializer::parse(table).unwrap()))
+}
+
 async fn plan(version: &str, environment: Environment, settings: &str, tags: &[&str]) -> Plan {
-    let task = Factory
-        .build(Settings::new(Some(
-            toml::de::ValueDeserializer::parse(settings).unwrap(),
-        )))
-        .unwrap();
+    let task = Factory.build(self::settings(settings)).unwrap();
     let github = MemoryGitHub::default();
     let source = RepoId::parse("valkey-io/valkey").unwrap();
     for tag in tags {
@@ -111,9 +118,7 @@ async fn when_always_runs_release_candidates_too() {
 }
 
 fn refused(settings: &str) -> String {
-    match Factory.build(Settings::new(Some(
-        toml::de::ValueDeserializer::parse(settings).unwrap(),
-    ))) {
+    match Factory.build(self::settings(settings)) {
         Ok(_) => panic!("accepted: {settings}"),
         Err(error) => error.to_string(),
     }
