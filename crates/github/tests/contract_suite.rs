@@ -8,6 +8,7 @@ mod common;
 
 use common::{Fixture, repo};
 use valkey_bot_core::config::{Access, Permission};
+use valkey_bot_core::github::{GitHubError, Workflows};
 use valkey_bot_github::ReadOnly;
 use valkey_bot_testkit::MemoryGitHub;
 use valkey_bot_testkit::contract::{self, World};
@@ -43,6 +44,22 @@ async fn the_client_keeps_the_workflows_contract() {
         .client_scoped("acme/other", &[(Permission::Actions, Access::Write)])
         .await;
     contract::check_workflows(&client, &repo("acme/other")).await;
+    // Starting a workflow takes `actions: write`: a token without it is refused.
+    let contents_only = fx
+        .client_scoped("acme/other", &[(Permission::Contents, Access::Write)])
+        .await;
+    let refused = contents_only
+        .dispatch_workflow(
+            &repo("acme/other"),
+            contract::WORKFLOW,
+            "main",
+            &std::collections::BTreeMap::from([("version".to_owned(), "9.1.1".to_owned())]),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(GitHubError::Forbidden(_))),
+        "{refused:?}"
+    );
     if let Some(report) = fx.sandbox.contract_report() {
         panic!("{report}");
     }
