@@ -401,11 +401,15 @@ pub trait Workflows: Send + Sync {
         inputs: &std::collections::BTreeMap<String, String>,
     ) -> Result<StartedRun, GitHubError>;
     /// Run `run_id` of `repo`, or `None` if there is none (yet).
-    async fn get_run(&self, repo: &RepoId, run_id: u64) -> Result<Option<WorkflowRun>, GitHubError>;
+    async fn get_run(&self, repo: &RepoId, run_id: u64)
+    -> Result<Option<WorkflowRun>, GitHubError>;
     /// The jobs of run `run_id` (of its latest attempt).
     async fn list_jobs(&self, repo: &RepoId, run_id: u64) -> Result<Vec<WorkflowJob>, GitHubError>;
     /// The runs of `workflow` started by `workflow_dispatch`, newest first.
     /// [`GitHubError::NotFound`] for an unknown workflow.
-    async fn list_runs(&self, repo: &RepoId, workflow: &str)
-    -> Result<Vec<WorkflowRun>, GitHubError>;
+    async fn list_runs(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+    ) -> Result<Vec<WorkflowRun>, GitHubError>;
 }

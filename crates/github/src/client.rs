@@ -873,7 +873,11 @@ impl Workflows for GitHubClient {
         })
     }
 
-    async fn get_run(&self, repo: &RepoId, run_id: u64) -> Result<Option<WorkflowRun>, GitHubError> {
+    async fn get_run(
+        &self,
+        repo: &RepoId,
+        run_id: u64,
+    ) -> Result<Option<WorkflowRun>, GitHubError> {
         let run: Option<wire::WorkflowRun> = self
             .get_optional(&repo_path(repo, &format!("actions/runs/{run_id}")))
             .await?;

@@ -223,7 +223,11 @@ impl<T: Workflows> Workflows for ReadOnly<T> {
         )))
     }
 
-    async fn get_run(&self, repo: &RepoId, run_id: u64) -> Result<Option<WorkflowRun>, GitHubError> {
+    async fn get_run(
+        &self,
+        repo: &RepoId,
+        run_id: u64,
+    ) -> Result<Option<WorkflowRun>, GitHubError> {
         self.0.get_run(repo, run_id).await
     }
 

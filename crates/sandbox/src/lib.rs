@@ -42,10 +42,10 @@ pub use error::SandboxError;
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use log::LoggedRequest;
 pub use rules::{BranchRule, Rulesets};
-pub use workflows::{Outcome as WorkflowRunOutcome, WorkflowOutcome, WorkflowOutcomes};
 pub use state::{
     Comment, Dispatch, Issue, Label, PullRequest, RepoState, SandboxState, WorkflowRunRecord,
 };
+pub use workflows::{Outcome as WorkflowRunOutcome, WorkflowOutcome, WorkflowOutcomes};
 
 use crate::auth::Auth;
 use crate::error::ApiError;

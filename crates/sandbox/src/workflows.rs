@@ -165,23 +165,25 @@ impl WorkflowFile {
                 .iter()
                 .any(|e| e.as_str() == Some("workflow_dispatch"))
                 .then(Vec::new),
-            Yaml::Hash(events) => events
-                .get(&Yaml::String("workflow_dispatch".into()))
-                .map(|dispatch| {
-                    dispatch["inputs"]
-                        .as_hash()
-                        .map(|inputs| {
-                            inputs
-                                .iter()
-                                .filter_map(|(key, input)| {
-                                    let required = input["required"].as_bool().unwrap_or(false)
-                                        && matches!(input["default"], Yaml::BadValue);
-                                    key.as_str().map(|k| (k.to_owned(), required))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                }),
+            Yaml::Hash(events) => {
+                events
+                    .get(&Yaml::String("workflow_dispatch".into()))
+                    .map(|dispatch| {
+                        dispatch["inputs"]
+                            .as_hash()
+                            .map(|inputs| {
+                                inputs
+                                    .iter()
+                                    .filter_map(|(key, input)| {
+                                        let required = input["required"].as_bool().unwrap_or(false)
+                                            && matches!(input["default"], Yaml::BadValue);
+                                        key.as_str().map(|k| (k.to_owned(), required))
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    })
+            }
             _ => None,
         };
         let jobs = root["jobs"]
@@ -228,7 +230,11 @@ impl WorkflowFile {
         title
     }
 
-    fn evaluate(&self, expression: &str, inputs: &serde_json::Map<String, serde_json::Value>) -> String {
+    fn evaluate(
+        &self,
+        expression: &str,
+        inputs: &serde_json::Map<String, serde_json::Value>,
+    ) -> String {
         expression
             .split("||")
             .map(str::trim)
@@ -290,10 +296,25 @@ mod tests {
                        { "repository": "o/r", "workflow": "b.yml", "outcome": "slow", "seconds": 5 },
                        { "repository": "o/r", "workflow": "c.yml", "outcome": "never-start" }]"#;
         let parsed: Vec<WorkflowOutcome> = serde_json::from_str(text).unwrap();
-        assert_eq!(parsed[0].outcome, Outcome::Fail { failing_jobs: vec!["x".into()] });
+        assert_eq!(
+            parsed[0].outcome,
+            Outcome::Fail {
+                failing_jobs: vec!["x".into()]
+            }
+        );
         assert_eq!(parsed[1].outcome, Outcome::Slow { seconds: 5 });
         assert_eq!(parsed[2].outcome, Outcome::NeverStart);
-        assert!(serde_json::from_str::<Vec<WorkflowOutcome>>(r#"[{"repository":"o/r","workflow":"a","outcome":"explode"}]"#).is_err());
-        assert!(serde_json::from_str::<Vec<WorkflowOutcome>>(r#"[{"repository":"o/r","workflow":"a","outcome":"slow","seconds":1,"colour":1}]"#).is_err());
+        assert!(
+            serde_json::from_str::<Vec<WorkflowOutcome>>(
+                r#"[{"repository":"o/r","workflow":"a","outcome":"explode"}]"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<Vec<WorkflowOutcome>>(
+                r#"[{"repository":"o/r","workflow":"a","outcome":"slow","seconds":1,"colour":1}]"#
+            )
+            .is_err()
+        );
     }
 }

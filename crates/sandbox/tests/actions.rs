@@ -19,7 +19,15 @@ const PUSH_ONLY: &str = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n";
 fn add_workflows(fx: &Fixture) {
     let work = fx.root().join("work-actions");
     let bare = fx.widgets_dir();
-    git(fx.root(), &["clone", "-q", bare.to_str().unwrap(), work.to_str().unwrap()]);
+    git(
+        fx.root(),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
     write(&work, ".github/workflows/build.yml", BUILD);
     write(&work, ".github/workflows/push.yml", PUSH_ONLY);
     commit_all(&work, "Add workflows");
@@ -45,7 +53,10 @@ async fn a_run_progresses_from_queued_to_completed_with_its_jobs() {
     add_workflows(&fx);
     let started = dispatch(&fx, "release 9.1.0").await;
     let id = started["workflow_run_id"].as_u64().unwrap();
-    assert_eq!(started["html_url"], fx.web(&format!("/acme/widgets/actions/runs/{id}")));
+    assert_eq!(
+        started["html_url"],
+        fx.web(&format!("/acme/widgets/actions/runs/{id}"))
+    );
     assert_eq!(
         started["run_url"],
         fx.api(&format!("/repos/acme/widgets/actions/runs/{id}"))
@@ -53,7 +64,10 @@ async fn a_run_progresses_from_queued_to_completed_with_its_jobs() {
     let path = format!("/repos/acme/widgets/actions/runs/{id}");
     let (status, run) = fx.get(&path).await;
     assert_eq!(status, 200);
-    assert_eq!((run["status"].clone(), run["conclusion"].clone()), (json!("queued"), Value::Null));
+    assert_eq!(
+        (run["status"].clone(), run["conclusion"].clone()),
+        (json!("queued"), Value::Null)
+    );
     assert_eq!(run["display_title"], "release 9.1.0");
     assert_eq!(run["name"], "Build");
     assert_eq!(run["event"], "workflow_dispatch");
@@ -68,13 +82,21 @@ async fn a_run_progresses_from_queued_to_completed_with_its_jobs() {
     assert_eq!(jobs["jobs"][0]["status"], "in_progress");
     tokio::time::sleep(Duration::from_millis(800)).await;
     let (_, run) = fx.get(&path).await;
-    assert_eq!((run["status"].clone(), run["conclusion"].clone()), (json!("completed"), json!("success")));
+    assert_eq!(
+        (run["status"].clone(), run["conclusion"].clone()),
+        (json!("completed"), json!("success"))
+    );
     let (_, jobs) = fx.get(&format!("{path}/jobs")).await;
     let names: Vec<(&str, &str)> = jobs["jobs"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|job| (job["name"].as_str().unwrap(), job["conclusion"].as_str().unwrap()))
+        .map(|job| {
+            (
+                job["name"].as_str().unwrap(),
+                job["conclusion"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(names, [("compile", "success"), ("Upload", "success")]);
 }
@@ -87,24 +109,38 @@ async fn outcomes_fail_named_jobs_cancel_or_never_start() {
     outcomes.set(
         "acme/widgets",
         "build.yml",
-        WorkflowRunOutcome::Fail { failing_jobs: vec!["Upload".into()] },
+        WorkflowRunOutcome::Fail {
+            failing_jobs: vec!["Upload".into()],
+        },
     );
-    let failing = dispatch(&fx, "a").await["workflow_run_id"].as_u64().unwrap();
+    let failing = dispatch(&fx, "a").await["workflow_run_id"]
+        .as_u64()
+        .unwrap();
     outcomes.set("acme/widgets", "build.yml", WorkflowRunOutcome::Cancelled);
-    let cancelled = dispatch(&fx, "b").await["workflow_run_id"].as_u64().unwrap();
+    let cancelled = dispatch(&fx, "b").await["workflow_run_id"]
+        .as_u64()
+        .unwrap();
     outcomes.set("acme/widgets", "build.yml", WorkflowRunOutcome::NeverStart);
-    let never = dispatch(&fx, "c").await["workflow_run_id"].as_u64().unwrap();
+    let never = dispatch(&fx, "c").await["workflow_run_id"]
+        .as_u64()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let (_, run) = fx.get(&format!("/repos/acme/widgets/actions/runs/{failing}")).await;
+    let (_, run) = fx
+        .get(&format!("/repos/acme/widgets/actions/runs/{failing}"))
+        .await;
     assert_eq!(run["conclusion"], "failure");
     let (_, jobs) = fx
         .get(&format!("/repos/acme/widgets/actions/runs/{failing}/jobs"))
         .await;
     assert_eq!(jobs["jobs"][0]["conclusion"], "success");
     assert_eq!(jobs["jobs"][1]["conclusion"], "failure");
-    let (_, run) = fx.get(&format!("/repos/acme/widgets/actions/runs/{cancelled}")).await;
+    let (_, run) = fx
+        .get(&format!("/repos/acme/widgets/actions/runs/{cancelled}"))
+        .await;
     assert_eq!(run["conclusion"], "cancelled");
-    let (status, _) = fx.get(&format!("/repos/acme/widgets/actions/runs/{never}")).await;
+    let (status, _) = fx
+        .get(&format!("/repos/acme/widgets/actions/runs/{never}"))
+        .await;
     assert_eq!(status, 404, "a run that never starts never appears");
     let (_, runs) = fx
         .get("/repos/acme/widgets/actions/workflows/build.yml/runs")
@@ -122,32 +158,68 @@ async fn bad_dispatches_answer_as_github_does() {
     let fx = Fixture::new().await;
     add_workflows(&fx);
     let (status, _) = fx
-        .post("/repos/acme/widgets/actions/workflows/nope.yml/dispatches", json!({ "ref": "main" }))
+        .post(
+            "/repos/acme/widgets/actions/workflows/nope.yml/dispatches",
+            json!({ "ref": "main" }),
+        )
         .await;
     assert_eq!(status, 404);
     let (status, error) = fx
-        .post("/repos/acme/widgets/actions/workflows/push.yml/dispatches", json!({ "ref": "main" }))
+        .post(
+            "/repos/acme/widgets/actions/workflows/push.yml/dispatches",
+            json!({ "ref": "main" }),
+        )
         .await;
-    assert_eq!((status, error["message"].clone()), (422, json!("Workflow does not have 'workflow_dispatch' trigger")));
+    assert_eq!(
+        (status, error["message"].clone()),
+        (
+            422,
+            json!("Workflow does not have 'workflow_dispatch' trigger")
+        )
+    );
     let (status, error) = fx
-        .post(DISPATCH, json!({ "ref": "main", "inputs": { "version": "1", "colour": "red" } }))
+        .post(
+            DISPATCH,
+            json!({ "ref": "main", "inputs": { "version": "1", "colour": "red" } }),
+        )
         .await;
-    assert_eq!((status, error["message"].clone()), (422, json!("Unexpected inputs provided: [\"colour\"]")));
+    assert_eq!(
+        (status, error["message"].clone()),
+        (422, json!("Unexpected inputs provided: [\"colour\"]"))
+    );
     let (status, error) = fx.post(DISPATCH, json!({ "ref": "main" })).await;
-    assert_eq!((status, error["message"].clone()), (422, json!("Required input 'version' not provided")));
+    assert_eq!(
+        (status, error["message"].clone()),
+        (422, json!("Required input 'version' not provided"))
+    );
     let (status, error) = fx
-        .post(DISPATCH, json!({ "ref": "nowhere", "inputs": { "version": "1" } }))
+        .post(
+            DISPATCH,
+            json!({ "ref": "nowhere", "inputs": { "version": "1" } }),
+        )
         .await;
-    assert_eq!((status, error["message"].clone()), (422, json!("No ref found for: nowhere")));
+    assert_eq!(
+        (status, error["message"].clone()),
+        (422, json!("No ref found for: nowhere"))
+    );
     let (status, body) = fx
-        .post(DISPATCH, json!({ "ref": "main", "inputs": { "version": "1" } }))
+        .post(
+            DISPATCH,
+            json!({ "ref": "main", "inputs": { "version": "1" } }),
+        )
         .await;
     assert_eq!(status, 204, "without return_run_details: {body}");
     let (_, runs) = fx
         .get("/repos/acme/widgets/actions/workflows/build.yml/runs")
         .await;
-    assert_eq!(runs["total_count"], 1, "only the accepted dispatch started a run");
-    assert_eq!(runs["workflow_runs"][0]["display_title"], "Build", "no title input: the workflow's name");
+    assert_eq!(
+        runs["total_count"], 1,
+        "only the accepted dispatch started a run"
+    );
+    assert_eq!(
+        runs["workflow_runs"][0]["display_title"], "Build",
+        "no title input: the workflow's name"
+    );
 }
 
 #[tokio::test]

@@ -23,7 +23,9 @@ use serde::Deserialize;
 use valkey_bot_core::plan::{Effect, WorkflowDispatch};
 use valkey_bot_core::task::Settings;
 use valkey_bot_core::template::Template;
-use valkey_bot_core::{Environment, Plan, RepoId, Task, TaskContext, TaskError, TaskFactory, Version};
+use valkey_bot_core::{
+    Environment, Plan, RepoId, Task, TaskContext, TaskError, TaskFactory, Version,
+};
 
 /// The task's `settings` in `tasks.toml`.
 #[derive(Debug, Deserialize)]
@@ -91,9 +93,7 @@ impl InputTemplate {
         let parts = text
             .split("{environment}")
             .map(|part| {
-                Template::parse(part).map_err(|e| {
-                    format!("{e}; inputs also know {{environment}}")
-                })
+                Template::parse(part).map_err(|e| format!("{e}; inputs also know {{environment}}"))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { parts })
@@ -219,7 +219,10 @@ impl Task for Workflow {
         let target = ctx.target()?;
         let settings = &self.settings;
         if version.is_unstable() {
-            return Ok(note(format!("`{version}` is not a release: {} is not run", settings.workflow)));
+            return Ok(note(format!(
+                "`{version}` is not a release: {} is not run",
+                settings.workflow
+            )));
         }
         if settings.when != When::Always && version.is_release_candidate() {
             return Ok(note(format!(

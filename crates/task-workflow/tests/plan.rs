@@ -7,7 +7,9 @@ use std::time::Duration;
 use valkey_bot_core::outputs::Outputs;
 use valkey_bot_core::plan::{Effect, WorkflowDispatch};
 use valkey_bot_core::task::{Settings, Target};
-use valkey_bot_core::{Environment, Plan, ReleaseRequest, RepoId, TaskContext, TaskFactory, Version};
+use valkey_bot_core::{
+    Environment, Plan, ReleaseRequest, RepoId, TaskContext, TaskFactory, Version,
+};
 use valkey_bot_task_workflow::Factory;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
@@ -101,7 +103,9 @@ async fn an_older_line_or_a_release_candidate_is_not_applicable() {
     assert!(older.effects.is_empty());
     assert_eq!(
         older.notes,
-        ["9.0.4 is not the newest release (9.1.1 is, in valkey-io/valkey): update-try-valkey.yml runs for the newest final release only"]
+        [
+            "9.0.4 is not the newest release (9.1.1 is, in valkey-io/valkey): update-try-valkey.yml runs for the newest final release only"
+        ]
     );
     let rc = plan("9.2.0-rc1", Environment::Prod, TRY_VALKEY, &[]).await;
     assert!(rc.effects.is_empty());
@@ -112,7 +116,8 @@ async fn an_older_line_or_a_release_candidate_is_not_applicable() {
 
 #[tokio::test]
 async fn when_always_runs_release_candidates_too() {
-    let settings = "workflow = \"packages.yml\"\nref = \"main\"\ninputs = { version = \"{version}\" }\n";
+    let settings =
+        "workflow = \"packages.yml\"\nref = \"main\"\ninputs = { version = \"{version}\" }\n";
     let run = plan("9.2.0-rc1", Environment::Prod, settings, &["9.3.0"]).await;
     assert_eq!(dispatch(&run).inputs["version"], "9.2.0-rc1");
 }
@@ -128,23 +133,33 @@ fn refused(settings: &str) -> String {
 fn bad_settings_are_refused_naming_the_key() {
     let base = "ref = \"main\"\n";
     assert!(refused(&format!("workflow = \"ci/build.yml\"\n{base}")).contains("`workflow`"));
-    assert!(refused(&format!("workflow = \"build.sh\"\n{base}")).contains("not a workflow file name"));
+    assert!(
+        refused(&format!("workflow = \"build.sh\"\n{base}")).contains("not a workflow file name")
+    );
     assert!(refused("workflow = \"b.yml\"\nref = \" \"\n").contains("`ref`"));
     assert!(
-        refused(&format!("workflow = \"b.yml\"\n{base}inputs = {{ v = \"{{tag}}\" }}\n"))
-            .contains("unknown placeholder `{tag}`")
+        refused(&format!(
+            "workflow = \"b.yml\"\n{base}inputs = {{ v = \"{{tag}}\" }}\n"
+        ))
+        .contains("unknown placeholder `{tag}`")
     );
     assert!(
-        refused(&format!("workflow = \"b.yml\"\n{base}inputs = {{ valkey_bot_marker = \"x\" }}\n"))
-            .contains("marker input")
+        refused(&format!(
+            "workflow = \"b.yml\"\n{base}inputs = {{ valkey_bot_marker = \"x\" }}\n"
+        ))
+        .contains("marker input")
     );
     assert!(
-        refused(&format!("workflow = \"b.yml\"\n{base}poll_interval = \"100ms\"\n"))
-            .contains("`poll_interval`: at least 1s")
+        refused(&format!(
+            "workflow = \"b.yml\"\n{base}poll_interval = \"100ms\"\n"
+        ))
+        .contains("`poll_interval`: at least 1s")
     );
     assert!(
-        refused(&format!("workflow = \"b.yml\"\n{base}when = \"newest-final\"\n"))
-            .contains("needs `source_repository`")
+        refused(&format!(
+            "workflow = \"b.yml\"\n{base}when = \"newest-final\"\n"
+        ))
+        .contains("needs `source_repository`")
     );
     assert!(refused(&format!("workflow = \"b.yml\"\n{base}colour = 1\n")).contains("colour"));
 }

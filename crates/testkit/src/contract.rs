@@ -8,9 +8,9 @@
 //! [`seed_memory`] for the fake, or with git for the sandbox, and pass its head as [`World::main`].
 
 use bytes::Bytes;
-use valkey_bot_core::RepoId;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use valkey_bot_core::RepoId;
 
 use valkey_bot_core::github::{
     Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
@@ -32,7 +32,10 @@ pub fn seed_memory_workflow(github: &MemoryGitHub, repo: &RepoId) {
         repo,
         WORKFLOW,
         MemoryWorkflow {
-            inputs: vec![("version".into(), true), ("valkey_bot_marker".into(), false)],
+            inputs: vec![
+                ("version".into(), true),
+                ("valkey_bot_marker".into(), false),
+            ],
             title_input: Some("valkey_bot_marker".into()),
             conclusion: "success".into(),
             jobs: vec![("build".into(), "success".into())],
@@ -591,17 +594,30 @@ pub async fn check_workflows<G: Workflows + ?Sized>(github: &G, repo: &RepoId) {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
     };
-    let good = inputs(&[("version", "9.1.1"), ("valkey_bot_marker", "contract 9.1.1")]);
-    match github.dispatch_workflow(repo, "nope.yml", "main", &good).await {
+    let good = inputs(&[
+        ("version", "9.1.1"),
+        ("valkey_bot_marker", "contract 9.1.1"),
+    ]);
+    match github
+        .dispatch_workflow(repo, "nope.yml", "main", &good)
+        .await
+    {
         Err(GitHubError::NotFound(_)) => {}
-        other => panic!("contract: dispatching an unknown workflow must be NotFound, got {other:?}"),
+        other => {
+            panic!("contract: dispatching an unknown workflow must be NotFound, got {other:?}")
+        }
     }
     match github.list_runs(repo, "nope.yml").await {
         Err(GitHubError::NotFound(_)) => {}
-        other => panic!("contract: the runs of an unknown workflow must be NotFound, got {other:?}"),
+        other => {
+            panic!("contract: the runs of an unknown workflow must be NotFound, got {other:?}")
+        }
     }
     let unexpected = inputs(&[("version", "9.1.1"), ("colour", "red")]);
-    match github.dispatch_workflow(repo, WORKFLOW, "main", &unexpected).await {
+    match github
+        .dispatch_workflow(repo, WORKFLOW, "main", &unexpected)
+        .await
+    {
         Err(GitHubError::Rejected(text)) => assert!(
             text.contains("Unexpected inputs provided") && text.contains("colour"),
             "contract: an unexpected input is named: {text}"
@@ -620,10 +636,14 @@ pub async fn check_workflows<G: Workflows + ?Sized>(github: &G, repo: &RepoId) {
     }
     let started = ok(
         "dispatch_workflow",
-        github.dispatch_workflow(repo, WORKFLOW, "main", &good).await,
+        github
+            .dispatch_workflow(repo, WORKFLOW, "main", &good)
+            .await,
     );
     assert!(
-        started.html_url.ends_with(&format!("/actions/runs/{}", started.id)),
+        started
+            .html_url
+            .ends_with(&format!("/actions/runs/{}", started.id)),
         "contract: the run's address: {}",
         started.html_url
     );
@@ -637,14 +657,21 @@ pub async fn check_workflows<G: Workflows + ?Sized>(github: &G, repo: &RepoId) {
     }
     let run = run.unwrap_or_else(|| panic!("contract: run {} never appeared", started.id));
     assert!(run.succeeded(), "contract: the run succeeds: {run:?}");
-    assert_eq!(run.display_title, "contract 9.1.1", "contract: titled by the marker");
+    assert_eq!(
+        run.display_title, "contract 9.1.1",
+        "contract: titled by the marker"
+    );
     assert_eq!(run.html_url, started.html_url, "contract: the same address");
     let jobs = ok("list_jobs", github.list_jobs(repo, run.id).await);
     let names: Vec<(&str, Option<&str>)> = jobs
         .iter()
         .map(|job| (job.name.as_str(), job.conclusion.as_deref()))
         .collect();
-    assert_eq!(names, [("build", Some("success"))], "contract: the run's jobs");
+    assert_eq!(
+        names,
+        [("build", Some("success"))],
+        "contract: the run's jobs"
+    );
     let runs = ok("list_runs", github.list_runs(repo, WORKFLOW).await);
     assert_eq!(
         runs.iter().map(|r| r.id).collect::<Vec<_>>(),

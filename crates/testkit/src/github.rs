@@ -945,7 +945,11 @@ impl Workflows for MemoryGitHub {
         Ok(StartedRun { id, html_url })
     }
 
-    async fn get_run(&self, repo: &RepoId, run_id: u64) -> Result<Option<WorkflowRun>, GitHubError> {
+    async fn get_run(
+        &self,
+        repo: &RepoId,
+        run_id: u64,
+    ) -> Result<Option<WorkflowRun>, GitHubError> {
         Ok(lock(&self.state)
             .runs
             .iter()
@@ -986,7 +990,9 @@ impl Workflows for MemoryGitHub {
             .workflows
             .contains_key(&(repo.clone(), workflow.to_owned()))
         {
-            return Err(GitHubError::NotFound(format!("workflow {workflow} of {repo}")));
+            return Err(GitHubError::NotFound(format!(
+                "workflow {workflow} of {repo}"
+            )));
         }
         Ok(state
             .runs

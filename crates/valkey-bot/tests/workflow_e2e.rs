@@ -101,12 +101,23 @@ async fn a_workflow_that_succeeds_is_done_and_a_rerun_does_not_start_it_again() 
     let stage = stage(&[VERSION]).await;
     let report = run_build(&stage, &packages("30s"), false).await;
     assert_eq!(outcome(&report, "build"), &Outcome::Done, "{report:?}");
-    let [Delivered::Workflow { url, state, workflow, .. }] = delivered(&report, "build") else {
+    let [
+        Delivered::Workflow {
+            url,
+            state,
+            workflow,
+            ..
+        },
+    ] = delivered(&report, "build")
+    else {
         panic!("one workflow run: {report:?}");
     };
     assert_eq!(workflow, "packages.yml");
     assert_eq!(*state, WorkflowState::Succeeded { dispatched: true });
-    assert!(url.contains("/valkey-io/valkey-release-automation/actions/runs/"), "{url}");
+    assert!(
+        url.contains("/valkey-io/valkey-release-automation/actions/runs/"),
+        "{url}"
+    );
     let started = runs(&stage).await;
     assert_eq!(started.len(), 1, "{started:?}");
     assert_eq!(started[0].0, ".github/workflows/packages.yml");
@@ -115,7 +126,12 @@ async fn a_workflow_that_succeeds_is_done_and_a_rerun_does_not_start_it_again() 
 
     let rerun = run_build(&stage, &packages("30s"), false).await;
     assert_eq!(outcome(&rerun, "build"), &Outcome::UpToDate, "{rerun:?}");
-    let [Delivered::Workflow { url: again, state, .. }] = delivered(&rerun, "build") else {
+    let [
+        Delivered::Workflow {
+            url: again, state, ..
+        },
+    ] = delivered(&rerun, "build")
+    else {
         panic!("the earlier run: {rerun:?}");
     };
     assert_eq!(*state, WorkflowState::AlreadySucceeded);
@@ -143,7 +159,10 @@ async fn a_failed_run_fails_the_task_naming_its_failing_jobs() {
             && error.contains("ended `failure`; failing jobs: build-deb"),
         "{error}"
     );
-    assert!(!error.contains("build-rpm"), "only the failing jobs: {error}");
+    assert!(
+        !error.contains("build-rpm"),
+        "only the failing jobs: {error}"
+    );
 }
 
 #[tokio::test]
@@ -165,8 +184,7 @@ async fn a_run_that_never_starts_fails_within_the_start_timeout() {
     let (error, _) = failure(&report, "build");
     assert!(report.failed());
     assert!(
-        error.contains("was dispatched but its run")
-            && error.contains("did not start within 2s"),
+        error.contains("was dispatched but its run") && error.contains("did not start within 2s"),
         "{error}"
     );
 }
@@ -196,7 +214,11 @@ async fn a_run_slower_than_the_timeout_fails_saying_it_is_still_going_and_where(
     set(&stage, "packages.yml", WorkflowRunOutcome::Succeed);
     let rerun = run_build(&stage, &packages("3s"), false).await;
     assert!(matches!(outcome(&rerun, "build"), Outcome::Failed { .. }));
-    assert_eq!(runs(&stage).await.len(), 1, "no second run while the first is going");
+    assert_eq!(
+        runs(&stage).await.len(),
+        1,
+        "no second run while the first is going"
+    );
 }
 
 #[tokio::test]
@@ -211,7 +233,8 @@ async fn an_unknown_workflow_file_is_a_clear_failure() {
     let (error, _) = failure(&report, "build");
     assert!(report.failed());
     assert!(
-        error.contains("workflow `nope.yml`: there is no workflow `nope.yml` in .github/workflows/"),
+        error
+            .contains("workflow `nope.yml`: there is no workflow `nope.yml` in .github/workflows/"),
         "{error}"
     );
     assert!(runs(&stage).await.is_empty());
@@ -261,7 +284,11 @@ async fn the_shipped_workflow_tasks_run_after_checksums() {
     for task in ["checksums", "try-valkey", "packages"] {
         assert_eq!(outcome(&report, task), &Outcome::Done, "{task}: {report:?}");
     }
-    let mut started: Vec<String> = runs(&stage).await.into_iter().map(|(path, _)| path).collect();
+    let mut started: Vec<String> = runs(&stage)
+        .await
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
     started.sort();
     assert_eq!(
         started,
@@ -276,8 +303,17 @@ async fn the_shipped_workflow_tasks_run_after_checksums() {
 async fn try_valkey_is_not_run_for_a_release_older_than_the_newest() {
     let stage = stage(&["9.0.3", VERSION]).await;
     let report = run(&stage, &request("9.0.3", &["try-valkey"])).await;
-    assert_eq!(outcome(&report, "try-valkey"), &Outcome::UpToDate, "{report:?}");
-    let notes = &report.tasks.iter().find(|t| t.name == "try-valkey").unwrap().notes;
+    assert_eq!(
+        outcome(&report, "try-valkey"),
+        &Outcome::UpToDate,
+        "{report:?}"
+    );
+    let notes = &report
+        .tasks
+        .iter()
+        .find(|t| t.name == "try-valkey")
+        .unwrap()
+        .notes;
     assert!(
         notes[0].contains("9.0.3 is not the newest release (9.1.0 is"),
         "{notes:?}"

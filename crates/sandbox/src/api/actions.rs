@@ -60,15 +60,18 @@ async fn find_workflow(repo: &Repo, id: &str) -> Result<Found, ApiError> {
         .filter(|entry| entry.kind == "blob")
         .filter(|entry| entry.path.ends_with(".yml") || entry.path.ends_with(".yaml"))
         .find(|entry| {
-            entry.path == id || stable_id(&format!("{WORKFLOWS_DIR}/{}", entry.path)).to_string() == id
+            entry.path == id
+                || stable_id(&format!("{WORKFLOWS_DIR}/{}", entry.path)).to_string() == id
         })
         .ok_or_else(ApiError::not_found)?;
     let path = format!("{WORKFLOWS_DIR}/{}", entry.path);
-    let bytes = repo.git.ok(&["cat-file", "blob", &entry.sha], None, &[]).await?;
+    let bytes = repo
+        .git
+        .ok(&["cat-file", "blob", &entry.sha], None, &[])
+        .await?;
     let text = String::from_utf8_lossy(&bytes);
-    let file = WorkflowFile::parse(&path, &text).ok_or_else(|| {
-        ApiError::unprocessable(format!("Invalid workflow file: {path}"))
-    })?;
+    let file = WorkflowFile::parse(&path, &text)
+        .ok_or_else(|| ApiError::unprocessable(format!("Invalid workflow file: {path}")))?;
     Ok(Found { path, file })
 }
 
@@ -125,9 +128,10 @@ pub(crate) async fn create_workflow_dispatch(
             "Required input '{missing}' not provided"
         )));
     }
-    let outcome = shared
-        .workflow_outcomes
-        .outcome(&repo.full_name(), found.path.trim_start_matches(&format!("{WORKFLOWS_DIR}/")));
+    let outcome = shared.workflow_outcomes.outcome(
+        &repo.full_name(),
+        found.path.trim_start_matches(&format!("{WORKFLOWS_DIR}/")),
+    );
     let actor = shared.auth.actor(&caller).login;
     let display_title = found.file.title(&body.inputs);
     let head_branch = body
@@ -267,7 +271,9 @@ async fn visible_run(
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 fn rfc3339(unix_ms: u64) -> String {
@@ -278,8 +284,14 @@ fn rfc3339(unix_ms: u64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Progress {
     Queued,
-    InProgress { started: u64 },
-    Completed { started: u64, finished: u64, conclusion: &'static str },
+    InProgress {
+        started: u64,
+    },
+    Completed {
+        started: u64,
+        finished: u64,
+        conclusion: &'static str,
+    },
 }
 
 impl Progress {
@@ -309,7 +321,11 @@ fn progress(run: &WorkflowRunRecord, now: u64) -> Option<Progress> {
     } else if now < finished {
         Progress::InProgress { started }
     } else {
-        Progress::Completed { started, finished, conclusion }
+        Progress::Completed {
+            started,
+            finished,
+            conclusion,
+        }
     })
 }
 
@@ -322,7 +338,9 @@ fn run_json(shared: &Shared, repo: &Repo, run: &WorkflowRunRecord, now: u64) -> 
     let (started, updated) = match at {
         Progress::Queued => (run.created_unix_ms, run.created_unix_ms),
         Progress::InProgress { started } => (started, started),
-        Progress::Completed { started, finished, .. } => (started, finished),
+        Progress::Completed {
+            started, finished, ..
+        } => (started, finished),
     };
     let repository = super::shapes::repository(shared, &repo.owner, &repo.name);
     let workflow_id = stable_id(&run.path);
@@ -383,7 +401,11 @@ fn jobs_json(shared: &Shared, repo: &Repo, run: &WorkflowRunRecord, now: u64) ->
             let (status, conclusion, started, completed) = match at {
                 Progress::Queued => ("queued", None, run.created_unix_ms, None),
                 Progress::InProgress { started } => ("in_progress", None, started, None),
-                Progress::Completed { started, finished, conclusion } => {
+                Progress::Completed {
+                    started,
+                    finished,
+                    conclusion,
+                } => {
                     let own = if failing.contains(&job.as_str()) {
                         "failure"
                     } else if conclusion == "failure" {

@@ -20,7 +20,6 @@ use crate::forge::Forge;
 use writes::Writes;
 pub use writes::{Signoff, with_signoff};
 
-
 /// What delivering one change or effect did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

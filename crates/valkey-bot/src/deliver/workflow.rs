@@ -24,9 +24,7 @@ pub(super) async fn run(
     forge: &Forge,
     delivered: &mut Vec<Delivered>,
 ) -> Result<(), DeliverError> {
-    let WorkflowDispatch {
-        repo, workflow, ..
-    } = dispatch;
+    let WorkflowDispatch { repo, workflow, .. } = dispatch;
     let github = |source: GitHubError| workflow_error(dispatch, source);
     let earlier = forge
         .workflows
@@ -45,7 +43,11 @@ pub(super) async fn run(
     };
     if let Some(done) = earlier.iter().find(|run| run.succeeded()) {
         info!(%repo, %workflow, url = %done.html_url, "a run for this release already succeeded; not starting another");
-        delivered.push(entry(done.id, done.html_url.clone(), WorkflowState::AlreadySucceeded));
+        delivered.push(entry(
+            done.id,
+            done.html_url.clone(),
+            WorkflowState::AlreadySucceeded,
+        ));
         return Ok(());
     }
     let (id, url, dispatched) = match earlier.iter().find(|run| !run.is_completed()) {
@@ -63,7 +65,11 @@ pub(super) async fn run(
             (started.id, started.html_url, true)
         }
     };
-    delivered.push(entry(id, url.clone(), WorkflowState::Running { dispatched }));
+    delivered.push(entry(
+        id,
+        url.clone(),
+        WorkflowState::Running { dispatched },
+    ));
     let index = delivered.len() - 1;
     wait(dispatch, forge, id, &url).await?;
     delivered[index] = entry(id, url, WorkflowState::Succeeded { dispatched });

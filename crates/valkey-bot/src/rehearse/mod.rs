@@ -306,7 +306,10 @@ async fn demonstrate_workflows(stage: &Stage, version: &Version) -> anyhow::Resu
         "\nWorkflow tasks that do not succeed (a demonstration beside the release; these failures are expected):\n"
     );
     let runner = stage.runner(config)?;
-    let order = runner.order(&ReleaseRequest::local(version.clone(), Environment::Prod), false);
+    let order = runner.order(
+        &ReleaseRequest::local(version.clone(), Environment::Prod),
+        false,
+    );
     let report = runner.run(&order).await?;
     print!("{}", crate::report::table(&report));
     Ok(())

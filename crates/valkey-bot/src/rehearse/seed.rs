@@ -231,17 +231,13 @@ pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), See
     docs.commit("Documentation of the published releases")?;
     let release_automation = Repo::init(root, RELEASE_AUTOMATION, "main")?;
     for (file, text) in RELEASE_WORKFLOWS {
-        release_automation.write(
-            &format!(".github/workflows/{file}"),
-            text.as_bytes(),
-            false,
-        )?;
+        release_automation.write(&format!(".github/workflows/{file}"), text.as_bytes(), false)?;
     }
     release_automation.commit("The build-side workflows the bot dispatches")?;
     let outcomes = root.join("_sandbox/workflows.json");
     create_dir(&root.join("_sandbox"))?;
-    let text = serde_json::to_string_pretty(&demo_workflow_outcomes())
-        .map_err(|error| SeedError::Io {
+    let text =
+        serde_json::to_string_pretty(&demo_workflow_outcomes()).map_err(|error| SeedError::Io {
             path: outcomes.clone(),
             source: std::io::Error::other(error),
         })?;
