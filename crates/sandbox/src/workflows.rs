@@ -76,25 +76,14 @@ pub struct WorkflowOutcomes {
 impl WorkflowOutcomes {
     /// The outcomes in `path` (a JSON array of [`WorkflowOutcome`]), or none if it does not exist.
     pub(crate) fn load(path: &Path) -> Result<Self, SandboxError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Self::default());
-            }
-            Err(source) => {
-                return Err(SandboxError::Io {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        };
-        let outcomes: Vec<WorkflowOutcome> =
-            serde_json::from_str(&text).map_err(|error| SandboxError::WorkflowOutcomes {
+        let outcomes = crate::rules::read_list(path, |line, column, message| {
+            SandboxError::WorkflowOutcomes {
                 path: path.to_owned(),
-                line: error.line(),
-                column: error.column(),
-                message: error.to_string(),
-            })?;
+                line,
+                column,
+                message,
+            }
+        })?;
         Ok(Self {
             outcomes: Arc::new(Mutex::new(outcomes)),
         })
