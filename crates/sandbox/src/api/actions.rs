@@ -282,7 +282,7 @@ fn rfc3339(unix_ms: u64) -> String {
 
 /// Where a run is at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Progress {
+enum Phase {
     Queued,
     InProgress {
         started: u64,
@@ -294,7 +294,7 @@ enum Progress {
     },
 }
 
-impl Progress {
+impl Phase {
     fn status(self) -> (&'static str, Option<&'static str>) {
         match self {
             Self::Queued => ("queued", None),
@@ -305,7 +305,7 @@ impl Progress {
 }
 
 /// Where `run` is at `now` (ms); `None` for a run that never appears.
-fn progress(run: &WorkflowRunRecord, now: u64) -> Option<Progress> {
+fn progress(run: &WorkflowRunRecord, now: u64) -> Option<Phase> {
     let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     let started = run.created_unix_ms.saturating_add(millis(QUEUED));
     let (running, conclusion) = match &run.outcome {
@@ -317,11 +317,11 @@ fn progress(run: &WorkflowRunRecord, now: u64) -> Option<Progress> {
     };
     let finished = started.saturating_add(millis(running));
     Some(if now < started {
-        Progress::Queued
+        Phase::Queued
     } else if now < finished {
-        Progress::InProgress { started }
+        Phase::InProgress { started }
     } else {
-        Progress::Completed {
+        Phase::Completed {
             started,
             finished,
             conclusion,
@@ -333,12 +333,12 @@ fn progress(run: &WorkflowRunRecord, now: u64) -> Option<Progress> {
 fn run_json(shared: &Shared, repo: &Repo, run: &WorkflowRunRecord, now: u64) -> Value {
     let api = shared.repo_api_url(repo);
     let run_api = format!("{api}/actions/runs/{}", run.id);
-    let at = progress(run, now).unwrap_or(Progress::Queued);
+    let at = progress(run, now).unwrap_or(Phase::Queued);
     let (status, conclusion) = at.status();
     let (started, updated) = match at {
-        Progress::Queued => (run.created_unix_ms, run.created_unix_ms),
-        Progress::InProgress { started } => (started, started),
-        Progress::Completed {
+        Phase::Queued => (run.created_unix_ms, run.created_unix_ms),
+        Phase::InProgress { started } => (started, started),
+        Phase::Completed {
             started, finished, ..
         } => (started, finished),
     };
@@ -386,7 +386,7 @@ fn run_json(shared: &Shared, repo: &Repo, run: &WorkflowRunRecord, now: u64) -> 
 /// GitHub's `job`s of `run` at `now`.
 fn jobs_json(shared: &Shared, repo: &Repo, run: &WorkflowRunRecord, now: u64) -> Vec<Value> {
     let api = shared.repo_api_url(repo);
-    let at = progress(run, now).unwrap_or(Progress::Queued);
+    let at = progress(run, now).unwrap_or(Phase::Queued);
     let failing: Vec<&str> = match &run.outcome {
         Outcome::Fail { failing_jobs } if failing_jobs.is_empty() => {
             run.jobs.first().map(String::as_str).into_iter().collect()
@@ -399,9 +399,9 @@ fn jobs_json(shared: &Shared, repo: &Repo, run: &WorkflowRunRecord, now: u64) ->
         .map(|job| {
             let id = stable_id(&format!("job:{}:{job}", run.id));
             let (status, conclusion, started, completed) = match at {
-                Progress::Queued => ("queued", None, run.created_unix_ms, None),
-                Progress::InProgress { started } => ("in_progress", None, started, None),
-                Progress::Completed {
+                Phase::Queued => ("queued", None, run.created_unix_ms, None),
+                Phase::InProgress { started } => ("in_progress", None, started, None),
+                Phase::Completed {
                     started,
                     finished,
                     conclusion,
