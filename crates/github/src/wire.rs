@@ -489,6 +489,26 @@ mod tests {
             "/repos/{owner}/{repo}/issues/{issue_number}",
             decodes::<IssueBody>,
         ),
+        (
+            "POST",
+            "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches",
+            decodes::<WorkflowDispatched>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/actions/runs/{run_id}",
+            decodes::<WorkflowRun>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+            decodes::<WorkflowRuns>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+            decodes::<WorkflowJobs>,
+        ),
     ];
 
     /// GitHub's own examples (from the vendored description) decode through the wire types the
