@@ -259,6 +259,9 @@ struct RawEnvironment {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTask {
+    /// The task's kind (its factory's name) when the table's name is not: several tasks of
+    /// one kind (`kind = "workflow"`) are told apart by their table names.
+    kind: Option<Spanned<String>>,
     #[serde(default)]
     needs: Vec<Spanned<String>>,
     #[serde(default)]
@@ -385,21 +388,8 @@ pub fn load(
                 "task names are lowercase letters, digits and `-`",
             ));
         }
-        let factory = factories
-            .iter()
-            .find(|f| f.name() == name.get_ref())
-            .ok_or_else(|| {
-                let names: Vec<&str> = factories.iter().map(|f| f.name()).collect();
-                locate.at(
-                    name.span(),
-                    &key,
-                    &format!(
-                        "unknown task `{}` (known tasks: {})",
-                        name.get_ref(),
-                        names.join(", ")
-                    ),
-                )
-            })?;
+        let factory = factory_for(factories, name, raw_task.kind.as_ref())
+            .map_err(|(span, message)| locate.at(span, &key, &message))?;
         for need in &raw_task.needs {
             if !known.contains(need.get_ref().as_str()) {
                 return Err(locate.at(
@@ -447,6 +437,32 @@ pub fn load(
         tracking: raw.tracking,
         tasks,
     })
+}
+
+/// The factory of task `name`: the one its `kind` names, or else the one named like the task.
+fn factory_for<'f>(
+    factories: &[&'f dyn TaskFactory],
+    name: &Spanned<String>,
+    kind: Option<&Spanned<String>>,
+) -> Result<&'f dyn TaskFactory, (Range<usize>, String)> {
+    let (wanted, span, what) = match kind {
+        Some(kind) => (kind.get_ref(), kind.span(), "kind"),
+        None => (name.get_ref(), name.span(), "task"),
+    };
+    factories
+        .iter()
+        .copied()
+        .find(|f| f.name() == wanted)
+        .ok_or_else(|| {
+            let names: Vec<&str> = factories.iter().map(|f| f.name()).collect();
+            (
+                span,
+                format!(
+                    "unknown {what} `{wanted}` (known {what}s: {})",
+                    names.join(", ")
+                ),
+            )
+        })
 }
 
 /// Removes every `tasks.NAME.settings` table from the document, keeping its source positions.

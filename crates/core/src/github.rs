@@ -1,5 +1,5 @@
 //! The narrow GitHub interfaces. Tasks only ever see [`RepoRead`]; the runner alone writes, through
-//! [`RepoWrite`], [`PullRequests`], [`Issues`] and [`Dispatches`]. Each trait holds just the few
+//! [`RepoWrite`], [`PullRequests`], [`Issues`], [`Dispatches`] and [`Workflows`]. Each trait holds just the few
 //! operations its users call, so a fake is a few lines and tests stay small.
 
 use async_trait::async_trait;
@@ -336,4 +336,80 @@ pub trait Dispatches: Send + Sync {
         event_type: &str,
         payload: &serde_json::Value,
     ) -> Result<(), GitHubError>;
+}
+
+/// A GitHub Actions workflow run, as far as the bot cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowRun {
+    /// Its id.
+    pub id: u64,
+    /// Its web address (`https://github.com/o/r/actions/runs/ID`).
+    pub html_url: String,
+    /// `queued`, `in_progress`, `completed` (or another of GitHub's statuses: `waiting`, `pending`, `requested`).
+    pub status: String,
+    /// Once completed: `success`, `failure`, `cancelled`, `timed_out`, ...
+    pub conclusion: Option<String>,
+    /// Its title (a workflow's `run-name`; the bot's marker when the workflow shows it).
+    pub display_title: String,
+}
+
+impl WorkflowRun {
+    /// Whether it has finished.
+    pub fn is_completed(&self) -> bool {
+        self.status == "completed"
+    }
+
+    /// Whether it finished successfully.
+    pub fn succeeded(&self) -> bool {
+        self.is_completed() && self.conclusion.as_deref() == Some("success")
+    }
+}
+
+/// The run a dispatch started (`return_run_details`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedRun {
+    /// The run's id.
+    pub id: u64,
+    /// Its web address.
+    pub html_url: String,
+}
+
+/// One job of a workflow run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowJob {
+    /// Its name (`build (jammy, x86_64)`).
+    pub name: String,
+    /// `queued`, `in_progress`, `completed`, ...
+    pub status: String,
+    /// Once completed: `success`, `failure`, `cancelled`, `skipped`, ...
+    pub conclusion: Option<String>,
+    /// Its web address, if GitHub gives one.
+    pub html_url: Option<String>,
+}
+
+/// Starting GitHub Actions workflows and following their runs.
+#[async_trait]
+pub trait Workflows: Send + Sync {
+    /// Starts `workflow` (its file name, `build.yml`) of `repo` on `reference` with `inputs`
+    /// (`workflow_dispatch`, asking for the run's details). [`GitHubError::NotFound`] for an
+    /// unknown workflow, [`GitHubError::Rejected`] for an unknown or missing input.
+    async fn dispatch_workflow(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+        reference: &str,
+        inputs: &std::collections::BTreeMap<String, String>,
+    ) -> Result<StartedRun, GitHubError>;
+    /// Run `run_id` of `repo`, or `None` if there is none (yet).
+    async fn get_run(&self, repo: &RepoId, run_id: u64)
+    -> Result<Option<WorkflowRun>, GitHubError>;
+    /// The jobs of run `run_id` (of its latest attempt).
+    async fn list_jobs(&self, repo: &RepoId, run_id: u64) -> Result<Vec<WorkflowJob>, GitHubError>;
+    /// The runs of `workflow` started by `workflow_dispatch`, newest first.
+    /// [`GitHubError::NotFound`] for an unknown workflow.
+    async fn list_runs(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+    ) -> Result<Vec<WorkflowRun>, GitHubError>;
 }

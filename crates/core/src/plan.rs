@@ -123,4 +123,28 @@ pub enum Effect {
         /// The `client_payload`.
         payload: serde_json::Value,
     },
+    /// Start a GitHub Actions workflow (`workflow_dispatch`) and wait for its run to succeed,
+    /// unless a run with the same `marker` already succeeded.
+    RunWorkflow(WorkflowDispatch),
+}
+
+/// A workflow to start and wait for ([`Effect::RunWorkflow`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowDispatch {
+    /// The repository holding the workflow.
+    pub repo: RepoId,
+    /// The workflow's file name under `.github/workflows/` (`update-try-valkey.yml`).
+    pub workflow: String,
+    /// The branch or tag the workflow runs on.
+    pub reference: String,
+    /// Its inputs, rendered from the release; the marker input included.
+    pub inputs: std::collections::BTreeMap<String, String>,
+    /// What identifies a run of this workflow for this release: the value of the marker input,
+    /// which the workflow shows as its run's title (`run-name`). A run with this title that
+    /// succeeded means the work is done.
+    pub marker: String,
+    /// How long the run may take to appear and leave `queued`.
+    pub start_timeout: std::time::Duration,
+    /// How often the run is polled.
+    pub poll_interval: std::time::Duration,
 }

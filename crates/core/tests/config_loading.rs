@@ -234,6 +234,28 @@ fn unknown_task_names_are_refused() {
 }
 
 #[test]
+fn a_kind_lets_several_tables_use_one_task_factory() {
+    let source = edited(
+        "[tasks.alpha]\n",
+        "[tasks.first-beta]\nkind = \"beta\"\n\n[tasks.second-beta]\nkind = \"beta\"\nneeds = [\"first-beta\"]\n\n[tasks.alpha]\n",
+    );
+    let config = load("tasks.toml", &source, &FACTORIES).unwrap();
+    let names: Vec<&str> = config.tasks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["alpha", "beta", "first-beta", "gamma", "second-beta"]
+    );
+    let message = error(&edited(
+        "[tasks.alpha]\n",
+        "[tasks.odd]\nkind = \"delta\"\n\n[tasks.alpha]\n",
+    ));
+    assert_eq!(
+        message,
+        "tasks.toml:33:8: `tasks.odd`: unknown kind `delta` (known kinds: alpha, beta, gamma)"
+    );
+}
+
+#[test]
 fn dangling_needs_are_refused() {
     let message = error(&edited("needs = [\"alpha\"]", "needs = [\"alhpa\"]"));
     assert_eq!(

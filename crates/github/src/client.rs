@@ -1,4 +1,4 @@
-//! [`GitHubClient`]: the five narrow traits of `valkey_bot_core::github` over the REST API, with
+//! [`GitHubClient`]: the six narrow traits of `valkey_bot_core::github` over the REST API, with
 //! the token of one [`TokenScope`].
 //!
 //! Every call states whether it may be repeated after an ambiguous failure (a 5xx, a timeout, a
@@ -17,7 +17,8 @@ use tokio::sync::OnceCell;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile, dir_prefix,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, StartedRun, TreeFile,
+    WorkflowJob, WorkflowRun, Workflows, dir_prefix,
 };
 
 use crate::api::{Api, decode};
@@ -33,6 +34,9 @@ const PARALLEL_BLOBS: usize = 4;
 const PER_PAGE: usize = 100;
 /// At most this many pages are read when searching a list (10 000 items).
 const MAX_PAGES: usize = 100;
+
+/// At most this many pages of a workflow's runs are read (the newest 1 000 runs).
+const WORKFLOW_RUN_PAGES: usize = 10;
 
 /// The user id of `github-actions[bot]`, whose commits carry `41898282+github-actions[bot]@users.noreply.github.com`.
 const GITHUB_ACTIONS_BOT_ID: u64 = 41898282;
@@ -282,6 +286,16 @@ fn repo_path(repo: &RepoId, rest: &str) -> String {
         encode_path(repo.owner()),
         encode_path(repo.name())
     )
+}
+
+fn workflow_run(run: wire::WorkflowRun) -> WorkflowRun {
+    WorkflowRun {
+        id: run.id,
+        html_url: run.html_url,
+        status: run.status.unwrap_or_default(),
+        conclusion: run.conclusion,
+        display_title: run.display_title,
+    }
 }
 
 fn decode_base64(text: &str) -> Result<Bytes, GitHubError> {
@@ -851,5 +865,95 @@ impl Dispatches for GitHubClient {
             NotIdempotent,
         )
         .await
+    }
+}
+
+#[async_trait]
+impl Workflows for GitHubClient {
+    async fn dispatch_workflow(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+        reference: &str,
+        inputs: &std::collections::BTreeMap<String, String>,
+    ) -> Result<StartedRun, GitHubError> {
+        // Not safe to repeat: a repeat after a 5xx that took effect starts a second run.
+        let started: wire::WorkflowDispatched = self
+            .json(
+                Method::POST,
+                &repo_path(
+                    repo,
+                    &format!("actions/workflows/{}/dispatches", encode_path(workflow)),
+                ),
+                Some(&wire::WorkflowDispatch {
+                    reference,
+                    inputs,
+                    return_run_details: true,
+                }),
+                NotIdempotent,
+            )
+            .await?;
+        Ok(StartedRun {
+            id: started.workflow_run_id,
+            html_url: started.html_url,
+        })
+    }
+
+    async fn get_run(
+        &self,
+        repo: &RepoId,
+        run_id: u64,
+    ) -> Result<Option<WorkflowRun>, GitHubError> {
+        let run: Option<wire::WorkflowRun> = self
+            .get_optional(&repo_path(repo, &format!("actions/runs/{run_id}")))
+            .await?;
+        Ok(run.map(workflow_run))
+    }
+
+    async fn list_jobs(&self, repo: &RepoId, run_id: u64) -> Result<Vec<WorkflowJob>, GitHubError> {
+        let mut jobs = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let path = format!(
+                "{}?per_page={PER_PAGE}&page={page}",
+                repo_path(repo, &format!("actions/runs/{run_id}/jobs"))
+            );
+            let listed: wire::WorkflowJobs = self.get(&path).await?;
+            let got = listed.jobs.len();
+            jobs.extend(listed.jobs.into_iter().map(|job| WorkflowJob {
+                name: job.name,
+                status: job.status,
+                conclusion: job.conclusion,
+                html_url: job.html_url,
+            }));
+            if got < PER_PAGE || jobs.len() >= listed.total_count {
+                break;
+            }
+        }
+        Ok(jobs)
+    }
+
+    async fn list_runs(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+    ) -> Result<Vec<WorkflowRun>, GitHubError> {
+        let mut runs = Vec::new();
+        // The newest runs come first; the bot looks for recent ones, so a few pages suffice.
+        for page in 1..=WORKFLOW_RUN_PAGES {
+            let path = format!(
+                "{}?event=workflow_dispatch&per_page={PER_PAGE}&page={page}",
+                repo_path(
+                    repo,
+                    &format!("actions/workflows/{}/runs", encode_path(workflow))
+                )
+            );
+            let listed: wire::WorkflowRuns = self.get(&path).await?;
+            let got = listed.workflow_runs.len();
+            runs.extend(listed.workflow_runs.into_iter().map(workflow_run));
+            if got < PER_PAGE {
+                break;
+            }
+        }
+        Ok(runs)
     }
 }

@@ -6,7 +6,8 @@ use bytes::Bytes;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, StartedRun, TreeFile,
+    WorkflowJob, WorkflowRun, Workflows,
 };
 
 /// Wraps a client so that it cannot write. The read-only operations of the write traits
@@ -205,5 +206,40 @@ impl<T: Dispatches> Dispatches for ReadOnly<T> {
         _payload: &serde_json::Value,
     ) -> Result<(), GitHubError> {
         Err(refused(format!("dispatch {event_type} to {repo}")))
+    }
+}
+
+#[async_trait]
+impl<T: Workflows> Workflows for ReadOnly<T> {
+    async fn dispatch_workflow(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+        reference: &str,
+        _inputs: &std::collections::BTreeMap<String, String>,
+    ) -> Result<StartedRun, GitHubError> {
+        Err(refused(format!(
+            "start workflow {workflow} of {repo} on {reference}"
+        )))
+    }
+
+    async fn get_run(
+        &self,
+        repo: &RepoId,
+        run_id: u64,
+    ) -> Result<Option<WorkflowRun>, GitHubError> {
+        self.0.get_run(repo, run_id).await
+    }
+
+    async fn list_jobs(&self, repo: &RepoId, run_id: u64) -> Result<Vec<WorkflowJob>, GitHubError> {
+        self.0.list_jobs(repo, run_id).await
+    }
+
+    async fn list_runs(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+    ) -> Result<Vec<WorkflowRun>, GitHubError> {
+        self.0.list_runs(repo, workflow).await
     }
 }

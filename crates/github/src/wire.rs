@@ -318,6 +318,54 @@ pub(crate) struct Dispatch<'a> {
     pub client_payload: &'a serde_json::Value,
 }
 
+/// `POST actions/workflows/{w}/dispatches`.
+#[derive(Debug, Serialize)]
+pub(crate) struct WorkflowDispatch<'a> {
+    #[serde(rename = "ref")]
+    pub reference: &'a str,
+    pub inputs: &'a BTreeMap<String, String>,
+    pub return_run_details: bool,
+}
+
+/// The answer to a dispatch with `return_run_details`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WorkflowDispatched {
+    pub workflow_run_id: u64,
+    pub html_url: String,
+}
+
+/// `GET actions/runs/{id}`, and each run of a listing.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WorkflowRun {
+    pub id: u64,
+    pub html_url: String,
+    pub status: Option<String>,
+    pub conclusion: Option<String>,
+    pub display_title: String,
+}
+
+/// `GET actions/workflows/{w}/runs`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WorkflowRuns {
+    pub workflow_runs: Vec<WorkflowRun>,
+}
+
+/// One job of `GET actions/runs/{id}/jobs`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WorkflowJob {
+    pub name: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub html_url: Option<String>,
+}
+
+/// `GET actions/runs/{id}/jobs`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WorkflowJobs {
+    pub total_count: usize,
+    pub jobs: Vec<WorkflowJob>,
+}
+
 /// `GET /repos/{o}/{r}/installation`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Installation {
@@ -440,6 +488,26 @@ mod tests {
             "PATCH",
             "/repos/{owner}/{repo}/issues/{issue_number}",
             decodes::<IssueBody>,
+        ),
+        (
+            "POST",
+            "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches",
+            decodes::<WorkflowDispatched>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/actions/runs/{run_id}",
+            decodes::<WorkflowRun>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+            decodes::<WorkflowRuns>,
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+            decodes::<WorkflowJobs>,
         ),
     ];
 

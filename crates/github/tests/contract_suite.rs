@@ -7,6 +7,8 @@
 mod common;
 
 use common::{Fixture, repo};
+use valkey_bot_core::config::{Access, Permission};
+use valkey_bot_core::github::{GitHubError, Workflows};
 use valkey_bot_github::ReadOnly;
 use valkey_bot_testkit::MemoryGitHub;
 use valkey_bot_testkit::contract::{self, World};
@@ -27,6 +29,48 @@ async fn the_client_keeps_the_contract() {
     let world = sandbox_world(&fx);
     contract::check_reads(&client, &world).await;
     contract::check_writes(&client, &world).await;
+}
+
+#[tokio::test]
+async fn the_client_keeps_the_workflows_contract() {
+    let fx = Fixture::with_app().await;
+    fx.commit_file(
+        "other",
+        &format!(".github/workflows/{}", contract::WORKFLOW),
+        contract::WORKFLOW_YAML,
+    );
+    fx.sandbox.check_contract();
+    let client = fx
+        .client_scoped("acme/other", &[(Permission::Actions, Access::Write)])
+        .await;
+    contract::check_workflows(&client, &repo("acme/other")).await;
+    // Starting a workflow takes `actions: write`: a token without it is refused.
+    let contents_only = fx
+        .client_scoped("acme/other", &[(Permission::Contents, Access::Write)])
+        .await;
+    let refused = contents_only
+        .dispatch_workflow(
+            &repo("acme/other"),
+            contract::WORKFLOW,
+            "main",
+            &std::collections::BTreeMap::from([("version".to_owned(), "9.1.1".to_owned())]),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(GitHubError::Forbidden(_))),
+        "{refused:?}"
+    );
+    if let Some(report) = fx.sandbox.contract_report() {
+        panic!("{report}");
+    }
+}
+
+#[tokio::test]
+async fn the_memory_fake_keeps_the_workflows_contract() {
+    let github = MemoryGitHub::default();
+    let other = repo("acme/other");
+    contract::seed_memory_workflow(&github, &other);
+    contract::check_workflows(&github, &other).await;
 }
 
 #[tokio::test]

@@ -32,6 +32,7 @@ pub(crate) enum Permission {
     PullRequests,
     Issues,
     Metadata,
+    Actions,
 }
 
 impl Permission {
@@ -41,6 +42,7 @@ impl Permission {
             Self::PullRequests => "pull_requests",
             Self::Issues => "issues",
             Self::Metadata => "metadata",
+            Self::Actions => "actions",
         }
     }
 
@@ -50,6 +52,7 @@ impl Permission {
             Self::PullRequests,
             Self::Issues,
             Self::Metadata,
+            Self::Actions,
         ]
         .into_iter()
         .find(|permission| permission.name() == name)
@@ -85,8 +88,14 @@ pub(crate) const CONTENTS_READ: &[(Permission, Access)] = &[(Permission::Content
 /// Writing git data and refs, and sending dispatches.
 pub(crate) const CONTENTS_WRITE: &[(Permission, Access)] = &[(Permission::Contents, Access::Write)];
 
+/// Reading workflow runs and their jobs.
+pub(crate) const ACTIONS_READ: &[(Permission, Access)] = &[(Permission::Actions, Access::Read)];
+/// Starting workflows (`workflow_dispatch`).
+pub(crate) const ACTIONS_WRITE: &[(Permission, Access)] = &[(Permission::Actions, Access::Write)];
+
 /// What the App itself may do (every installation grants all of it).
 const APP_PERMISSIONS: &[(Permission, Access)] = &[
+    (Permission::Actions, Access::Write),
     (Permission::Contents, Access::Write),
     (Permission::Issues, Access::Write),
     (Permission::Metadata, Access::Read),

@@ -37,6 +37,18 @@ pub enum SandboxError {
         /// What is wrong.
         message: String,
     },
+    /// `ROOT/_sandbox/workflows.json` is not a JSON array of workflow outcomes.
+    #[error("sandbox workflow outcomes {path}:{line}:{column}: {message}")]
+    WorkflowOutcomes {
+        /// The outcomes file.
+        path: PathBuf,
+        /// Line of the error (1-based).
+        line: usize,
+        /// Column of the error (1-based).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// `ROOT/_sandbox/state.json` exists but is not a state file this sandbox wrote.
     #[error("sandbox state {path} is not valid: {source}")]
     StateFormat {

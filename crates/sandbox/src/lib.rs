@@ -2,7 +2,8 @@
 //! on disk, with App authentication, a programmable fault plan and a request log for tests.
 //!
 //! Repositories are `ROOT/<owner>/<repo>.git` (bare) or `ROOT/<owner>/<repo>` (with a work tree).
-//! Issues, pull requests, comments and dispatches persist in `ROOT/_sandbox/state.json`;
+//! Issues, pull requests, comments, dispatches and workflow runs persist in
+//! `ROOT/_sandbox/state.json`; workflow runs end as `ROOT/_sandbox/workflows.json` says;
 //! static downloads are served from `ROOT/_downloads/`. Repositories are public unless marked
 //! private ([`set_private`]).
 
@@ -25,6 +26,7 @@ mod server;
 mod shared;
 mod state;
 mod web;
+mod workflows;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -41,7 +43,10 @@ pub use error::SandboxError;
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use log::LoggedRequest;
 pub use rules::{BranchRule, Rulesets};
-pub use state::{Comment, Dispatch, Issue, Label, PullRequest, RepoState, SandboxState};
+pub use state::{
+    Comment, Dispatch, Issue, Label, PullRequest, RepoState, SandboxState, WorkflowRunRecord,
+};
+pub use workflows::{Outcome as WorkflowRunOutcome, WorkflowOutcome, WorkflowOutcomes};
 
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -169,6 +174,7 @@ impl Sandbox {
         })?;
         let store = Store::load(state_dir.join("state.json"))?;
         let rulesets = Rulesets::load(&state_dir.join("rulesets.json"))?;
+        let workflow_outcomes = WorkflowOutcomes::load(&state_dir.join("workflows.json"))?;
         let auth = Auth::new(config.app, &config.workflow_tokens)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -187,6 +193,7 @@ impl Sandbox {
             auth,
             faults: Faults::default(),
             rulesets,
+            workflow_outcomes,
             renames: renames::Renames::default(),
             log: RequestLog::default(),
             archives: Mutex::new(HashMap::new()),
@@ -252,6 +259,11 @@ impl RunningSandbox {
     /// The branch rulesets in force (from `ROOT/_sandbox/rulesets.json`, and added here).
     pub fn rulesets(&self) -> Rulesets {
         self.shared.rulesets.clone()
+    }
+
+    /// How simulated workflow runs end (from `ROOT/_sandbox/workflows.json`, and set here).
+    pub fn workflow_outcomes(&self) -> WorkflowOutcomes {
+        self.shared.workflow_outcomes.clone()
     }
 
     /// Every request so far (control routes under `/_sandbox` excepted).

@@ -35,6 +35,26 @@ pub struct BranchRule {
     pub app_may_bypass: bool,
 }
 
+/// The JSON array in the sandbox file `path`, or an empty one if the file does not exist; a file
+/// that is not such an array is `invalid(line, column, message)`.
+pub(crate) fn read_list<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    invalid: impl FnOnce(usize, usize, String) -> SandboxError,
+) -> Result<Vec<T>, SandboxError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(SandboxError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    serde_json::from_str(&text)
+        .map_err(|error| invalid(error.line(), error.column(), error.to_string()))
+}
+
 /// The rulesets in force; cheap to clone (shared).
 #[derive(Debug, Clone, Default)]
 pub struct Rulesets {
@@ -44,25 +64,12 @@ pub struct Rulesets {
 impl Rulesets {
     /// The rules in `path` (a JSON array of [`BranchRule`]), or none if the file does not exist.
     pub(crate) fn load(path: &Path) -> Result<Self, SandboxError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Self::default());
-            }
-            Err(source) => {
-                return Err(SandboxError::Io {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        };
-        let rules: Vec<BranchRule> =
-            serde_json::from_str(&text).map_err(|error| SandboxError::Rulesets {
-                path: path.to_owned(),
-                line: error.line(),
-                column: error.column(),
-                message: error.to_string(),
-            })?;
+        let rules = read_list(path, |line, column, message| SandboxError::Rulesets {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        })?;
         Ok(Self {
             rules: Arc::new(Mutex::new(rules)),
         })

@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     /// Branches that require pull requests.
     pub(crate) rulesets: Rulesets,
+    /// How simulated workflow runs end.
+    pub(crate) workflow_outcomes: crate::workflows::WorkflowOutcomes,
     /// Repositories renamed since the start: their old names redirect.
     pub(crate) renames: Renames,
     pub(crate) log: RequestLog,

@@ -21,6 +21,9 @@ pub struct SandboxState {
     /// The id the next comment gets.
     #[serde(default)]
     pub next_comment_id: u64,
+    /// How many workflow runs were started (run ids follow it).
+    #[serde(default)]
+    pub workflow_runs_started: u64,
 }
 
 /// One repository's issues (pull requests included: they share numbering), comments and dispatches.
@@ -41,6 +44,41 @@ pub struct RepoState {
     /// The labels defined in the repository, in creation order.
     #[serde(default)]
     pub labels: Vec<Label>,
+    /// Workflow runs started by `workflow_dispatch`, in order.
+    #[serde(default)]
+    pub workflow_runs: Vec<WorkflowRunRecord>,
+}
+
+/// A workflow run the sandbox started: what its answers are computed from (its status follows
+/// from the time since `created_unix_ms` and its outcome, see `workflows.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowRunRecord {
+    /// Its id.
+    pub id: u64,
+    /// Its number among its workflow's runs (from 1).
+    pub run_number: u64,
+    /// The workflow's file path (`.github/workflows/build.yml`).
+    pub path: String,
+    /// The workflow's name.
+    pub workflow_name: String,
+    /// The branch or tag it runs on.
+    pub head_branch: String,
+    /// The commit it runs on.
+    pub head_sha: String,
+    /// Its title.
+    pub display_title: String,
+    /// The inputs it was given.
+    pub inputs: serde_json::Map<String, Value>,
+    /// Its jobs' names.
+    pub jobs: Vec<String>,
+    /// Who started it.
+    pub actor: String,
+    /// When it was created, RFC 3339 UTC.
+    pub created_at: String,
+    /// When it was created, in milliseconds since the Unix epoch.
+    pub created_unix_ms: u64,
+    /// How it ends.
+    pub outcome: crate::workflows::Outcome,
 }
 
 /// A label defined in a repository.

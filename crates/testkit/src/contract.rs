@@ -8,12 +8,40 @@
 //! [`seed_memory`] for the fake, or with git for the sandbox, and pass its head as [`World::main`].
 
 use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::time::Duration;
 use valkey_bot_core::RepoId;
+
 use valkey_bot_core::github::{
     Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
+    Workflows,
 };
 
-use crate::MemoryGitHub;
+use crate::{MemoryGitHub, MemoryWorkflow};
+
+/// The workflow file [`check_workflows`] works on, under `.github/workflows/`.
+pub const WORKFLOW: &str = "contract.yml";
+
+/// Its text, for a repository of the sandbox: input `version` required, the marker optional and
+/// shown as the run's title, one job `build`.
+pub const WORKFLOW_YAML: &str = "name: Contract\nrun-name: ${{ inputs.valkey_bot_marker || github.workflow }}\non:\n  workflow_dispatch:\n    inputs:\n      version:\n        required: true\n      valkey_bot_marker:\n        required: false\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ inputs.version }}\n";
+
+/// Declares [`WORKFLOW`] in `repo` of the fake, as [`WORKFLOW_YAML`] declares it.
+pub fn seed_memory_workflow(github: &MemoryGitHub, repo: &RepoId) {
+    github.seed_workflow(
+        repo,
+        WORKFLOW,
+        MemoryWorkflow {
+            inputs: vec![
+                ("version".into(), true),
+                ("valkey_bot_marker".into(), false),
+            ],
+            title_input: Some("valkey_bot_marker".into()),
+            conclusion: "success".into(),
+            jobs: vec![("build".into(), "success".into())],
+        },
+    );
+}
 
 /// The files on `main` every contract run starts from: path and bytes, none executable.
 pub const SEED: &[(&str, &[u8])] = &[
@@ -466,7 +494,7 @@ async fn check_issues<G: Issues + ?Sized>(github: &G, world: &World) {
 /// [`GitHubError::ReadOnly`] and changes nothing; the reads among the write traits pass through.
 pub async fn check_refuses_writes<G>(github: &G, world: &World)
 where
-    G: RepoRead + RepoWrite + PullRequests + Issues + Dispatches + ?Sized,
+    G: RepoRead + RepoWrite + PullRequests + Issues + Dispatches + Workflows + ?Sized,
 {
     check_reads(github, world).await;
     let repo = &world.repo;
@@ -532,6 +560,17 @@ where
         "dispatch",
         github.dispatch(repo, "x", &serde_json::Value::Null).await,
     );
+    refused(
+        "dispatch_workflow",
+        github
+            .dispatch_workflow(repo, WORKFLOW, "main", &BTreeMap::new())
+            .await,
+    );
+    assert_eq!(
+        ok("get_run", github.get_run(repo, 999_999).await),
+        None,
+        "contract: get_run passes through"
+    );
     assert_eq!(
         ok("branch_head", github.branch_head(repo, "main").await),
         Some(world.main.clone()),
@@ -542,4 +581,102 @@ where
         None,
         "contract: nothing created"
     );
+}
+
+/// `Workflows` on a repository holding [`WORKFLOW`] (and no other run of it): unknown workflows
+/// are `NotFound`, unknown or missing inputs `Rejected`; a dispatch answers its run, which
+/// completes (within 10 s), titled by the marker input, with its job listed, and is listed among
+/// the workflow's runs; an unknown run is `None`.
+pub async fn check_workflows<G: Workflows + ?Sized>(github: &G, repo: &RepoId) {
+    let inputs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let good = inputs(&[
+        ("version", "9.1.1"),
+        ("valkey_bot_marker", "contract 9.1.1"),
+    ]);
+    match github
+        .dispatch_workflow(repo, "nope.yml", "main", &good)
+        .await
+    {
+        Err(GitHubError::NotFound(_)) => {}
+        other => {
+            panic!("contract: dispatching an unknown workflow must be NotFound, got {other:?}")
+        }
+    }
+    match github.list_runs(repo, "nope.yml").await {
+        Err(GitHubError::NotFound(_)) => {}
+        other => {
+            panic!("contract: the runs of an unknown workflow must be NotFound, got {other:?}")
+        }
+    }
+    let unexpected = inputs(&[("version", "9.1.1"), ("colour", "red")]);
+    match github
+        .dispatch_workflow(repo, WORKFLOW, "main", &unexpected)
+        .await
+    {
+        Err(GitHubError::Rejected(text)) => assert!(
+            text.contains("Unexpected inputs provided") && text.contains("colour"),
+            "contract: an unexpected input is named: {text}"
+        ),
+        other => panic!("contract: an unexpected input must be Rejected, got {other:?}"),
+    }
+    match github
+        .dispatch_workflow(repo, WORKFLOW, "main", &inputs(&[]))
+        .await
+    {
+        Err(GitHubError::Rejected(text)) => assert!(
+            text.contains("Required input 'version' not provided"),
+            "contract: a missing input is named: {text}"
+        ),
+        other => panic!("contract: a missing required input must be Rejected, got {other:?}"),
+    }
+    let started = ok(
+        "dispatch_workflow",
+        github
+            .dispatch_workflow(repo, WORKFLOW, "main", &good)
+            .await,
+    );
+    assert!(
+        started
+            .html_url
+            .ends_with(&format!("/actions/runs/{}", started.id)),
+        "contract: the run's address: {}",
+        started.html_url
+    );
+    let mut run = None;
+    for _ in 0..100 {
+        run = ok("get_run", github.get_run(repo, started.id).await);
+        if run.as_ref().is_some_and(|r| r.is_completed()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run = run.unwrap_or_else(|| panic!("contract: run {} never appeared", started.id));
+    assert!(run.succeeded(), "contract: the run succeeds: {run:?}");
+    assert_eq!(
+        run.display_title, "contract 9.1.1",
+        "contract: titled by the marker"
+    );
+    assert_eq!(run.html_url, started.html_url, "contract: the same address");
+    let jobs = ok("list_jobs", github.list_jobs(repo, run.id).await);
+    let names: Vec<(&str, Option<&str>)> = jobs
+        .iter()
+        .map(|job| (job.name.as_str(), job.conclusion.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [("build", Some("success"))],
+        "contract: the run's jobs"
+    );
+    let runs = ok("list_runs", github.list_runs(repo, WORKFLOW).await);
+    assert_eq!(
+        runs.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [run.id],
+        "contract: the workflow's runs"
+    );
+    assert_eq!(ok("get_run", github.get_run(repo, 999_999).await), None);
 }

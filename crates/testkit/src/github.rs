@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, TreeFile, dir_prefix,
+    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, StartedRun, TreeFile,
+    WorkflowJob, WorkflowRun, Workflows, dir_prefix,
 };
 
 use crate::downloads::lock;
@@ -104,6 +105,28 @@ pub enum Write {
         /// Event type.
         event_type: String,
     },
+    /// A workflow was started (`workflow_dispatch`).
+    DispatchWorkflow {
+        /// Repository.
+        repo: String,
+        /// Workflow file.
+        workflow: String,
+    },
+}
+
+/// A workflow of the fake GitHub (see [`MemoryGitHub::seed_workflow`]). Its runs complete at
+/// once (the fake does not model time; the sandbox does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryWorkflow {
+    /// Its inputs, with whether each is required.
+    pub inputs: Vec<(String, bool)>,
+    /// The input whose value is a run's title (`run-name: ${{ inputs.NAME }}`); without it (or
+    /// without a value) the title is the workflow's file name.
+    pub title_input: Option<String>,
+    /// The conclusion of every run: `success`, `failure`, `cancelled`.
+    pub conclusion: String,
+    /// The jobs of every run, with their conclusion.
+    pub jobs: Vec<(String, String)>,
 }
 
 /// A file in a commit: its bytes and whether its mode is `100755`.
@@ -138,6 +161,9 @@ struct State {
     comments: Vec<(RepoId, u64, String)>,
     labels: Vec<(RepoId, u64, String)>,
     writes: Vec<Write>,
+    workflows: BTreeMap<(RepoId, String), MemoryWorkflow>,
+    /// Every run started: repository, workflow, run.
+    runs: Vec<(RepoId, String, WorkflowRun)>,
     fail_next_move: Option<GitHubError>,
     /// Whether commits ignore the modes they are given (see [`MemoryGitHub::lose_modes`]).
     lose_modes: bool,
@@ -245,6 +271,13 @@ impl MemoryGitHub {
             .tags
             .insert((repo.clone(), tag.to_owned()), id.clone());
         id
+    }
+
+    /// Declares `workflow` (a file name) in `repo`, replacing any earlier declaration.
+    pub fn seed_workflow(&self, repo: &RepoId, workflow: &str, declared: MemoryWorkflow) {
+        lock(&self.state)
+            .workflows
+            .insert((repo.clone(), workflow.to_owned()), declared);
     }
 
     /// Every file read so far, as `repo@reference:path`, in order.
@@ -849,5 +882,124 @@ impl Dispatches for MemoryGitHub {
             event_type: event_type.to_owned(),
         });
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Workflows for MemoryGitHub {
+    async fn dispatch_workflow(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+        _reference: &str,
+        inputs: &BTreeMap<String, String>,
+    ) -> Result<StartedRun, GitHubError> {
+        let mut state = lock(&self.state);
+        let declared = state
+            .workflows
+            .get(&(repo.clone(), workflow.to_owned()))
+            .cloned()
+            .ok_or_else(|| GitHubError::NotFound(format!("workflow {workflow} of {repo}")))?;
+        let unknown: Vec<&String> = inputs
+            .keys()
+            .filter(|name| !declared.inputs.iter().any(|(known, _)| known == *name))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(GitHubError::Rejected(format!(
+                "Unexpected inputs provided: {unknown:?}"
+            )));
+        }
+        if let Some((missing, _)) = declared
+            .inputs
+            .iter()
+            .find(|(name, required)| *required && !inputs.contains_key(name))
+        {
+            return Err(GitHubError::Rejected(format!(
+                "Required input '{missing}' not provided"
+            )));
+        }
+        let id = state.runs.len() as u64 + 1;
+        let html_url = format!("https://github.com/{repo}/actions/runs/{id}");
+        let display_title = declared
+            .title_input
+            .as_ref()
+            .and_then(|name| inputs.get(name))
+            .filter(|title| !title.is_empty())
+            .cloned()
+            .unwrap_or_else(|| workflow.to_owned());
+        state.runs.push((
+            repo.clone(),
+            workflow.to_owned(),
+            WorkflowRun {
+                id,
+                html_url: html_url.clone(),
+                status: "completed".into(),
+                conclusion: Some(declared.conclusion.clone()),
+                display_title,
+            },
+        ));
+        state.writes.push(Write::DispatchWorkflow {
+            repo: repo.to_string(),
+            workflow: workflow.to_owned(),
+        });
+        Ok(StartedRun { id, html_url })
+    }
+
+    async fn get_run(
+        &self,
+        repo: &RepoId,
+        run_id: u64,
+    ) -> Result<Option<WorkflowRun>, GitHubError> {
+        Ok(lock(&self.state)
+            .runs
+            .iter()
+            .find(|(r, _, run)| r == repo && run.id == run_id)
+            .map(|(_, _, run)| run.clone()))
+    }
+
+    async fn list_jobs(&self, repo: &RepoId, run_id: u64) -> Result<Vec<WorkflowJob>, GitHubError> {
+        let state = lock(&self.state);
+        let (_, workflow, _) = state
+            .runs
+            .iter()
+            .find(|(r, _, run)| r == repo && run.id == run_id)
+            .ok_or_else(|| GitHubError::NotFound(format!("run {run_id} of {repo}")))?;
+        let declared = state
+            .workflows
+            .get(&(repo.clone(), workflow.clone()))
+            .ok_or_else(|| GitHubError::NotFound(format!("workflow {workflow} of {repo}")))?;
+        Ok(declared
+            .jobs
+            .iter()
+            .map(|(name, conclusion)| WorkflowJob {
+                name: name.clone(),
+                status: "completed".into(),
+                conclusion: Some(conclusion.clone()),
+                html_url: None,
+            })
+            .collect())
+    }
+
+    async fn list_runs(
+        &self,
+        repo: &RepoId,
+        workflow: &str,
+    ) -> Result<Vec<WorkflowRun>, GitHubError> {
+        let state = lock(&self.state);
+        if !state
+            .workflows
+            .contains_key(&(repo.clone(), workflow.to_owned()))
+        {
+            return Err(GitHubError::NotFound(format!(
+                "workflow {workflow} of {repo}"
+            )));
+        }
+        Ok(state
+            .runs
+            .iter()
+            .rev()
+            .filter(|(r, w, _)| r == repo && w == workflow)
+            .map(|(_, _, run)| run.clone())
+            .collect())
     }
 }

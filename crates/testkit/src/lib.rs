@@ -8,4 +8,4 @@ mod downloads;
 mod github;
 
 pub use downloads::{MemoryDownloads, sha256};
-pub use github::{MEMORY_USER_ID, MemoryGitHub, Write};
+pub use github::{MEMORY_USER_ID, MemoryGitHub, MemoryWorkflow, Write};

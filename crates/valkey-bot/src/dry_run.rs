@@ -49,6 +49,22 @@ pub fn render(plan: &Plan) -> String {
                     "=== {repo}: repository_dispatch `{event_type}` with {payload}"
                 );
             }
+            Effect::RunWorkflow(run) => {
+                let inputs: Vec<String> = run
+                    .inputs
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value:?}"))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "=== {}: workflow_dispatch `{}` on `{}` with {}, then wait for the run (none if a run titled {:?} already succeeded)",
+                    run.repo,
+                    run.workflow,
+                    run.reference,
+                    inputs.join(" "),
+                    run.marker
+                );
+            }
         }
     }
     out

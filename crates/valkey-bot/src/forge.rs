@@ -8,7 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::config::TaskConfig;
-use valkey_bot_core::github::{Dispatches, GitHubError, Issues, PullRequests, RepoRead, RepoWrite};
+use valkey_bot_core::github::{
+    Dispatches, GitHubError, Issues, PullRequests, RepoRead, RepoWrite, Workflows,
+};
 use valkey_bot_core::task::Target;
 
 use crate::settle::Settle;
@@ -24,6 +26,8 @@ pub struct Forge {
     pub pulls: Arc<dyn PullRequests>,
     /// Events sent to other repositories.
     pub dispatches: Arc<dyn Dispatches>,
+    /// Workflows started and their runs followed.
+    pub workflows: Arc<dyn Workflows>,
     /// How reads of what was just written are repeated while GitHub lags.
     pub settle: Settle,
 }
@@ -32,13 +36,14 @@ impl Forge {
     /// A forge whose every operation goes to `github`.
     pub fn single<G>(github: Arc<G>) -> Self
     where
-        G: RepoRead + RepoWrite + PullRequests + Dispatches + 'static,
+        G: RepoRead + RepoWrite + PullRequests + Dispatches + Workflows + 'static,
     {
         Self {
             read: github.clone(),
             write: github.clone(),
             pulls: github.clone(),
-            dispatches: github,
+            dispatches: github.clone(),
+            workflows: github,
             settle: Settle::default(),
         }
     }
@@ -79,7 +84,7 @@ pub struct SharedGitHub<G>(pub Arc<G>);
 #[async_trait]
 impl<G> Connector for SharedGitHub<G>
 where
-    G: RepoRead + RepoWrite + PullRequests + Dispatches + Issues + 'static,
+    G: RepoRead + RepoWrite + PullRequests + Dispatches + Workflows + Issues + 'static,
 {
     async fn connect(
         &self,

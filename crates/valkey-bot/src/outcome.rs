@@ -159,7 +159,11 @@ impl From<DeliverError> for AttemptError {
             DeliverError::Verification { .. } => NEXT_VERIFY,
             DeliverError::GitHub { .. }
             | DeliverError::NotPermitted { .. }
-            | DeliverError::RuleViolation { .. } => NEXT_FIX,
+            | DeliverError::RuleViolation { .. }
+            | DeliverError::Workflow { .. } => NEXT_FIX,
+            DeliverError::WorkflowNeverStarted { .. } | DeliverError::WorkflowFailed { .. } => {
+                NEXT_RERUN
+            }
         };
         Self {
             error: error.to_string(),

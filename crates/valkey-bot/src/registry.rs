@@ -12,6 +12,7 @@ pub fn factories() -> Vec<&'static dyn TaskFactory> {
         &valkey_bot_task_website::Factory,
         &valkey_bot_task_bundle::Factory,
         &valkey_bot_task_docs::Factory,
+        &valkey_bot_task_workflow::Factory,
     ]
 }
 

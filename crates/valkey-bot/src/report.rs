@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::deliver::{Delivered, PullRequestState};
+use crate::deliver::{Delivered, PullRequestState, WorkflowState};
 use crate::outcome::{Outcome, RunReport, TaskReport, humanize};
 
 /// Escapes outside text for one line of Markdown (a list item, a table cell): no line breaks, and
@@ -63,6 +63,23 @@ pub fn describe(delivered: &Delivered) -> String {
             format!("pull request {state}: {url}")
         }
         Delivered::Dispatched { repo, event_type } => format!("sent `{event_type}` to {repo}"),
+        Delivered::Workflow {
+            workflow,
+            url,
+            state,
+            ..
+        } => match state {
+            WorkflowState::Running { .. } => format!("workflow `{workflow}` still running: {url}"),
+            WorkflowState::Succeeded { dispatched: true } => {
+                format!("workflow `{workflow}` ran and succeeded: {url}")
+            }
+            WorkflowState::Succeeded { dispatched: false } => {
+                format!("workflow `{workflow}` (a run started earlier) succeeded: {url}")
+            }
+            WorkflowState::AlreadySucceeded => {
+                format!("workflow `{workflow}` already succeeded for this release: {url}")
+            }
+        },
     }
 }
 
@@ -72,7 +89,7 @@ pub fn link(delivered: &Delivered, server_url: &str) -> Option<String> {
         Delivered::Committed { repo, commit, .. } => {
             Some(format!("{server_url}/{repo}/commit/{commit}"))
         }
-        Delivered::PullRequest { url, .. } => Some(url.clone()),
+        Delivered::PullRequest { url, .. } | Delivered::Workflow { url, .. } => Some(url.clone()),
         Delivered::UpToDate { .. } | Delivered::Dispatched { .. } => None,
     }
 }

@@ -371,7 +371,17 @@ impl TaskJob {
                 Outputs::default()
             }
             Err(_) => {
-                let written = if report.delivered.is_empty() {
+                let running: Vec<&str> = report
+                    .delivered
+                    .iter()
+                    .filter_map(Delivered::running_workflow)
+                    .collect();
+                let written = if !running.is_empty() {
+                    format!(
+                        "workflow run {} is still going on GitHub (the bot stopped waiting, it did not cancel the run; a rerun waits for that run instead of starting another)",
+                        running.join(", ")
+                    )
+                } else if report.delivered.is_empty() {
                     "nothing was written".to_owned()
                 } else {
                     format!("already written: {:?}", report.delivered)
@@ -523,7 +533,7 @@ impl TaskJob {
             report.delivered.push(delivered);
         }
         for effect in &plan.effects {
-            report.delivered.push(deliver_effect(effect, forge).await?);
+            deliver_effect(effect, forge, &mut report.delivered).await?;
         }
         Ok(())
     }

@@ -110,6 +110,18 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint("read label", "GET", "/repos/*/*/labels/*"),
     endpoint("create label", "POST", "/repos/*/*/labels"),
     endpoint("send dispatch", "POST", "/repos/*/*/dispatches"),
+    endpoint(
+        "start workflow",
+        "POST",
+        "/repos/*/*/actions/workflows/*/dispatches",
+    ),
+    endpoint(
+        "list workflow runs",
+        "GET",
+        "/repos/*/*/actions/workflows/*/runs",
+    ),
+    endpoint("read workflow run", "GET", "/repos/*/*/actions/runs/*"),
+    endpoint("list run jobs", "GET", "/repos/*/*/actions/runs/*/jobs"),
     endpoint("source archive", "GET", SOURCE_ARCHIVE),
     endpoint("codeload archive", "GET", CODELOAD_ARCHIVE),
     endpoint("binary download", "GET", BINARY_DOWNLOAD),

@@ -417,7 +417,7 @@ async fn a_security_failure_alerts_comments_with_the_rerun_and_annotates() {
         comments[0]
     );
     assert!(
-        comments[0].contains("gh workflow run release.yml -f version=9.1.0 -f environment=prod -f tasks=checksums,bundle,container,website -f dry_run=false"),
+        comments[0].contains("gh workflow run release.yml -f version=9.1.0 -f environment=prod -f tasks=checksums,bundle,container,packages,try-valkey,website -f dry_run=false"),
         "{}",
         comments[0]
     );

@@ -293,6 +293,19 @@ impl Fixture {
         git(&self.images_dir(), args)
     }
 
+    /// Commits `path` with `content` on `main` of bare `ROOT/acme/{name}.git`.
+    pub fn commit_file(&self, name: &str, path: &str, content: &str) {
+        let work = self.temp.path().join(format!("work-{name}"));
+        let bare = self.temp.path().join(format!("acme/{name}.git"));
+        let bare_text = bare.to_string_lossy().into_owned();
+        let work_text = work.to_string_lossy().into_owned();
+        git(self.temp.path(), &["clone", "-q", &bare_text, &work_text]);
+        write(&work, path, content);
+        commit_all(&work, "Add a file");
+        git(&work, &["push", "-q", "origin", "main"]);
+        std::fs::remove_dir_all(&work).unwrap();
+    }
+
     /// A client for `repository` whose token carries `permissions`.
     pub async fn client_scoped(
         &self,

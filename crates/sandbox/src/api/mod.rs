@@ -1,5 +1,6 @@
 //! The REST API under `/api/v3`: routing and the pieces every endpoint module shares.
 
+mod actions;
 mod app;
 mod blobs;
 mod compare;
@@ -128,6 +129,22 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/repos/{owner}/{repo}/dispatches",
             post(dispatches::create_dispatch),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches",
+            post(actions::create_workflow_dispatch),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+            get(actions::list_workflow_runs),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}",
+            get(actions::get_workflow_run),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+            get(actions::list_workflow_run_jobs),
         )
 }
 

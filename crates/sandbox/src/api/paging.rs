@@ -119,7 +119,23 @@ impl Pager {
             .skip(self.range(total).start)
             .take(self.per_page)
             .collect();
-        Paged { items: page, link }
+        Paged {
+            items: page,
+            link,
+            counted: None,
+        }
+    }
+
+    /// This page of `items`, as the object GitHub wraps some lists in:
+    /// `{"total_count": N, "<key>": [...]}`, with its `Link` header.
+    pub(crate) fn respond_counted(&self, api_url: &str, key: &str, items: Vec<Value>) -> Paged {
+        let total = items.len();
+        let Paged { items, link, .. } = self.respond(api_url, items);
+        Paged {
+            items,
+            link,
+            counted: Some((key.to_owned(), total)),
+        }
     }
 }
 
@@ -128,11 +144,19 @@ impl Pager {
 pub(crate) struct Paged {
     items: Vec<Value>,
     link: Option<String>,
+    /// The wrapping object's key and the whole list's length, for counted lists.
+    counted: Option<(String, usize)>,
 }
 
 impl IntoResponse for Paged {
     fn into_response(self) -> Response {
-        let mut response = axum::Json(Value::Array(self.items)).into_response();
+        let body = match self.counted {
+            None => Value::Array(self.items),
+            Some((key, total)) => {
+                serde_json::json!({ "total_count": total, key: Value::Array(self.items) })
+            }
+        };
+        let mut response = axum::Json(body).into_response();
         if let Some(value) = self.link.and_then(|link| HeaderValue::from_str(&link).ok()) {
             response.headers_mut().insert(header::LINK, value);
         }

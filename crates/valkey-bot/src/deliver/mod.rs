@@ -8,6 +8,7 @@
 mod commit;
 mod pull_request;
 mod rollback;
+mod workflow;
 mod writes;
 
 use valkey_bot_core::RepoId;
@@ -61,6 +62,37 @@ pub enum Delivered {
         /// Event type.
         event_type: String,
     },
+    /// A workflow run for the release: started, joined, or found already succeeded.
+    Workflow {
+        /// Repository.
+        repo: String,
+        /// The workflow file.
+        workflow: String,
+        /// The run's id.
+        run_id: u64,
+        /// The run's web address.
+        url: String,
+        /// Where it is.
+        state: WorkflowState,
+    },
+}
+
+/// Where a workflow run for the release is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum WorkflowState {
+    /// Still going (if the task timed out: it keeps going on GitHub).
+    Running {
+        /// Whether this run started it (else it joined a run started earlier).
+        dispatched: bool,
+    },
+    /// It succeeded.
+    Succeeded {
+        /// Whether this run started it.
+        dispatched: bool,
+    },
+    /// A run for this release had already succeeded: nothing was started.
+    AlreadySucceeded,
 }
 
 impl Delivered {
@@ -70,6 +102,23 @@ impl Delivered {
             Self::Committed { .. } | Self::Dispatched { .. } => true,
             Self::UpToDate { .. } => false,
             Self::PullRequest { state, .. } => *state != PullRequestState::Unchanged,
+            Self::Workflow { state, .. } => matches!(
+                state,
+                WorkflowState::Running { dispatched: true }
+                    | WorkflowState::Succeeded { dispatched: true }
+            ),
+        }
+    }
+
+    /// For a workflow run still going: its address.
+    pub fn running_workflow(&self) -> Option<&str> {
+        match self {
+            Self::Workflow {
+                url,
+                state: WorkflowState::Running { .. },
+                ..
+            } => Some(url),
+            _ => None,
         }
     }
 }
@@ -159,6 +208,49 @@ pub enum DeliverError {
         /// The error.
         source: GitHubError,
     },
+    /// The workflow could not be started or followed (unknown file, refused inputs).
+    #[error("{repo}: workflow `{workflow}`: {problem}")]
+    Workflow {
+        /// Repository.
+        repo: String,
+        /// The workflow file.
+        workflow: String,
+        /// What is wrong, and what to do.
+        problem: String,
+        /// GitHub's error.
+        source: GitHubError,
+    },
+    /// The run was accepted but did not appear, or stayed queued.
+    #[error(
+        "{repo}: workflow `{workflow}` was dispatched but its run {url} did not start within {waited} (no runner picked it up, or GitHub dropped it); check the repository's Actions tab, then rerun"
+    )]
+    WorkflowNeverStarted {
+        /// Repository.
+        repo: String,
+        /// The workflow file.
+        workflow: String,
+        /// The run's address.
+        url: String,
+        /// How long the bot waited.
+        waited: String,
+    },
+    /// The run completed without success.
+    #[error(
+        "{repo}: workflow `{workflow}` run {url} ended `{conclusion}`{}",
+        failed_jobs(failing_jobs)
+    )]
+    WorkflowFailed {
+        /// Repository.
+        repo: String,
+        /// The workflow file.
+        workflow: String,
+        /// The run's address.
+        url: String,
+        /// GitHub's conclusion (`failure`, `cancelled`, `timed_out`).
+        conclusion: String,
+        /// The jobs that failed, by name.
+        failing_jobs: Vec<String>,
+    },
     /// GitHub refused or failed.
     #[error("{repo}: {source}")]
     GitHub {
@@ -197,6 +289,15 @@ impl DeliverError {
     }
 }
 
+/// `; failing jobs: a, b` (nothing when no job failed).
+fn failed_jobs(jobs: &[String]) -> String {
+    if jobs.is_empty() {
+        String::new()
+    } else {
+        format!("; failing jobs: {}", jobs.join(", "))
+    }
+}
+
 /// Delivers one repository change.
 pub async fn deliver_change(
     change: &RepoChange,
@@ -215,22 +316,32 @@ pub async fn deliver_change(
     }
 }
 
-/// Carries out one non-file effect.
-pub async fn deliver_effect(effect: &Effect, forge: &Forge) -> Result<Delivered, DeliverError> {
-    let Effect::Dispatch {
-        repo,
-        event_type,
-        payload,
-    } = effect;
-    forge
-        .dispatches
-        .dispatch(repo, event_type, payload)
-        .await
-        .map_err(DeliverError::github(repo))?;
-    Ok(Delivered::Dispatched {
-        repo: repo.to_string(),
-        event_type: event_type.clone(),
-    })
+/// Carries out one non-file effect, pushing what it did onto `delivered` as it happens (a
+/// workflow run is pushed once known, so a task that times out still reports it).
+pub async fn deliver_effect(
+    effect: &Effect,
+    forge: &Forge,
+    delivered: &mut Vec<Delivered>,
+) -> Result<(), DeliverError> {
+    match effect {
+        Effect::Dispatch {
+            repo,
+            event_type,
+            payload,
+        } => {
+            forge
+                .dispatches
+                .dispatch(repo, event_type, payload)
+                .await
+                .map_err(DeliverError::github(repo))?;
+            delivered.push(Delivered::Dispatched {
+                repo: repo.to_string(),
+                event_type: event_type.clone(),
+            });
+            Ok(())
+        }
+        Effect::RunWorkflow(dispatch) => workflow::run(dispatch, forge, delivered).await,
+    }
 }
 
 /// The first 12 characters of a commit id, as people quote them.

@@ -52,8 +52,9 @@ pub struct RehearseArgs {
     pub keep: Option<PathBuf>,
 }
 
-/// The shipped `tasks.toml` with the binary download site pointed at the sandbox and bashbrew's
-/// helper functions pinned at the seeded commit.
+/// The shipped `tasks.toml` with the binary download site pointed at the sandbox, bashbrew's
+/// helper functions pinned at the seeded commit, and workflow runs polled every second (the
+/// sandbox's runs take under a second).
 pub fn rehearsal_source(base_url: &str) -> String {
     SHIPPED_CONFIG
         .replace(
@@ -61,6 +62,7 @@ pub fn rehearsal_source(base_url: &str) -> String {
             &format!("{base_url}/_downloads/"),
         )
         .replace(seed::SHIPPED_HELPER_COMMIT, seed::SEEDED_HELPER_COMMIT)
+        .replace("poll_interval = \"30s\"", "poll_interval = \"1s\"")
 }
 
 /// The shipped `tasks.toml` as [`rehearsal_source`] rewrites it, loaded.
@@ -143,6 +145,11 @@ impl Stage {
         // The sandbox reads the repositories on demand, so it can start before they exist.
         let sandbox = Sandbox::start(configure(config)).await?;
         seed::seed(&root, versions, sandbox.base_url())?;
+        for demo in seed::demo_workflow_outcomes() {
+            sandbox
+                .workflow_outcomes()
+                .set(&demo.repository, &demo.workflow, demo.outcome);
+        }
         Ok(Self {
             root,
             sandbox,
@@ -286,7 +293,10 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
     );
     println!("Repositories: {}\n", stage.root.display());
     let runner = stage.runner(stage.config()?)?;
-    let order = runner.order(&ReleaseRequest::local(version, Environment::Prod), false);
+    let order = runner.order(
+        &ReleaseRequest::local(version.clone(), Environment::Prod),
+        false,
+    );
     let runner = with_notifications(runner, order.dry_run()).await;
     let report = runner.run(&order).await?;
     print!("{}", changes(&stage.root, &report));
@@ -299,6 +309,9 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
         let audit = stage.auditor(stage.config()?, true).await?.audit().await;
         status = crate::audit::finish(&audit, None)?;
     }
+    if status == Status::Success {
+        demonstrate_workflows(&stage, &version).await?;
+    }
     let root = stage.root.clone();
     stage.shutdown().await;
     if args.keep.is_some() {
@@ -308,6 +321,35 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
         );
     }
     Ok(status)
+}
+
+/// Two workflow tasks beside the release, to show how their failures read: one whose run fails
+/// (a job named), one whose run outlasts its timeout (still going, with its address). The
+/// main run above showed `try-valkey` and `packages` succeeding. Not part of the exit status.
+async fn demonstrate_workflows(stage: &Stage, version: &Version) -> anyhow::Result<()> {
+    let task = |name: &str, workflow: &str, timeout: &str| {
+        format!(
+            "[tasks.{name}]\nkind = \"workflow\"\nrepository = \"{}\"\ntimeout = \"{timeout}\"\npermissions = {{ actions = \"write\" }}\n\n[tasks.{name}.settings]\nworkflow = \"{workflow}\"\nref = \"main\"\ninputs = {{ version = \"{{version}}\" }}\npoll_interval = \"1s\"\n\n",
+            seed::RELEASE_AUTOMATION
+        )
+    };
+    let source = format!(
+        "[trigger]\nrepository_dispatch = [\"valkey-release\"]\nworkflow_dispatch = true\n\n[downloads]\nallowed_hosts = []\nmax_bytes = 1\n\n{}{}",
+        task("failing-workflow", seed::DEMO_FAILING_WORKFLOW, "30s"),
+        task("slow-workflow", seed::DEMO_SLOW_WORKFLOW, "3s"),
+    );
+    let config = config::load("workflow demonstrations", &source, &registry::factories())?;
+    println!(
+        "\nWorkflow tasks that do not succeed (a demonstration beside the release; these failures are expected):\n"
+    );
+    let runner = stage.runner(config)?;
+    let order = runner.order(
+        &ReleaseRequest::local(version.clone(), Environment::Prod),
+        false,
+    );
+    let report = runner.run(&order).await?;
+    print!("{}", crate::report::table(&report));
+    Ok(())
 }
 
 /// For every commit and pull request of the run, its subjects and a diff summary, read with git.

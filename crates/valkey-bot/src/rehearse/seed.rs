@@ -9,6 +9,7 @@ use std::process::Command;
 use include_dir::{Dir, include_dir};
 use sha2::{Digest, Sha256};
 use valkey_bot_core::Version;
+use valkey_bot_sandbox::{WorkflowOutcome, WorkflowRunOutcome};
 
 static CONTAINER: Dir<'_> =
     include_dir!("$CARGO_MANIFEST_DIR/../task-container/tests/fixtures/repo");
@@ -240,6 +241,22 @@ pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), See
         docs.write(path, bytes, false)?;
     }
     docs.commit("Documentation of the published releases")?;
+    let release_automation = Repo::init(root, RELEASE_AUTOMATION, "main")?;
+    for (file, text) in RELEASE_WORKFLOWS {
+        release_automation.write(&format!(".github/workflows/{file}"), text.as_bytes(), false)?;
+    }
+    release_automation.commit("The build-side workflows the bot dispatches")?;
+    let outcomes = root.join("_sandbox/workflows.json");
+    create_dir(&root.join("_sandbox"))?;
+    let text =
+        serde_json::to_string_pretty(&demo_workflow_outcomes()).map_err(|error| SeedError::Io {
+            path: outcomes.clone(),
+            source: std::io::Error::other(error),
+        })?;
+    std::fs::write(&outcomes, text).map_err(|source| SeedError::Io {
+        path: outcomes.clone(),
+        source,
+    })?;
     let automation = Repo::init(root, "valkey-io/valkey-automation-bot", "main")?;
     automation.write(
         "README.md",
@@ -250,6 +267,93 @@ pub fn seed(root: &Path, versions: &[Version], base_url: &str) -> Result<(), See
     versions
         .iter()
         .try_for_each(|version| seed_artifacts(root, version))
+}
+
+/// The old automation's repository, whose build-side workflows the workflow tasks dispatch.
+pub const RELEASE_AUTOMATION: &str = "valkey-io/valkey-release-automation";
+
+/// The seeded workflows of [`RELEASE_AUTOMATION`]: the shapes of the real ones' `workflow_dispatch`
+/// inputs and jobs (the sandbox simulates their runs), each with the bot's marker input shown as
+/// its run's title, as `docs/migration.md` asks of the real ones.
+pub const RELEASE_WORKFLOWS: [(&str, &str); 4] = [
+    ("update-try-valkey.yml", TRY_VALKEY_WORKFLOW),
+    ("packages.yml", PACKAGES_WORKFLOW),
+    (DEMO_FAILING_WORKFLOW, PACKAGES_WORKFLOW),
+    (DEMO_SLOW_WORKFLOW, PACKAGES_WORKFLOW),
+];
+
+/// A copy of the packages workflow whose runs the sandbox fails (job `build-deb`), for the
+/// rehearsal's demonstration of a failing workflow task.
+pub const DEMO_FAILING_WORKFLOW: &str = "demo-packages-failing.yml";
+/// A copy of the packages workflow whose runs the sandbox keeps going for ten minutes, for the
+/// demonstration of a workflow task that times out.
+pub const DEMO_SLOW_WORKFLOW: &str = "demo-packages-slow.yml";
+
+const TRY_VALKEY_WORKFLOW: &str = r#"name: Build Try Valkey Image
+run-name: ${{ inputs.valkey_bot_marker || github.workflow }}
+on:
+  workflow_dispatch:
+    inputs:
+      version:
+        type: string
+        required: true
+      region:
+        type: string
+        required: true
+      valkey_bot_marker:
+        type: string
+        required: false
+jobs:
+  build-try-valkey:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "build the image"
+"#;
+
+const PACKAGES_WORKFLOW: &str = r#"name: Build Valkey Packages (RPM + DEB)
+run-name: ${{ inputs.valkey_bot_marker || github.workflow }}
+on:
+  workflow_dispatch:
+    inputs:
+      version:
+        type: string
+        required: true
+      valkey_bot_marker:
+        type: string
+        required: false
+jobs:
+  process-inputs:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "derive the packaging directory"
+  build-rpm:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "build the RPMs"
+  build-deb:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "build the Debian packages"
+"#;
+
+/// How the sandbox ends the demonstration workflows' runs (the others succeed): written to
+/// `ROOT/_sandbox/workflows.json` for a sandbox started over the seeded root later
+/// (`valkey-bot sandbox --root DIR`), and set on the stage's running sandbox.
+pub fn demo_workflow_outcomes() -> Vec<WorkflowOutcome> {
+    vec![
+        WorkflowOutcome {
+            repository: RELEASE_AUTOMATION.to_owned(),
+            workflow: DEMO_FAILING_WORKFLOW.to_owned(),
+            outcome: WorkflowRunOutcome::Fail {
+                failing_jobs: vec!["build-deb".to_owned()],
+            },
+        },
+        WorkflowOutcome {
+            repository: RELEASE_AUTOMATION.to_owned(),
+            workflow: DEMO_SLOW_WORKFLOW.to_owned(),
+            outcome: WorkflowRunOutcome::Slow { seconds: 600 },
+        },
+    ]
 }
 
 /// docker-library/bashbrew (the helper functions, at [`SEEDED_HELPER_COMMIT`]) and
