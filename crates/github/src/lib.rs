@@ -33,9 +33,9 @@ mod transport;
 mod wire;
 
 pub use auth::{ActionsMask, AuthError, Clock, Credentials, MaskSink, SystemClock, TokenScope};
-pub use client::GitHubClient;
+pub use client::{BranchRule, GitHubClient};
 pub use config::GitHubConfig;
-pub use connect::{GitHub, Hooks, SetupError};
+pub use connect::{GitHub, Hooks, Installation, SetupError};
 pub use readonly::ReadOnly;
 pub use retry::{Idempotency, RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};
 pub use transport::TransportError;

@@ -296,7 +296,11 @@ pub fn stdout_text(report: &RunReport, actions_groups: bool) -> String {
                 fenced(&body)
             ));
         } else if let Some(diff) = diff {
-            out.push_str(&format!("# {} (dry run)\n{diff}\n", task.name));
+            let kind = match task.outcome {
+                crate::outcome::Outcome::Shadow { .. } => "shadow: existing → planned",
+                _ => "dry run",
+            };
+            out.push_str(&format!("# {} ({kind})\n{diff}\n", task.name));
         }
     }
     out.push_str(&crate::report::table(report));
@@ -336,7 +340,7 @@ pub async fn finish(
     {
         tracing::error!("{e}");
     }
-    Ok(if report.failed() {
+    Ok(if report.failed() || report.shadow_disagrees() {
         Status::TaskFailed
     } else {
         Status::Success

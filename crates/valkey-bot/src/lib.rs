@@ -15,3 +15,4 @@ pub mod report;
 pub mod runner;
 pub mod scaffold;
 pub mod settle;
+pub mod shadow;
