@@ -5,6 +5,7 @@ pub mod audit;
 pub mod commands;
 pub mod connect;
 pub mod deliver;
+pub mod doctor;
 pub mod dry_run;
 pub mod forge;
 pub mod notify;

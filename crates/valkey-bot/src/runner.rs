@@ -476,7 +476,13 @@ impl TaskJob {
             }
             if self.shadow {
                 let compared =
-                    shadow::compare(&plan, &self.task, &self.request.version, forge.as_ref())
+                    shadow::compare(
+                    &plan,
+                    &self.task,
+                    target,
+                    &self.request.version,
+                    forge.as_ref(),
+                )
                         .await
                         .map_err(|e| AttemptError {
                             error: format!(

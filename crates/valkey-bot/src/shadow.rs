@@ -17,6 +17,7 @@ use bytes::Bytes;
 use valkey_bot_core::config::TaskConfig;
 use valkey_bot_core::github::{GitHubError, PullRequestRecord, PullRequestStatus};
 use valkey_bot_core::plan::{Delivery, Effect, FileEdit, PullRequestDelivery, RepoChange};
+use valkey_bot_core::task::Target;
 use valkey_bot_core::{Plan, Version};
 
 use crate::deliver::Writes;
@@ -83,11 +84,12 @@ impl Compared {
     }
 }
 
-/// Compares `plan` (made by `task` for `version`) with what is on GitHub, through `forge`
-/// (read-only).
+/// Compares `plan` (made by `task` for `version`, writing to `target`) with what is on GitHub,
+/// through `forge` (read-only).
 pub async fn compare(
     plan: &Plan,
     task: &TaskConfig,
+    target: Option<&Target>,
     version: &Version,
     forge: Option<&Forge>,
 ) -> Result<Comparison, GitHubError> {
@@ -121,10 +123,7 @@ pub async fn compare(
         }
     }
     if compared.is_empty() {
-        compared.push(Compared::message(
-            Verdict::Same,
-            "nothing to change, nothing to compare".to_owned(),
-        ));
+        compared.push(nothing_planned(target, forge).await?);
     }
     Ok(Comparison {
         verdict: compared
@@ -139,6 +138,33 @@ pub async fn compare(
             .join("; "),
         diff: compared.iter().map(|c| c.diff.as_str()).collect(),
     })
+}
+
+/// A plan without changes: the target branch already holds what the task would write (the old
+/// automation's change, once made), or the task writes no file.
+async fn nothing_planned(
+    target: Option<&Target>,
+    forge: Option<&Forge>,
+) -> Result<Compared, GitHubError> {
+    let (Some(target), Some(commits), Some(forge)) =
+        (target, target.and_then(|t| t.commits.as_ref()), forge)
+    else {
+        return Ok(Compared::message(
+            Verdict::Same,
+            "nothing to change, nothing to compare".to_owned(),
+        ));
+    };
+    let head = forge.read.branch_head(&target.repo, &commits.branch).await?;
+    Ok(Compared::message(
+        Verdict::Same,
+        format!(
+            "same as the existing change: {}@{}{} already holds everything the task would write",
+            target.repo,
+            commits.branch,
+            head.map(|h| format!(" (commit {})", short(&h)))
+                .unwrap_or_default()
+        ),
+    ))
 }
 
 /// A direct commit: the target branch, at the commit the plan read, against the final state.

@@ -6,6 +6,7 @@
 //! task did.
 
 pub mod seed;
+pub mod takeover;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
