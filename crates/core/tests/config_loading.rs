@@ -413,7 +413,8 @@ fn bad_shadow_settings_are_refused_where_they_stand() {
     ));
     assert!(
         commit_branch.starts_with("tasks.toml:")
-            && commit_branch.contains("`tasks.alpha.shadow.branch`: only a task with `delivery.pull-request`"),
+            && commit_branch
+                .contains("`tasks.alpha.shadow.branch`: only a task with `delivery.pull-request`"),
         "{commit_branch}"
     );
     let author = error(&edited(

@@ -17,7 +17,8 @@ use tokio::sync::OnceCell;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestRecord, PullRequestSpec, PullRequestStatus, PullRequests, RepoRead, RepoWrite, TreeFile, dir_prefix,
+    PullRequest, PullRequestRecord, PullRequestSpec, PullRequestStatus, PullRequests, RepoRead,
+    RepoWrite, TreeFile, dir_prefix,
 };
 
 use crate::api::{Api, decode};

@@ -397,7 +397,11 @@ impl Auth {
                 (Some(permission), Some(access)) => {
                     granted.insert(permission, access);
                 }
-                _ => return Err(format!("not a permission the sandbox knows: {name}: {level}")),
+                _ => {
+                    return Err(format!(
+                        "not a permission the sandbox knows: {name}: {level}"
+                    ));
+                }
             }
         }
         *self
@@ -461,7 +465,6 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         })
         .filter(|token| !token.is_empty())
 }
-
 
 fn verify_jwt(token: &str, app: &AppConfig, key: &DecodingKey) -> Result<(), ApiError> {
     let mut validation = Validation::new(Algorithm::RS256);

@@ -10,7 +10,8 @@
 use bytes::Bytes;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
-    Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequestStatus, PullRequests, RepoRead, RepoWrite,
+    Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequestStatus, PullRequests,
+    RepoRead, RepoWrite,
 };
 
 use crate::MemoryGitHub;

@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestRecord, PullRequestSpec, PullRequestStatus, PullRequests, RepoRead, RepoWrite, TreeFile, dir_prefix,
+    PullRequest, PullRequestRecord, PullRequestSpec, PullRequestStatus, PullRequests, RepoRead,
+    RepoWrite, TreeFile, dir_prefix,
 };
 
 use crate::downloads::lock;

@@ -176,7 +176,11 @@ fn level_name(access: Access) -> &'static str {
 
 /// What an installation grants of `permission`.
 fn granted(installation: &Installation, permission: Permission) -> Option<Access> {
-    match installation.permissions.get(name(permission)).map(String::as_str) {
+    match installation
+        .permissions
+        .get(name(permission))
+        .map(String::as_str)
+    {
         Some("write" | "admin") => Some(Access::Write),
         Some("read") => Some(Access::Read),
         _ => None,
@@ -298,10 +302,9 @@ pub async fn examine(config: &Config, github: &GitHub, webhook_set: bool) -> Dia
                                 commits.branch
                             ),
                         ),
-                        _ if rules.is_empty() => (
-                            Level::Ok,
-                            format!("no rule on `{}`", commits.branch),
-                        ),
+                        _ if rules.is_empty() => {
+                            (Level::Ok, format!("no rule on `{}`", commits.branch))
+                        }
                         _ => (
                             Level::Ok,
                             format!(
@@ -322,8 +325,16 @@ pub async fn examine(config: &Config, github: &GitHub, webhook_set: bool) -> Dia
             if matches!(commits.delivery, DeliverySpec::PullRequest { .. }) {
                 let may_create = needs.get(&Permission::Issues) == Some(&Access::Write)
                     && granted(&installation, Permission::Issues) == Some(Access::Write);
-                label(&mut diagnosis, &client, &task.name, repo, FAILED_RUN_LABEL, may_create)
-                    .await;
+                let grant = "give the task `issues = \"write\"` (and the App issues: write)";
+                label(
+                    &mut diagnosis,
+                    &client,
+                    (&task.name, repo),
+                    FAILED_RUN_LABEL,
+                    may_create,
+                    grant,
+                )
+                .await;
             }
         }
     }
@@ -357,8 +368,16 @@ pub async fn examine(config: &Config, github: &GitHub, webhook_set: bool) -> Dia
                 .await
             {
                 Ok(client) => {
-                    label(&mut diagnosis, &client, "tracking", repo, &tracking.label, may_write)
-                        .await;
+                    let grant = "grant the App issues: write";
+                    label(
+                        &mut diagnosis,
+                        &client,
+                        ("tracking", repo),
+                        &tracking.label,
+                        may_write,
+                        grant,
+                    )
+                    .await;
                 }
                 Err(e) => diagnosis.add(
                     "tracking",
@@ -380,13 +399,18 @@ pub async fn examine(config: &Config, github: &GitHub, webhook_set: bool) -> Dia
         if !seen_owners.insert(repo.owner().to_owned()) {
             continue;
         }
-        let needed = needed_by_owner.get(repo.owner()).cloned().unwrap_or_default();
+        let needed = needed_by_owner
+            .get(repo.owner())
+            .cloned()
+            .unwrap_or_default();
         let unused: Vec<String> = installation
             .permissions
             .iter()
             .filter(|(permission, _)| permission.as_str() != "metadata")
             .filter(|(permission, _)| {
-                !needed.iter().any(|needed| name(*needed) == permission.as_str())
+                !needed
+                    .iter()
+                    .any(|needed| name(*needed) == permission.as_str())
             })
             .map(|(permission, level)| format!("{permission}: {level}"))
             .collect();
@@ -477,14 +501,15 @@ async fn installation(
     found
 }
 
-/// Whether label `name` exists in `repo`, or may be created there (`may_create`).
+/// Whether label `name` exists in `repo`, or may be created there (`may_create`); `grant` says
+/// what would let the bot create it.
 async fn label(
     diagnosis: &mut Diagnosis,
     client: &valkey_bot_github::GitHubClient,
-    subject: &str,
-    repo: &RepoId,
+    (subject, repo): (&str, &RepoId),
     name: &str,
     may_create: bool,
+    grant: &str,
 ) {
     let (level, detail) = match client.label_exists(repo, name).await {
         Err(e) => (Level::Problem, format!("cannot read label `{name}`: {e}")),
@@ -496,8 +521,7 @@ async fn label(
         Ok(false) => (
             Level::Problem,
             format!(
-                "label `{name}` is missing and the token may not create it: create it in {repo} once, \
-                 or give the task `issues = \"write\"` (and the App issues: write)"
+                "label `{name}` is missing and the token may not create it: create it in {repo} once, or {grant}"
             ),
         ),
     };
@@ -565,6 +589,11 @@ async fn signoff(
     }
 }
 
+/// Whether the alert webhook variable is set (to anything: its value is never read here).
+pub fn webhook_set() -> bool {
+    std::env::var_os(WEBHOOK_VARIABLE).is_some_and(|v| !v.is_empty())
+}
+
 /// `valkey-bot doctor`: 0 when no problem was found, 1 when one was; bad usage (no App
 /// credentials, a bad configuration) is an error (exit 2).
 pub async fn run(args: DoctorArgs) -> anyhow::Result<Status> {
@@ -577,8 +606,7 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<Status> {
         );
     }
     let github = GitHub::new(GitHubConfig::from_env(), &credentials)?;
-    let webhook_set = std::env::var_os(WEBHOOK_VARIABLE).is_some_and(|v| !v.is_empty());
-    let diagnosis = examine(&config, &github, webhook_set).await;
+    let diagnosis = examine(&config, &github, webhook_set()).await;
     github.revoke_tokens().await;
     print!("{}", diagnosis.table());
     Ok(if diagnosis.has_problems() {

@@ -109,9 +109,9 @@ impl RunReport {
     /// Whether a shadow task's plan does not agree with the existing change (the run then exits
     /// with 1, though nothing failed).
     pub fn shadow_disagrees(&self) -> bool {
-        self.tasks.iter().any(|t| {
-            matches!(t.outcome, Outcome::Shadow { verdict, .. } if !verdict.agrees())
-        })
+        self.tasks
+            .iter()
+            .any(|t| matches!(t.outcome, Outcome::Shadow { verdict, .. } if !verdict.agrees()))
     }
 }
 

@@ -16,12 +16,12 @@ use valkey_bot_core::{Environment, Plan, ReleaseRequest};
 
 use crate::deliver::{DeliverError, Delivered, Signoff, deliver_change, deliver_effect};
 use crate::dry_run;
-use crate::shadow;
 use crate::forge::{Access, Connector};
 use crate::outcome::{
     AttemptError, NEXT_BUG, NEXT_FIX, NEXT_RERUN, NEXT_SECURITY, Outcome, RunReport, TaskReport,
     empty_report, failed, humanize, skipped,
 };
+use crate::shadow;
 
 /// Everything the runner needs besides the request.
 #[derive(Clone)]
@@ -475,22 +475,21 @@ impl TaskJob {
                     .send((self.task.name.clone(), plan.outputs.clone()));
             }
             if self.shadow {
-                let compared =
-                    shadow::compare(
+                let compared = shadow::compare(
                     &plan,
                     &self.task,
                     target,
                     &self.request.version,
                     forge.as_ref(),
                 )
-                        .await
-                        .map_err(|e| AttemptError {
-                            error: format!(
-                                "shadow mode: could not read the existing change to compare with: {e}"
-                            ),
-                            security: false,
-                            next_step: NEXT_RERUN,
-                        })?;
+                .await
+                .map_err(|e| AttemptError {
+                    error: format!(
+                        "shadow mode: could not read the existing change to compare with: {e}"
+                    ),
+                    security: false,
+                    next_step: NEXT_RERUN,
+                })?;
                 report.outcome = Outcome::Shadow {
                     verdict: compared.verdict,
                     detail: compared.detail,

@@ -154,7 +154,10 @@ async fn nothing_planned(
             "nothing to change, nothing to compare".to_owned(),
         ));
     };
-    let head = forge.read.branch_head(&target.repo, &commits.branch).await?;
+    let head = forge
+        .read
+        .branch_head(&target.repo, &commits.branch)
+        .await?;
     Ok(Compared::message(
         Verdict::Same,
         format!(
@@ -228,9 +231,12 @@ async fn compare_pull(
         ));
     }
     let (at, state) = match status {
-        PullRequestStatus::Merged(commit) => (commit.clone(), format!("merged as {}", short(commit))),
+        PullRequestStatus::Merged(commit) => {
+            (commit.clone(), format!("merged as {}", short(commit)))
+        }
         PullRequestStatus::Open | PullRequestStatus::Closed => {
-            let strangers = strangers(forge, change, base_branch, &pull.head_commit, author).await?;
+            let strangers =
+                strangers(forge, change, base_branch, &pull.head_commit, author).await?;
             if !strangers.is_empty() {
                 return Ok(Compared::message(
                     Verdict::NotOldAutomation,
@@ -336,11 +342,7 @@ async fn strangers(
 }
 
 /// Every planned file whose bytes at `at` are not its final state, as unified diffs.
-async fn differences(
-    change: &RepoChange,
-    forge: &Forge,
-    at: &str,
-) -> Result<String, GitHubError> {
+async fn differences(change: &RepoChange, forge: &Forge, at: &str) -> Result<String, GitHubError> {
     let writes = Writes::of(change);
     let reads = writes.final_state.iter().map(|(path, file)| async move {
         let existing: Option<Bytes> = forge.read.read_file(&change.repo, at, path).await?;

@@ -90,7 +90,9 @@ async fn a_ready_setup_passes_every_check() {
     assert_eq!(level, Level::Ok);
     assert!(
         identity.starts_with("`valkey-automation-bot[bot] <")
-            && identity.ends_with("+valkey-automation-bot[bot]@users.noreply.github.com>` (the App's bot user)"),
+            && identity.ends_with(
+                "+valkey-automation-bot[bot]@users.noreply.github.com>` (the App's bot user)"
+            ),
         "{identity}"
     );
     assert_eq!(
@@ -112,7 +114,10 @@ async fn a_ready_setup_passes_every_check() {
 
     // Without the webhook: a warning, not a problem.
     let diagnosis = doctor(&stage, &stage.config().unwrap(), false).await;
-    assert_eq!(finding(&diagnosis, "run", "alert webhook").0, Level::Warning);
+    assert_eq!(
+        finding(&diagnosis, "run", "alert webhook").0,
+        Level::Warning
+    );
     assert!(!diagnosis.has_problems());
 }
 
@@ -133,9 +138,14 @@ async fn a_missing_permission_is_named() {
         )
     );
     assert_eq!(finding(&diagnosis, "checksums", "permissions").0, Level::Ok);
-    assert_eq!(finding(&diagnosis, "tracking", "permissions").0, Level::Problem);
+    assert_eq!(
+        finding(&diagnosis, "tracking", "permissions").0,
+        Level::Problem
+    );
     assert!(
-        diagnosis.table().contains("problem(s): a release would fail until they are fixed."),
+        diagnosis
+            .table()
+            .contains("problem(s): a release would fail until they are fixed."),
         "{}",
         diagnosis.table()
     );
@@ -153,8 +163,18 @@ async fn a_permission_no_task_needs_is_named() {
         );
     let config = config::load("tasks.toml", &source, &valkey_bot::registry::factories()).unwrap();
     assert!(config.tracking.is_none());
-    define_label(&stage, "valkey-io/valkey-container", valkey_bot::notify::labels::FAILED_RUN_LABEL).await;
-    define_label(&stage, "valkey-io/valkey-io.github.io", valkey_bot::notify::labels::FAILED_RUN_LABEL).await;
+    define_label(
+        &stage,
+        "valkey-io/valkey-container",
+        valkey_bot::notify::labels::FAILED_RUN_LABEL,
+    )
+    .await;
+    define_label(
+        &stage,
+        "valkey-io/valkey-io.github.io",
+        valkey_bot::notify::labels::FAILED_RUN_LABEL,
+    )
+    .await;
     let diagnosis = doctor(&stage, &config, true).await;
     assert_eq!(
         finding(&diagnosis, "app", "unused permissions"),

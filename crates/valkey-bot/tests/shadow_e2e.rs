@@ -59,9 +59,11 @@ async fn shadow_run(stage: &Stage, request: &ReleaseRequest) -> (RunReport, Stat
 fn shadow(report: &RunReport, task: &str) -> (Verdict, String, String) {
     let task = report.tasks.iter().find(|t| t.name == task).unwrap();
     match &task.outcome {
-        Outcome::Shadow { verdict, detail } => {
-            (*verdict, detail.clone(), task.diff.clone().unwrap_or_default())
-        }
+        Outcome::Shadow { verdict, detail } => (
+            *verdict,
+            detail.clone(),
+            task.diff.clone().unwrap_or_default(),
+        ),
         other => panic!("{}: not a shadow outcome: {other:?}", task.name),
     }
 }
@@ -70,7 +72,14 @@ fn shadow(report: &RunReport, task: &str) -> (Verdict, String, String) {
 async fn shadow_agrees_with_the_old_automations_identical_changes_open_or_merged() {
     let (stage, written) = released_by_old_automation("9.1.0").await;
     let (report, status) = shadow_run(&stage, &all("9.1.0")).await;
-    for task in ["checksums", "container", "website", "artifacts", "bundle", "docs"] {
+    for task in [
+        "checksums",
+        "container",
+        "website",
+        "artifacts",
+        "bundle",
+        "docs",
+    ] {
         let (verdict, detail, diff) = shadow(&report, task);
         assert_eq!(verdict, Verdict::Same, "{task}: {detail}\n{diff}");
         assert!(diff.is_empty(), "{task}: {diff}");
@@ -175,7 +184,9 @@ async fn without_the_old_automations_change_the_plan_is_shown_and_the_run_fails(
         let (verdict, detail, diff) = shadow(&report, task);
         assert_eq!(verdict, Verdict::NoExistingChange, "{task}: {detail}");
         assert!(
-            detail.starts_with("no existing change found: no open or merged pull request from `update-"),
+            detail.starts_with(
+                "no existing change found: no open or merged pull request from `update-"
+            ),
             "{detail}"
         );
         assert!(diff.contains("+++ b/"), "{task}: {diff}");
@@ -183,7 +194,10 @@ async fn without_the_old_automations_change_the_plan_is_shown_and_the_run_fails(
     // The hashes commit is not there either: the branch lacks the planned line.
     let (verdict, detail, diff) = shadow(&report, "checksums");
     assert_eq!(verdict, Verdict::Differs, "{detail}");
-    assert!(diff.contains("\n+hash valkey-9.1.0.tar.gz sha256 "), "{diff}");
+    assert!(
+        diff.contains("\n+hash valkey-9.1.0.tar.gz sha256 "),
+        "{diff}"
+    );
     assert_eq!(status, Status::TaskFailed);
     // Nothing was written: no pull request anywhere.
     assert!(pulls(&stage, CONTAINER).await.is_empty());

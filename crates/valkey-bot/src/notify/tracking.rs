@@ -324,7 +324,11 @@ impl RunObserver for TrackingIssue {
             && !verdict.agrees()
         {
             let repo = &self.settings.repository;
-            if let Err(e) = self.issues.comment(repo, number, &shadow_comment(task)).await {
+            if let Err(e) = self
+                .issues
+                .comment(repo, number, &shadow_comment(task))
+                .await
+            {
                 error!(%repo, number, "cannot comment on the release tracking issue: {e}");
             }
         }

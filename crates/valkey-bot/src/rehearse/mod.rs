@@ -250,7 +250,10 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
     );
     println!("Repositories: {}\n", stage.root.display());
     let runner = stage.runner(stage.config()?)?;
-    let order = runner.order(&ReleaseRequest::local(version, Environment::Prod), false);
+    let order = runner.order(
+        &ReleaseRequest::local(version.clone(), Environment::Prod),
+        false,
+    );
     let runner = with_notifications(runner, order.dry_run()).await;
     let report = runner.run(&order).await?;
     print!("{}", changes(&stage.root, &report));
@@ -262,6 +265,9 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
         stage.merge_pull_requests(&report)?;
         let audit = stage.auditor(stage.config()?, true).await?.audit().await;
         status = crate::audit::finish(&audit, None)?;
+    }
+    if status == Status::Success {
+        takeover::demonstrate(&version).await?;
     }
     let root = stage.root.clone();
     stage.shutdown().await;

@@ -46,7 +46,12 @@ fn identity_env(login: &str) -> [(&'static str, String); 4] {
     ]
 }
 
-fn git_as(dir: &Path, login: &str, args: &[&str], extra: &[(&str, &str)]) -> anyhow::Result<String> {
+fn git_as(
+    dir: &Path,
+    login: &str,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> anyhow::Result<String> {
     let identity = identity_env(login);
     let mut env: Vec<(&str, &str)> = identity.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.extend_from_slice(extra);
@@ -82,14 +87,34 @@ pub async fn hand_to_old_automation(
                 continue;
             };
             let dir = stage.root.join(repo);
-            let commits = git_as(&dir, &author, &["rev-list", "--reverse", &format!("{base}..{branch}")], &[])?;
+            let commits = git_as(
+                &dir,
+                &author,
+                &["rev-list", "--reverse", &format!("{base}..{branch}")],
+                &[],
+            )?;
             let mut parent = git_as(&dir, &author, &["rev-parse", base], &[])?;
             for commit in commits.lines() {
-                let tree = git_as(&dir, &author, &["rev-parse", &format!("{commit}^{{tree}}")], &[])?;
+                let tree = git_as(
+                    &dir,
+                    &author,
+                    &["rev-parse", &format!("{commit}^{{tree}}")],
+                    &[],
+                )?;
                 let message = git_as(&dir, &author, &["log", "-1", "--format=%B", commit], &[])?;
-                parent = git_as(&dir, &author, &["commit-tree", &tree, "-p", &parent, "-m", &message], &[])?;
+                parent = git_as(
+                    &dir,
+                    &author,
+                    &["commit-tree", &tree, "-p", &parent, "-m", &message],
+                    &[],
+                )?;
             }
-            git_as(&dir, &author, &["update-ref", &format!("refs/heads/{branch}"), &parent], &[])?;
+            git_as(
+                &dir,
+                &author,
+                &["update-ref", &format!("refs/heads/{branch}"), &parent],
+                &[],
+            )?;
             let (repo, number, head, author) =
                 (repo.clone(), *number, parent.clone(), author.clone());
             stage
@@ -129,17 +154,46 @@ pub fn commit_as(
     git_as(&dir, login, &["read-tree", branch], &index_env)?;
     let blob_file = stage.root.join("old-automation-blob.tmp");
     std::fs::write(&blob_file, content)?;
-    let blob = git_as(&dir, login, &["hash-object", "-w", blob_file.to_str().context("blob path")?], &[])?;
+    let blob = git_as(
+        &dir,
+        login,
+        &[
+            "hash-object",
+            "-w",
+            blob_file.to_str().context("blob path")?,
+        ],
+        &[],
+    )?;
     git_as(
         &dir,
         login,
-        &["update-index", "--add", "--cacheinfo", &format!("100644,{blob},{path}")],
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("100644,{blob},{path}"),
+        ],
         &index_env,
     )?;
     let tree = git_as(&dir, login, &["write-tree"], &index_env)?;
     let parent = git_as(&dir, login, &["rev-parse", branch], &[])?;
-    let commit = git_as(&dir, login, &["commit-tree", &tree, "-p", &parent, "-m", message], &[])?;
-    git_as(&dir, login, &["update-ref", &format!("refs/heads/{branch}"), &commit, &parent], &[])?;
+    let commit = git_as(
+        &dir,
+        login,
+        &["commit-tree", &tree, "-p", &parent, "-m", message],
+        &[],
+    )?;
+    git_as(
+        &dir,
+        login,
+        &[
+            "update-ref",
+            &format!("refs/heads/{branch}"),
+            &commit,
+            &parent,
+        ],
+        &[],
+    )?;
     std::fs::remove_file(index).ok();
     std::fs::remove_file(blob_file).ok();
     Ok(commit)
@@ -156,8 +210,22 @@ pub async fn merge(stage: &Stage, repo: &str, number: u64) -> anyhow::Result<Str
         .and_then(|i| i.pull.clone())
         .with_context(|| format!("no pull request #{number} in {repo}"))?;
     let dir = stage.root.join(repo);
-    let head = git_as(&dir, "sandbox-user", &["rev-parse", &format!("refs/heads/{}", pull.head_ref)], &[])?;
-    git_as(&dir, "sandbox-user", &["update-ref", &format!("refs/heads/{}", pull.base_ref), &head], &[])?;
+    let head = git_as(
+        &dir,
+        "sandbox-user",
+        &["rev-parse", &format!("refs/heads/{}", pull.head_ref)],
+        &[],
+    )?;
+    git_as(
+        &dir,
+        "sandbox-user",
+        &[
+            "update-ref",
+            &format!("refs/heads/{}", pull.base_ref),
+            &head,
+        ],
+        &[],
+    )?;
     let (repo, merged) = (repo.to_owned(), head.clone());
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     stage
@@ -182,11 +250,11 @@ pub async fn merge(stage: &Stage, repo: &str, number: u64) -> anyhow::Result<Str
 }
 
 /// The rehearsal's take-over part, on a stage of its own: a release written by "the old
-/// automation" (the bot's own changes, handed over), a shadow run that agrees with it, then the
-/// old automation changes its website pull request and a shadow run shows the difference.
-/// Returns the status of the disagreeing run (1, as expected) and whether the agreeing one
-/// agreed.
-pub async fn demonstrate(version: &Version) -> anyhow::Result<(bool, Status)> {
+/// automation" (the bot's own changes, handed over), a shadow run that agrees with it (exit 0),
+/// then the old automation changes its website pull request and a shadow run shows the
+/// difference (exit 1); last, `doctor` on the sandbox's App with `issues` taken away. An error
+/// when any of them does not come out so.
+pub async fn demonstrate(version: &Version) -> anyhow::Result<()> {
     let stage = Stage::start(std::slice::from_ref(version), None).await?;
     let request = ReleaseRequest::local(version.clone(), Environment::Prod);
     let runner = stage.runner(stage.config()?)?;
@@ -203,7 +271,11 @@ pub async fn demonstrate(version: &Version) -> anyhow::Result<(bool, Status)> {
     );
     let shadow = stage.runner(shadow_config(&stage)?)?;
     let agreeing = shadow.run(&shadow.order(&request, false)).await?;
-    let agreed = finish(&agreeing, &shadow.server_url, &Outputs::default()).await? == Status::Success;
+    let agreed = finish(&agreeing, &shadow.server_url, &Outputs::default()).await?;
+    anyhow::ensure!(
+        agreed == Status::Success,
+        "the shadow run did not agree with the old automation's identical changes"
+    );
 
     let website = written
         .tasks
@@ -245,9 +317,55 @@ pub async fn demonstrate(version: &Version) -> anyhow::Result<(bool, Status)> {
         .tasks
         .iter()
         .any(|t| matches!(&t.outcome, Outcome::Shadow { verdict, .. } if !verdict.agrees()));
-    anyhow::ensure!(differs, "the shadow run did not see the old automation's edit");
+    anyhow::ensure!(
+        differs && status == Status::TaskFailed,
+        "the shadow run did not see the old automation's edit"
+    );
+    println!(
+        "(exit code {}: the maintainer's workflow notices)",
+        status as u8
+    );
+
+    // The failed-run label valkey-doc's token may not create, defined once by a maintainer.
+    stage
+        .sandbox
+        .edit_state(|state| {
+            state
+                .repos
+                .entry("valkey-io/valkey-doc".to_owned())
+                .or_default()
+                .labels
+                .push(valkey_bot_sandbox::Label {
+                    name: crate::notify::labels::FAILED_RUN_LABEL.to_owned(),
+                    color: "ededed".to_owned(),
+                    description: None,
+                })
+        })
+        .await?;
+    stage
+        .sandbox
+        .set_app_permissions(&[("contents", "write"), ("pull_requests", "write")])?;
+    println!(
+        "
+`valkey-bot doctor` with the App's `issues` permission taken away:
+"
+    );
+    let diagnosis = crate::doctor::examine(
+        &stage.config()?,
+        &stage.app()?,
+        crate::doctor::webhook_set(),
+    )
+    .await;
+    print!("{}", diagnosis.table());
+    anyhow::ensure!(
+        diagnosis
+            .problems()
+            .iter()
+            .any(|p| p.contains("missing issues: write")),
+        "doctor did not name the missing permission"
+    );
     stage.shutdown().await;
-    Ok((agreed, status))
+    Ok(())
 }
 
 /// The first file `branch` changes against `base`, and its content at the branch.
@@ -258,12 +376,22 @@ fn changed_file(
     branch: &str,
 ) -> anyhow::Result<(String, String)> {
     let dir = stage.root.join(repo);
-    let changed = git_as(&dir, "sandbox-user", &["diff", "--name-only", &format!("{base}...{branch}")], &[])?;
+    let changed = git_as(
+        &dir,
+        "sandbox-user",
+        &["diff", "--name-only", &format!("{base}...{branch}")],
+        &[],
+    )?;
     let path = changed
         .lines()
         .next()
         .context("the website pull request changes no file")?
         .to_owned();
-    let content = git_as(&dir, "sandbox-user", &["show", &format!("{branch}:{path}")], &[])?;
+    let content = git_as(
+        &dir,
+        "sandbox-user",
+        &["show", &format!("{branch}:{path}")],
+        &[],
+    )?;
     Ok((path, content))
 }
