@@ -87,6 +87,8 @@ pub struct Order {
     dry_run: bool,
     /// The tasks in `mode = "shadow"`: they write nothing and compare their plans.
     shadow: BTreeSet<String>,
+    /// Whether some task writes (not every task shadows).
+    some_task_writes: bool,
 }
 
 impl Order {
@@ -106,10 +108,12 @@ impl Order {
             .filter(|t| t.mode == Mode::Shadow)
             .map(|t| t.name.clone())
             .collect();
+        let some_task_writes = config.tasks.iter().any(|t| t.mode == Mode::Write);
         Self {
             request: request.clone(),
             dry_run,
             shadow,
+            some_task_writes,
         }
     }
 
@@ -117,6 +121,11 @@ impl Order {
     /// existing change ([`crate::shadow`]), in a dry run as well.
     pub fn shadows(&self, task: &str) -> bool {
         self.shadow.contains(task)
+    }
+
+    /// Whether a task of the run may write: not a dry run, and not every task shadows.
+    pub fn tasks_write(&self) -> bool {
+        !self.dry_run && self.some_task_writes
     }
 
     /// The request.

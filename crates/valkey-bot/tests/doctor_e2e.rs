@@ -248,3 +248,26 @@ async fn a_missing_label_the_task_may_not_create_is_named() {
     assert_eq!(finding(&diagnosis, "container", "labels").0, Level::Ok);
     assert!(diagnosis.has_problems());
 }
+
+#[test]
+fn doctor_needs_the_apps_credentials_not_a_plain_token() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_valkey-bot"))
+        .args(["doctor", "--config"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tasks.toml"))
+        .env_remove("VALKEY_BOT_APP_ID")
+        .env_remove("VALKEY_BOT_APP_PRIVATE_KEY")
+        .env_remove("VALKEY_BOT_APP_PRIVATE_KEY_PATH")
+        .env("GITHUB_TOKEN", "ghs_not_an_app")
+        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "doctor checks the GitHub App's installation and permissions: set VALKEY_BOT_APP_ID"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ghs_not_an_app"), "{stderr}");
+}

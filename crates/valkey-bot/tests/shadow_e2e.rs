@@ -6,12 +6,16 @@
 mod common;
 
 use common::*;
+use std::collections::BTreeMap;
 use valkey_bot::commands::{Outputs, Status, finish, with_notifications};
 use valkey_bot::outcome::{Outcome, RunReport};
 use valkey_bot::rehearse::Stage;
 use valkey_bot::rehearse::takeover::{commit_as, hand_to_old_automation, merge, shadow_config};
 use valkey_bot::shadow::Verdict;
-use valkey_bot_core::{Environment, ReleaseRequest, Version};
+use valkey_bot_core::config::{Access, Permission};
+use valkey_bot_core::github::{PullRequestStatus, PullRequests as _};
+use valkey_bot_core::{Environment, ReleaseRequest, RepoId, Version};
+use valkey_bot_github::TokenScope;
 
 const CONTAINER: &str = "valkey-io/valkey-container";
 const WEBSITE: &str = "valkey-io/valkey-io.github.io";
@@ -112,7 +116,32 @@ async fn shadow_agrees_with_the_old_automations_identical_changes_open_or_merged
                 })
             })
             .unwrap();
-        merge(&stage, repo, number).await.unwrap();
+        let merged = merge(&stage, repo, number).await.unwrap();
+        // GitHub's answer for it: merged, by that commit, opened by the old automation.
+        let repo_id = RepoId::parse(repo).unwrap();
+        let client = stage
+            .app()
+            .unwrap()
+            .client_for(TokenScope::new(
+                repo_id.clone(),
+                BTreeMap::from([(Permission::PullRequests, Access::Read)]),
+            ))
+            .await
+            .unwrap();
+        let head = if task == "container" {
+            "update-9.1.0"
+        } else {
+            "update-website-9.1.0"
+        };
+        let record = client.find_latest(&repo_id, head).await.unwrap().unwrap();
+        assert_eq!(record.status, PullRequestStatus::Merged(merged));
+        assert_eq!(record.pull.number, number);
+        let author = if task == "container" {
+            "github-actions[bot]"
+        } else {
+            "valkeyrie-ops[bot]"
+        };
+        assert_eq!(record.author, author);
     }
     let (report, status) = shadow_run(&stage, &all("9.1.0")).await;
     for task in ["checksums", "container", "website"] {
