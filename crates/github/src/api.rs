@@ -9,8 +9,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use valkey_bot_core::github::GitHubError;
 
+use crate::cache::{Kept, ResponseCache, is_immutable};
 use crate::config::GitHubConfig;
 use crate::error::{into_response, redact};
+use crate::quota::{Quota, QuotaMeter};
 use crate::retry::{self, Idempotency, RetryPolicy, Sleeper};
 use crate::transport::{Response, Transport, TransportError};
 
@@ -22,6 +24,10 @@ pub(crate) struct Api {
     sleeper: Arc<dyn Sleeper>,
     /// The API base (`https://api.github.com`): the only place redirects are followed to.
     api_url: String,
+    /// GET answers kept for conditional requests.
+    cache: Arc<ResponseCache>,
+    /// What has been spent of the rate limit.
+    quota: Arc<QuotaMeter>,
 }
 
 /// Most redirects followed for one call (a renamed repository answers one).
@@ -42,7 +48,14 @@ impl Api {
             policy: config.retry.clone(),
             sleeper,
             api_url: config.api_url.trim_end_matches('/').to_owned(),
+            cache: Arc::new(ResponseCache::new(config.cache_dir.as_deref())),
+            quota: Arc::default(),
         })
+    }
+
+    /// The rate limit as GitHub last announced it, and this connection's requests.
+    pub(crate) fn quota(&self) -> Quota {
+        self.quota.snapshot()
     }
 
     /// Like [`Api::call`], decoding the JSON answer into `T`.
@@ -50,7 +63,7 @@ impl Api {
         &self,
         method: Method,
         path_and_query: &str,
-        bearer: &SecretString,
+        bearer: Option<&SecretString>,
         body: Option<&B>,
         idempotency: Idempotency,
     ) -> Result<T, GitHubError> {
@@ -61,12 +74,14 @@ impl Api {
     }
 
     /// Sends `method path_and_query` with `body`, retried as `idempotency` allows, and returns
-    /// the successful (2xx) answer.
+    /// the successful (2xx) answer. A GET is conditional when an answer to it is kept
+    /// (`cache.rs`): a 304 is answered with the kept body, and an immutable object is not asked
+    /// for at all.
     pub(crate) async fn call<B: Serialize + ?Sized>(
         &self,
         method: Method,
         path_and_query: &str,
-        bearer: &SecretString,
+        bearer: Option<&SecretString>,
         body: Option<&B>,
         idempotency: Idempotency,
     ) -> Result<Response, GitHubError> {
@@ -76,28 +91,74 @@ impl Api {
             .map(serde_json::to_value)
             .transpose()
             .map_err(|error| GitHubError::Other(format!("{what}: cannot encode body: {error}")))?;
+        let secrets: Vec<&str> = bearer.iter().map(|token| token.expose_secret()).collect();
         let mut target = path_and_query.to_owned();
         for _ in 0..=MAX_REDIRECTS {
+            let url = format!("{}{target}", self.api_url);
+            let kept = (method == Method::GET)
+                .then(|| self.cache.load(&url))
+                .flatten();
+            if let Some(kept) = kept.as_ref().filter(|_| is_immutable(&target)) {
+                self.quota.served_from_cache();
+                return Ok(kept_response(kept, http::HeaderMap::new()));
+            }
+            let etag = kept.as_ref().map(|kept| kept.etag.as_str());
             let retried = retry::run(&self.policy, self.sleeper.as_ref(), idempotency, || {
                 self.transport
-                    .send(method.clone(), &target, Some(bearer), body.as_ref())
+                    .send(method.clone(), &target, bearer, body.as_ref(), etag)
             })
             .await;
-            match &retried.outcome {
+            if let Ok(response) = &retried.outcome {
+                self.quota.answered(response);
+            }
+            match (&retried.outcome, &kept) {
                 // A renamed or moved repository: 301 (307 for writes) to its new address.
-                Ok(response) if is_followed(response.status) => {
+                (Ok(response), _) if is_followed(response.status) => {
                     target = self.redirect_target(&what, &response.headers)?;
                     tracing::info!(request = %what, to = %target.split('?').next().unwrap_or_default(), "following GitHub's redirect");
                 }
+                (Ok(response), Some(kept)) if response.status == http::StatusCode::NOT_MODIFIED => {
+                    return Ok(kept_response(kept, response.headers.clone()));
+                }
                 _ => {
-                    return into_response(&what, retried)
-                        .map_err(|error| redact(error, &[bearer.expose_secret()]));
+                    let response =
+                        into_response(&what, retried).map_err(|error| redact(error, &secrets))?;
+                    if method == Method::GET {
+                        self.keep(url, &response);
+                    }
+                    return Ok(response);
                 }
             }
         }
         Err(GitHubError::Other(format!(
             "{what}: more than {MAX_REDIRECTS} redirects"
         )))
+    }
+
+    /// Keeps a 200 answer that carries an `ETag` (and a UTF-8 body) for the next GET of `url`.
+    fn keep(&self, url: String, response: &Response) {
+        let header = |name: http::header::HeaderName| {
+            response
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        if response.status != http::StatusCode::OK {
+            return;
+        }
+        let (Some(etag), Ok(body)) = (
+            header(http::header::ETAG),
+            std::str::from_utf8(&response.body),
+        ) else {
+            return;
+        };
+        self.cache.store(Kept {
+            url,
+            etag,
+            link: header(http::header::LINK),
+            body: body.to_owned(),
+        });
     }
 
     /// The path (under the API base) a redirect's `Location` names. A location anywhere else is
@@ -130,6 +191,22 @@ impl Api {
                 self.api_url
             ))
         })
+    }
+}
+
+/// A kept answer as a 200, with `headers` (those of the 304, or none) and its `Link`.
+fn kept_response(kept: &Kept, mut headers: http::HeaderMap) -> Response {
+    if let Some(link) = kept
+        .link
+        .as_deref()
+        .and_then(|link| http::HeaderValue::from_str(link).ok())
+    {
+        headers.insert(http::header::LINK, link);
+    }
+    Response {
+        status: http::StatusCode::OK,
+        headers,
+        body: bytes::Bytes::from(kept.body.clone()),
     }
 }
 

@@ -38,6 +38,12 @@ pub enum Credentials {
     },
     /// A ready token (`GITHUB_TOKEN`): least privilege is NOT enforced, the token's own rights apply.
     Token(SecretString),
+    /// No credential at all: public repositories are read anonymously (60 requests an hour on
+    /// github.com), and GitHub refuses every write. Only `valkey-bot plan` uses it.
+    Anonymous {
+        /// The App whose bot user the sign-offs would name (its public profile is read).
+        app_slug: String,
+    },
 }
 
 impl fmt::Debug for Credentials {
@@ -49,6 +55,10 @@ impl fmt::Debug for Credentials {
                 .field("private_key", &"[REDACTED]")
                 .finish(),
             Self::Token(_) => f.debug_tuple("Token").field(&"[REDACTED]").finish(),
+            Self::Anonymous { app_slug } => f
+                .debug_struct("Anonymous")
+                .field("app_slug", app_slug)
+                .finish(),
         }
     }
 }
@@ -207,6 +217,7 @@ pub(crate) struct Authority {
 enum AuthKind {
     App(AppAuth),
     Token(SecretString),
+    Anonymous { app_slug: String },
 }
 
 impl fmt::Debug for Authority {
@@ -214,6 +225,7 @@ impl fmt::Debug for Authority {
         let kind = match &self.kind {
             AuthKind::App(app) => format!("App({})", app.app_id),
             AuthKind::Token(_) => "Token([REDACTED])".to_owned(),
+            AuthKind::Anonymous { .. } => "Anonymous".to_owned(),
         };
         f.debug_struct("Authority").field("kind", &kind).finish()
     }
@@ -248,6 +260,9 @@ impl Authority {
                 );
                 AuthKind::Token(token.clone())
             }
+            Credentials::Anonymous { app_slug } => AuthKind::Anonymous {
+                app_slug: app_slug.clone(),
+            },
         };
         Ok(Self {
             api,
@@ -267,32 +282,45 @@ impl Authority {
         matches!(self.kind, AuthKind::App(_))
     }
 
+    /// For anonymous access, the App whose bot user sign-offs name.
+    pub(crate) fn anonymous_app_slug(&self) -> Option<&str> {
+        match &self.kind {
+            AuthKind::Anonymous { app_slug } => Some(app_slug),
+            _ => None,
+        }
+    }
+
     /// A JWT for the App's own endpoints (`GET /app`, installations).
     pub(crate) fn app_jwt(&self) -> Result<SecretString, GitHubError> {
         match &self.kind {
             AuthKind::App(app) => sign_jwt(app.app_id, &app.key, SystemTime::now()),
-            AuthKind::Token(_) => Err(GitHubError::Other(
-                "an App JWT was asked for, but the credentials are a plain token".into(),
+            AuthKind::Token(_) | AuthKind::Anonymous { .. } => Err(GitHubError::Other(
+                "an App JWT was asked for, but the credentials are not an App's".into(),
             )),
         }
     }
 
-    /// The token for `scope`: a cached one with more than [`REFRESH_MARGIN`] left, or a new one.
-    pub(crate) async fn token_for(&self, scope: &TokenScope) -> Result<SecretString, GitHubError> {
+    /// The token for `scope`: a cached one with more than [`REFRESH_MARGIN`] left, or a new one;
+    /// `None` for anonymous access.
+    pub(crate) async fn token_for(
+        &self,
+        scope: &TokenScope,
+    ) -> Result<Option<SecretString>, GitHubError> {
         let app = match &self.kind {
-            AuthKind::Token(token) => return Ok(token.clone()),
+            AuthKind::Token(token) => return Ok(Some(token.clone())),
+            AuthKind::Anonymous { .. } => return Ok(None),
             AuthKind::App(app) => app,
         };
         let mut tokens = app.tokens.lock().await;
         if let Some(minted) = tokens.get(scope) {
             if is_fresh(minted.expires_at, self.clock.now()) {
-                return Ok(minted.token.clone());
+                return Ok(Some(minted.token.clone()));
             }
         }
         let minted = self.mint(app, scope).await?;
         let token = minted.token.clone();
         tokens.insert(scope.clone(), minted);
-        Ok(token)
+        Ok(Some(token))
     }
 
     /// Revokes every installation token minted so far (`DELETE /installation/token`, sent with
@@ -313,7 +341,7 @@ impl Authority {
                 .call(
                     Method::DELETE,
                     "/installation/token",
-                    &token.token,
+                    Some(&token.token),
                     None::<&()>,
                     Idempotency::Idempotent,
                 )
@@ -367,7 +395,7 @@ impl Authority {
             .call_json(
                 Method::POST,
                 &format!("/app/installations/{installation}/access_tokens"),
-                &jwt,
+                Some(&jwt),
                 Some(&body),
                 Idempotency::Idempotent,
             )
@@ -407,7 +435,7 @@ impl Authority {
                     encode_path(repo.owner()),
                     encode_path(repo.name())
                 ),
-                &jwt,
+                Some(&jwt),
                 None::<&()>,
                 Idempotency::Idempotent,
             )
@@ -472,7 +500,9 @@ mod tests {
                 assert_eq!(app_id, 42);
                 assert_eq!(private_key.expose_secret(), "PEM FROM FILE");
             }
-            Credentials::Token(_) => panic!("expected App credentials"),
+            Credentials::Token(_) | Credentials::Anonymous { .. } => {
+                panic!("expected App credentials")
+            }
         }
         let text = Credentials::from_lookup(|name| match name {
             "VALKEY_BOT_APP_ID" => Some("7".into()),

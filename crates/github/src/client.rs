@@ -87,14 +87,14 @@ impl GitHubClient {
         let token = self.authority.token_for(&self.scope).await?;
         match self
             .api()
-            .call(method.clone(), path, &token, body, idempotency)
+            .call(method.clone(), path, token.as_ref(), body, idempotency)
             .await
         {
             Err(error) if self.authority.is_app() && is_bad_credentials(&error) => {
                 self.authority.forget(&self.scope).await;
                 let token = self.authority.token_for(&self.scope).await?;
                 self.api()
-                    .call(method, path, &token, body, idempotency)
+                    .call(method, path, token.as_ref(), body, idempotency)
                     .await
             }
             other => other,
@@ -153,6 +153,13 @@ impl GitHubClient {
         };
         self.get_optional(&format!("{route}?ref={}", encode_query(reference)))
             .await
+    }
+
+    /// The identity of the App `slug`'s bot user (its public profile).
+    async fn bot_identity(&self, slug: &str) -> Result<Identity, GitHubError> {
+        let login = format!("{slug}[bot]");
+        let bot: wire::User = self.get(&format!("/users/{}", encode_path(&login))).await?;
+        Ok(Identity::noreply(bot.id, &login, None))
     }
 
     async fn upload_blob(&self, repo: &RepoId, content: &[u8]) -> Result<String, GitHubError> {
@@ -483,12 +490,12 @@ impl RepoWrite for GitHubClient {
                     let jwt = self.authority.app_jwt()?;
                     let app: wire::App = self
                         .api()
-                        .call_json(Method::GET, "/app", &jwt, None::<&()>, Idempotent)
+                        .call_json(Method::GET, "/app", Some(&jwt), None::<&()>, Idempotent)
                         .await?;
-                    let login = format!("{}[bot]", app.slug);
-                    let bot: wire::User =
-                        self.get(&format!("/users/{}", encode_path(&login))).await?;
-                    return Ok(Identity::noreply(bot.id, &login, None));
+                    return self.bot_identity(&app.slug).await;
+                }
+                if let Some(slug) = self.authority.anonymous_app_slug() {
+                    return self.bot_identity(slug).await;
                 }
                 match self.get::<wire::User>("/user").await {
                     Ok(user) => Ok(Identity::noreply(

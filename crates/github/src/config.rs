@@ -25,6 +25,9 @@ pub struct GitHubConfig {
     pub read_timeout: Duration,
     /// When and how often to repeat a failed request.
     pub retry: RetryPolicy,
+    /// Where GET answers are kept between runs for conditional requests (`cache.rs`); in memory
+    /// only when `None`.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for GitHubConfig {
@@ -36,6 +39,7 @@ impl Default for GitHubConfig {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            cache_dir: None,
         }
     }
 }

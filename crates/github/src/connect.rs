@@ -80,6 +80,11 @@ impl GitHub {
         })
     }
 
+    /// What this connection has spent of GitHub's rate limit, as GitHub last announced it.
+    pub fn quota(&self) -> crate::Quota {
+        self.authority.api().quota()
+    }
+
     /// The configuration it was made with.
     pub fn config(&self) -> &GitHubConfig {
         &self.config
@@ -110,7 +115,7 @@ impl GitHub {
             .call_json::<(), crate::wire::Installation>(
                 http::Method::GET,
                 &path,
-                &jwt,
+                Some(&jwt),
                 None,
                 crate::retry::Idempotency::Idempotent,
             )

@@ -23,10 +23,12 @@
 
 mod api;
 pub mod auth;
+mod cache;
 mod client;
 pub mod config;
 mod connect;
 mod error;
+mod quota;
 mod readonly;
 pub mod retry;
 mod transport;
@@ -36,6 +38,7 @@ pub use auth::{ActionsMask, AuthError, Clock, Credentials, MaskSink, SystemClock
 pub use client::{BranchRule, GitHubClient};
 pub use config::GitHubConfig;
 pub use connect::{GitHub, Hooks, Installation, SetupError};
+pub use quota::Quota;
 pub use readonly::ReadOnly;
 pub use retry::{Idempotency, RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};
 pub use transport::TransportError;

@@ -79,15 +79,20 @@ impl Transport {
         Ok(Self { octocrab })
     }
 
-    /// Sends one request. `path_and_query` starts with `/` and is relative to the API base.
+    /// Sends one request. `path_and_query` starts with `/` and is relative to the API base;
+    /// `if_none_match` makes it conditional (an ETag GitHub sent before).
     pub(crate) async fn send(
         &self,
         method: Method,
         path_and_query: &str,
         bearer: Option<&SecretString>,
         body: Option<&serde_json::Value>,
+        if_none_match: Option<&str>,
     ) -> Result<Response, SendError> {
         let mut builder = http::Request::builder().method(method).uri(path_and_query);
+        if let Some(etag) = if_none_match.and_then(|etag| HeaderValue::from_str(etag).ok()) {
+            builder = builder.header(header::IF_NONE_MATCH, etag);
+        }
         if let Some(token) = bearer {
             let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
                 .map_err(|_| SendError::NotSent("the token is not a valid header value".into()))?;

@@ -120,6 +120,9 @@ pub(crate) enum Caller {
     Anonymous,
     /// No App configured, some token: full access.
     Bearer,
+    /// An App configured and no token, as on github.com without credentials: reads of public
+    /// repositories only, within the anonymous rate limit (`pipeline.rs`).
+    Public,
     /// A valid App JWT: only the App endpoints.
     AppJwt,
     /// An installation token.
@@ -132,6 +135,7 @@ impl Caller {
         match self {
             Self::Anonymous => "anonymous".to_owned(),
             Self::Bearer => "bearer".to_owned(),
+            Self::Public => "public".to_owned(),
             Self::AppJwt => "app-jwt".to_owned(),
             Self::Installation(grant) => format!("installation:{}", grant.installation_id),
         }
@@ -149,6 +153,9 @@ impl Caller {
         match self {
             Self::Anonymous | Self::Bearer => Ok(()),
             Self::AppJwt => Err(ApiError::not_accessible()),
+            Self::Public if repo.private => Err(ApiError::not_found()),
+            Self::Public if needs.iter().all(|(_, access)| *access == Access::Read) => Ok(()),
+            Self::Public => Err(ApiError::requires_authentication()),
             Self::Installation(grant) => {
                 let covers_repo =
                     grant.owner == repo.owner && grant.repositories.contains(&repo.name);
@@ -258,8 +265,8 @@ impl Auth {
         self.app.as_ref().map(|(config, _)| config)
     }
 
-    /// Establishes the caller from the `Authorization` header; 401 for a bad or missing credential
-    /// when an App is configured.
+    /// Establishes the caller from the `Authorization` header; 401 for a bad credential when an
+    /// App is configured (no credential at all is a [`Caller::Public`]).
     pub(crate) fn caller(&self, headers: &HeaderMap) -> Result<Caller, (String, Box<ApiError>)> {
         let token = bearer(headers);
         let Some((app, key)) = &self.app else {
@@ -270,10 +277,7 @@ impl Auth {
             });
         };
         let Some(token) = token else {
-            return Err((
-                "anonymous".to_owned(),
-                Box::new(ApiError::bad_credentials()),
-            ));
+            return Ok(Caller::Public);
         };
         if token.matches('.').count() == 2 {
             return verify_jwt(token, app, key)

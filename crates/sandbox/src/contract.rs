@@ -276,6 +276,9 @@ impl Contract {
                 }
                 None => None,
             },
+            // GitHub answers a conditional GET 304 on every operation (its REST guide), though
+            // its description lists 304 for a few only; a 304 has no body.
+            None if status == 304 && method == "GET" => None,
             None if faulted || ANY_OPERATION.contains(&status) => {
                 Some("/components/schemas/basic-error".to_owned())
             }

@@ -116,6 +116,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "Bad credentials")
     }
 
+    /// 401 `Requires authentication`: what GitHub answers an anonymous write.
+    pub(crate) fn requires_authentication() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Requires authentication")
+    }
+
     /// 403 `Resource not accessible by integration`.
     pub(crate) fn not_accessible() -> Self {
         Self::new(

@@ -12,6 +12,7 @@ mod auth;
 pub mod contract;
 mod control;
 mod error;
+mod etag;
 mod faults;
 mod git;
 mod lag;
@@ -58,6 +59,9 @@ pub struct SandboxConfig {
     pub listen: SocketAddr,
     /// The GitHub App whose JWTs and installation tokens are accepted; `None` = no auth at all.
     pub app: Option<AppConfig>,
+    /// With an App: how many requests without a token are answered per hour (GitHub's 60);
+    /// the next is refused as GitHub refuses it.
+    pub public_rate_limit: u64,
 }
 
 impl SandboxConfig {
@@ -67,9 +71,13 @@ impl SandboxConfig {
             root: root.into(),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             app: None,
+            public_rate_limit: PUBLIC_RATE_LIMIT,
         }
     }
 }
+
+/// GitHub's hourly rate limit for requests without a token.
+pub const PUBLIC_RATE_LIMIT: u64 = 60;
 
 /// The GitHub App the sandbox plays the server side of.
 #[derive(Debug, Clone)]
@@ -144,6 +152,8 @@ impl Sandbox {
             downloads_dir: config.root.join("_downloads"),
             base_url: base_url.clone(),
             api_requests: AtomicU64::new(0),
+            public_requests: AtomicU64::new(0),
+            public_rate_limit: config.public_rate_limit,
             rate_reset: auth::unix_seconds(SystemTime::now() + Duration::from_secs(3600)),
             #[cfg(feature = "contract")]
             contract: contract::Contract::default(),

@@ -16,7 +16,8 @@ pub struct LoggedRequest {
     pub query: Option<String>,
     /// The status answered; `None` when the connection was dropped or stalled.
     pub status: Option<u16>,
-    /// `app-jwt`, `installation:<id>`, `anonymous` or `bearer`.
+    /// `app-jwt`, `installation:<id>`, `public` (no token, an App configured), `anonymous` or
+    /// `bearer` (no App configured).
     pub scope: String,
     /// When it arrived, in milliseconds since the sandbox started.
     pub started_ms: u64,

@@ -44,6 +44,9 @@ pub(crate) async fn pipeline(
         Ok(caller) => (caller.scope(), Ok(caller)),
         Err((scope, error)) => (scope, Err(error)),
     };
+    let public = matches!(caller, Ok(Caller::Public));
+    // A GET's conditional headers, for the ETag answer after the handler.
+    let conditional = (is_api && method == "GET").then(|| request.headers().clone());
     let log = |status: Option<u16>, response_bytes: u64| {
         shared.log.push(LoggedRequest {
             method: method.clone(),
@@ -103,7 +106,11 @@ pub(crate) async fn pipeline(
     };
     #[cfg(feature = "contract")]
     let faulted = early.is_some() || after_effect.is_some();
-    let early = moved.or(early);
+    let early = moved.or(early).or_else(|| {
+        (is_api && public)
+            .then(|| public_limit_reached(&shared))
+            .flatten()
+    });
     #[cfg(feature = "contract")]
     let sent = {
         let (read, sent) = crate::contract::read_request(&shared.contract, is_api, request).await;
@@ -123,6 +130,10 @@ pub(crate) async fn pipeline(
                     .insert(LagAfter(Some(Duration::from_millis(plan.lag_ms))));
             }
             let response = next.run(request).await;
+            let response = match &conditional {
+                Some(headers) => crate::etag::tag(headers, response).await,
+                None => response,
+            };
             match after_effect {
                 Some((status, retry_after)) => fault_response(status, retry_after),
                 None => response,
@@ -135,7 +146,7 @@ pub(crate) async fn pipeline(
             .await;
     let mut response = shape_body(response, plan.truncate, plan.bandwidth).await;
     if is_api {
-        add_rate_limit_headers(&shared, &mut response);
+        add_rate_limit_headers(&shared, public, &mut response);
     }
     let declared = response
         .headers()
@@ -195,14 +206,43 @@ fn fault_response(status: u16, retry_after_secs: Option<u64>) -> Response {
     error.into_response()
 }
 
-fn add_rate_limit_headers(shared: &Shared, response: &mut Response) {
-    let used = shared.api_requests.fetch_add(1, Ordering::Relaxed) % RATE_LIMIT + 1;
+/// GitHub's refusal once the requests without a token have used up their hourly limit.
+fn public_limit_reached(shared: &Shared) -> Option<Response> {
+    if shared.public_requests.load(Ordering::Relaxed) < shared.public_rate_limit {
+        return None;
+    }
+    Some(
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
+        )
+        .into_response(),
+    )
+}
+
+/// GitHub's `x-ratelimit-*` headers. Requests without a token share their own (small) limit and
+/// every answer counts, 304s included; with a token a 304 costs nothing, as GitHub documents.
+fn add_rate_limit_headers(shared: &Shared, public: bool, response: &mut Response) {
+    let not_modified = response.status() == StatusCode::NOT_MODIFIED;
+    let (limit, used) = if public {
+        let limit = shared.public_rate_limit;
+        let before = shared.public_requests.load(Ordering::Relaxed);
+        let used = if before < limit {
+            shared.public_requests.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            before
+        };
+        (limit, used.min(limit))
+    } else if not_modified {
+        let used = shared.api_requests.load(Ordering::Relaxed) % RATE_LIMIT;
+        (RATE_LIMIT, used)
+    } else {
+        let used = shared.api_requests.fetch_add(1, Ordering::Relaxed) % RATE_LIMIT + 1;
+        (RATE_LIMIT, used)
+    };
     let headers = response.headers_mut();
-    headers.insert("x-ratelimit-limit", HeaderValue::from(RATE_LIMIT));
-    headers.insert(
-        "x-ratelimit-remaining",
-        HeaderValue::from(RATE_LIMIT - used),
-    );
+    headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(limit - used));
     headers.insert("x-ratelimit-reset", HeaderValue::from(shared.rate_reset));
     headers.insert("x-ratelimit-used", HeaderValue::from(used));
     headers.insert("x-ratelimit-resource", HeaderValue::from_static("core"));

@@ -40,6 +40,10 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     /// API requests answered so far (drives `x-ratelimit-remaining`).
     pub(crate) api_requests: AtomicU64,
+    /// Of those, requests without a token (an App configured): they have their own limit.
+    pub(crate) public_requests: AtomicU64,
+    /// The hourly limit of requests without a token.
+    pub(crate) public_rate_limit: u64,
     /// The Unix time the rate-limit window resets.
     pub(crate) rate_reset: u64,
     /// The check against GitHub's description (off until a test turns it on).

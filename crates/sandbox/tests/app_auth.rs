@@ -77,15 +77,14 @@ async fn jwt_reaches_app_endpoints_only() {
 }
 
 #[tokio::test]
-async fn missing_or_unknown_tokens_are_bad_credentials() {
+async fn unknown_tokens_are_bad_credentials() {
     let fx = Fixture::with_app(Some(app_config())).await;
-    for token in [None, Some("ghs_notatokenthesandboxissued0000000000")] {
-        let (status, error) = fx
-            .call_as(reqwest::Method::GET, "/repos/acme/widgets", token, None)
-            .await;
-        assert_eq!(status, 401);
-        assert_eq!(error["message"], "Bad credentials");
-    }
+    let token = Some("ghs_notatokenthesandboxissued0000000000");
+    let (status, error) = fx
+        .call_as(reqwest::Method::GET, "/repos/acme/widgets", token, None)
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(error["message"], "Bad credentials");
     // Web routes (archives, raw files) need no token.
     let response = fx
         .client

@@ -114,18 +114,28 @@ async fn main() -> anyhow::Result<()> {
         versions.len(),
         args.latency_ms
     );
+    // Both audits keep GitHub's answers and the download digests in one cache directory, as two
+    // `valkey-bot audit --cache-dir DIR` runs would: the second revalidates instead of reading.
+    let cache = tempfile::tempdir()?;
     for round in ["first audit", "second audit"] {
-        let auditor = stage.auditor(stage.config()?, false).await?;
+        let (auditor, github) = stage
+            .auditor_cached(stage.config()?, false, Some(cache.path()))
+            .await?;
         let started = Instant::now();
         let report = auditor.audit().await;
         let wall = started.elapsed();
         let requests: u64 = report.requests.values().sum();
         let findings = report.findings().count();
+        let quota = github.quota();
         println!(
-            "{round}: {:.2} s, {} releases, {findings} findings, consistent: {}, {requests} requests",
+            "{round}: {:.2} s, {} releases, {findings} findings, consistent: {}, {requests} reads; \
+             HTTP: {} sent, {} answered 304, {} from the cache alone",
             wall.as_secs_f64(),
             report.releases.len(),
-            report.consistent
+            report.consistent,
+            quota.sent,
+            quota.not_modified,
+            quota.from_cache
         );
         for (repo, count) in &report.requests {
             println!("  {repo:40} {count}");

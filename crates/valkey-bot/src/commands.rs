@@ -123,7 +123,8 @@ pub struct RunArgs {
     /// Write the run report as JSON to this file.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Keep download digests here between runs (always revalidated with the server).
+    /// Keep download digests and GitHub's answers here between runs (always revalidated with
+    /// the server).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Allow the GITHUB_TOKEN fallback for a `prod` run that writes (refused otherwise;
@@ -390,7 +391,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Status> {
     let request = request_for(&args, &config, &|name| {
         std::env::var(name).ok().filter(|v| !v.is_empty())
     })?;
-    let github_config = GitHubConfig::from_env();
+    let mut github_config = GitHubConfig::from_env();
+    github_config.cache_dir = args.cache_dir.clone();
     let credentials = Credentials::from_env()?;
     let fetcher = fetcher(
         &config,

@@ -595,14 +595,15 @@ pub fn webhook_set() -> bool {
 }
 
 /// `valkey-bot doctor`: 0 when no problem was found, 1 when one was; bad usage (no App
-/// credentials, a bad configuration) is an error (exit 2).
+/// credentials: a plain token or none, a bad configuration) is an error (exit 2).
 pub async fn run(args: DoctorArgs) -> anyhow::Result<Status> {
     let config = load_config(&args.config)?;
     let credentials = Credentials::from_env()?;
-    if matches!(credentials, Credentials::Token(_)) {
+    if !matches!(credentials, Credentials::App { .. }) {
         anyhow::bail!(
             "doctor checks the GitHub App's installation and permissions: set VALKEY_BOT_APP_ID and \
-             VALKEY_BOT_APP_PRIVATE_KEY (or VALKEY_BOT_APP_PRIVATE_KEY_PATH), not GITHUB_TOKEN"
+             VALKEY_BOT_APP_PRIVATE_KEY (or VALKEY_BOT_APP_PRIVATE_KEY_PATH); GITHUB_TOKEN or no \
+             credentials cannot see them"
         );
     }
     let github = GitHub::new(GitHubConfig::from_env(), &credentials)?;

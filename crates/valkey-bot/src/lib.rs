@@ -10,6 +10,7 @@ pub mod dry_run;
 pub mod forge;
 pub mod notify;
 pub mod outcome;
+pub mod plan;
 pub mod registry;
 pub mod rehearse;
 pub mod report;

@@ -38,6 +38,9 @@ enum LogFormat {
 enum Command {
     /// Run the release tasks for an event (or a version).
     Run(RunArgs),
+    /// Plan a release against real GitHub with no credentials (or any token): prints every
+    /// change as a diff and the rate-limit quota spent; writes nothing.
+    Plan(valkey_bot::plan::PlanArgs),
     /// Check that every released version is consistent across the tasks' repositories.
     Audit(valkey_bot::audit::AuditArgs),
     /// Rehearse a whole release against a local GitHub: no network, no account.
@@ -109,6 +112,7 @@ fn init_logging(format: LogFormat) {
 async fn dispatch(command: Command) -> anyhow::Result<Status> {
     match command {
         Command::Run(args) => commands::run(args).await,
+        Command::Plan(args) => valkey_bot::plan::run(args).await,
         Command::Audit(args) => valkey_bot::audit::run(args).await,
         Command::Rehearse { version, keep } => {
             rehearse::rehearse(RehearseArgs { version, keep }).await

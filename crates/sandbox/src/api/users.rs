@@ -1,7 +1,6 @@
 //! `GET /user` and `GET /users/{login}`: the accounts the sandbox knows (the App's bot user and
 //! `sandbox-user`).
 
-use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde_json::{Value, json};
 
@@ -19,10 +18,7 @@ pub(crate) async fn get_authenticated_user(
 ) -> Result<Json<Value>, ApiError> {
     match caller {
         Caller::Installation(_) | Caller::AppJwt => Err(ApiError::not_accessible()),
-        Caller::Anonymous => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "Requires authentication",
-        )),
+        Caller::Anonymous | Caller::Public => Err(ApiError::requires_authentication()),
         Caller::Bearer => Ok(Json(super::shapes::private_user(
             &shared,
             account_json(&shared.auth.actor(&caller)).0,

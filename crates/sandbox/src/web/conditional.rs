@@ -55,7 +55,11 @@ impl Content {
 
 /// Whether the request's `If-None-Match` / `If-Modified-Since` say the client's copy is current.
 /// `If-None-Match` wins when present, as RFC 9110 says.
-fn not_modified(request: &HeaderMap, etag: &str, last_modified: Option<SystemTime>) -> bool {
+pub(crate) fn not_modified(
+    request: &HeaderMap,
+    etag: &str,
+    last_modified: Option<SystemTime>,
+) -> bool {
     if let Some(candidates) = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -1,7 +1,7 @@
 //! The non-API routes: source archives, raw files and static downloads.
 
 mod archive;
-mod conditional;
+pub(crate) mod conditional;
 mod downloads;
 mod raw;
 

@@ -52,7 +52,8 @@ pub struct AuditArgs {
     /// Download every linked binary instead of a sample.
     #[arg(long)]
     pub deep: bool,
-    /// Keep download digests here between audits (always revalidated with the server).
+    /// Keep download digests and GitHub's answers here between audits (always revalidated
+    /// with the server, so a second audit costs almost nothing).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// The repository whose version tags are the releases.
@@ -237,7 +238,8 @@ pub fn finish(report: &AuditReport, json: Option<&std::path::Path>) -> anyhow::R
 /// `valkey-bot audit`.
 pub async fn run(args: AuditArgs) -> anyhow::Result<Status> {
     let config = load_config(&args.config)?;
-    let github_config = GitHubConfig::from_env();
+    let mut github_config = GitHubConfig::from_env();
+    github_config.cache_dir = args.cache_dir.clone();
     let server_url = github_config.server_url.clone();
     let credentials = Credentials::from_env()?;
     let downloads = fetcher(&config, &server_url, args.cache_dir.as_deref())?;

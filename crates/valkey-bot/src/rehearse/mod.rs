@@ -40,7 +40,8 @@ pub const SHIPPED_CONFIG: &str = include_str!("../../../../tasks.toml");
 
 /// The GitHub App the sandbox and the bot share during a rehearsal.
 const APP_ID: u64 = 1;
-const APP_SLUG: &str = "valkey-automation-bot";
+/// The slug of the rehearsal's App (its bot user is `<slug>[bot]`).
+pub const APP_SLUG: &str = "valkey-automation-bot";
 
 /// What to rehearse.
 #[derive(Debug, Clone, Default)]
@@ -107,6 +108,16 @@ impl Stage {
     /// Seeds the repositories for `versions` (in `keep`, a new or empty directory, or a temporary
     /// one) and starts the sandbox.
     pub async fn start(versions: &[Version], keep: Option<&Path>) -> anyhow::Result<Self> {
+        Self::start_with(versions, keep, |_| {}).await
+    }
+
+    /// Like [`Stage::start`], with the sandbox's configuration changed by `configure` (its
+    /// App is already set).
+    pub async fn start_with(
+        versions: &[Version],
+        keep: Option<&Path>,
+        configure: impl FnOnce(&mut SandboxConfig),
+    ) -> anyhow::Result<Self> {
         let (root, temp) = match keep {
             Some(dir) => {
                 if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
@@ -127,6 +138,7 @@ impl Stage {
             slug: APP_SLUG.to_owned(),
             public_key_pem,
         });
+        configure(&mut config);
         // The sandbox reads the repositories on demand, so it can start before they exist.
         let sandbox = Sandbox::start(config).await?;
         seed::seed(&root, versions, sandbox.base_url())?;
@@ -190,17 +202,35 @@ impl Stage {
     /// An auditor of this stage's repositories with `config`, reading as the App does in
     /// production (a read-only client).
     pub async fn auditor(&self, config: config::Config, deep: bool) -> anyhow::Result<Auditor> {
+        self.auditor_cached(config, deep, None)
+            .await
+            .map(|(auditor, _)| auditor)
+    }
+
+    /// Like [`Stage::auditor`], keeping GitHub's answers and the download digests in
+    /// `cache_dir` (as `valkey-bot audit --cache-dir` does); also returns the connection, whose
+    /// [`GitHub::quota`] says what the audit cost.
+    pub async fn auditor_cached(
+        &self,
+        config: config::Config,
+        deep: bool,
+        cache_dir: Option<&Path>,
+    ) -> anyhow::Result<(Auditor, GitHub)> {
         let source = RepoId::parse(crate::audit::DEFAULT_SOURCE)?;
-        let repos = reader(&self.app()?, repositories(&config, &source)).await?;
+        let mut github_config = GitHubConfig::for_api(self.sandbox.api_url());
+        github_config.cache_dir = cache_dir.map(Path::to_path_buf);
+        let github = self.connect(github_config, Hooks::default())?;
+        let repos = reader(&github, repositories(&config, &source)).await?;
         let policy = fetch_policy(&config, self.sandbox.base_url())?;
-        Ok(Auditor {
+        let auditor = Auditor {
             config: Arc::new(config),
             repos,
-            downloads: Arc::new(fetcher_with(policy, None)?),
+            downloads: Arc::new(fetcher_with(policy, cache_dir)?),
             server_url: self.sandbox.base_url().to_owned(),
             deep,
             source,
-        })
+        };
+        Ok((auditor, github))
     }
 
     /// Merges every pull request of `report` into its base branch, as a maintainer pressing
