@@ -70,6 +70,7 @@ const OPERATIONS = [
   ["post", "/repos/{owner}/{repo}/labels"],
   ["get", "/repos/{owner}/{repo}/labels/{name}"],
   ["get", "/repos/{owner}/{repo}/rules/branches/{branch}"],
+  ["get", "/repos/{owner}/{repo}/rulesets/{ruleset_id}"],
   ["post", "/repos/{owner}/{repo}/dispatches"],
   ["post", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"],
   ["get", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"],

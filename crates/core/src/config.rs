@@ -81,7 +81,35 @@ pub struct RunSettings {
     /// `Name <email>` for `Signed-off-by:` trailers, for tasks with `signoff = true`; `None`:
     /// the identity GitHub attributes the bot's commits to (the App's bot user).
     pub signoff: Option<String>,
+    /// The mode of a task that sets none (`[run] mode`).
+    pub mode: Mode,
 }
+
+/// Whether a task writes, or only compares its plan with what the old automation did (`mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Plans and delivers (the default).
+    #[default]
+    Write,
+    /// Plans, writes nothing, and compares the plan with the existing change: the target branch
+    /// (commit delivery) or the old automation's pull request (pull-request delivery).
+    Shadow,
+}
+
+/// Where a shadow task looks for the old automation's change (`shadow` in a task).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShadowSettings {
+    /// The old automation's pull request branch (`shadow.branch`, e.g. `update-{version}`);
+    /// `None`: the task's own pull request branch. Only for pull-request delivery.
+    pub branch: Option<Template>,
+    /// The GitHub login of the old automation (`shadow.author`): who opened its pull requests
+    /// and authored their commits.
+    pub author: String,
+}
+
+/// The old automation's login when `shadow.author` is not set: its workflows' own token.
+pub const DEFAULT_SHADOW_AUTHOR: &str = "github-actions[bot]";
 
 /// Download limits (`[downloads]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +190,10 @@ pub struct TaskConfig {
     pub targets: BTreeMap<Environment, Target>,
     /// Whether it runs, per environment.
     pub enabled: BTreeMap<Environment, bool>,
+    /// Whether it writes or only compares (`mode`, else `[run] mode`).
+    pub mode: Mode,
+    /// Where its shadow comparison looks (`shadow`).
+    pub shadow: ShadowSettings,
     /// The task itself, built from its settings.
     pub task: Arc<dyn Task>,
 }
@@ -222,6 +254,8 @@ struct RawRun {
     #[serde(default = "default_attempts")]
     attempts: Spanned<u32>,
     signoff: Option<Spanned<String>>,
+    #[serde(default)]
+    mode: Mode,
 }
 
 impl Default for RawRun {
@@ -230,6 +264,7 @@ impl Default for RawRun {
             timeout: default_timeout(),
             attempts: default_attempts(),
             signoff: None,
+            mode: Mode::default(),
         }
     }
 }
@@ -278,6 +313,15 @@ struct RawTask {
     delivery: Option<RawDelivery>,
     #[serde(default)]
     env: BTreeMap<Environment, RawOverride>,
+    mode: Option<Mode>,
+    shadow: Option<Spanned<RawShadow>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShadow {
+    branch: Option<Template>,
+    author: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +364,7 @@ pub fn load(
             .signoff
             .map(|value| signoff(&locate, &value))
             .transpose()?,
+        mode: raw.run.mode,
     };
     let triggers = Triggers {
         repository_dispatch: raw
@@ -425,6 +470,8 @@ pub fn load(
                 .iter()
                 .filter_map(|(env, o)| o.enabled.map(|enabled| (*env, enabled)))
                 .collect(),
+            mode: raw_task.mode.unwrap_or(run.mode),
+            shadow: shadow_settings(&locate, &key, raw_task)?,
             task,
         });
     }
@@ -487,6 +534,52 @@ fn take_settings<'i>(document: &mut DeTable<'i>) -> BTreeMap<String, Spanned<DeV
         }
     }
     taken
+}
+
+/// A task's `shadow` table: `branch` only with pull-request delivery, `author` a GitHub login.
+fn shadow_settings(
+    locate: &Locator<'_>,
+    key: &str,
+    raw: &RawTask,
+) -> Result<ShadowSettings, ConfigError> {
+    let Some(shadow) = &raw.shadow else {
+        return Ok(ShadowSettings {
+            branch: None,
+            author: DEFAULT_SHADOW_AUTHOR.to_owned(),
+        });
+    };
+    let pull_request = matches!(raw.delivery, Some(RawDelivery::PullRequest { .. }));
+    if shadow.get_ref().branch.is_some() && !pull_request {
+        return Err(locate.at(
+            shadow.span(),
+            &format!("{key}.shadow.branch"),
+            "only a task with `delivery.pull-request` has an old pull request branch to compare with; \
+             a `delivery = \"commit\"` task compares with its own `branch`",
+        ));
+    }
+    let author = match &shadow.get_ref().author {
+        Some(author) if is_login(author.get_ref()) => author.get_ref().clone(),
+        Some(author) => {
+            return Err(locate.at(
+                author.span(),
+                &format!("{key}.shadow.author"),
+                "a GitHub login: letters, digits and `-`, optionally ending in `[bot]`",
+            ));
+        }
+        None => DEFAULT_SHADOW_AUTHOR.to_owned(),
+    };
+    Ok(ShadowSettings {
+        branch: shadow.get_ref().branch.clone(),
+        author,
+    })
+}
+
+/// A GitHub login (`octocat`) or an App's bot user (`github-actions[bot]`).
+fn is_login(text: &str) -> bool {
+    let name = text.strip_suffix("[bot]").unwrap_or(text);
+    (1..=39).contains(&name.len())
+        && !name.starts_with('-')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 fn positive(locate: &Locator<'_>, key: &str, value: &Spanned<u32>) -> Result<u32, ConfigError> {

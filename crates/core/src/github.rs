@@ -230,6 +230,30 @@ pub struct PullRequest {
     pub labels: Vec<String>,
 }
 
+/// Where a pull request stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullRequestStatus {
+    /// Open.
+    Open,
+    /// Merged into its base by this commit.
+    Merged(CommitId),
+    /// Closed without being merged.
+    Closed,
+}
+
+/// A pull request in any state, with who opened it (what shadow mode compares with).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestRecord {
+    /// The pull request.
+    pub pull: PullRequest,
+    /// The login of the account that opened it (`github-actions[bot]`).
+    pub author: String,
+    /// The branch it merges (or merged) into.
+    pub base_branch: String,
+    /// Open, merged or closed.
+    pub status: PullRequestStatus,
+}
+
 /// What a pull request should say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequestSpec {
@@ -252,6 +276,13 @@ pub trait PullRequests: Send + Sync {
         repo: &RepoId,
         head_branch: &str,
     ) -> Result<Option<PullRequest>, GitHubError>;
+    /// The pull request whose head is `head_branch` in `repo` itself, in any state: the open
+    /// one if there is one, else the newest merged one, else the newest closed one.
+    async fn find_latest(
+        &self,
+        repo: &RepoId,
+        head_branch: &str,
+    ) -> Result<Option<PullRequestRecord>, GitHubError>;
     /// Opens a pull request; [`GitHubError::Conflict`] if one is already open for its head branch.
     async fn open(&self, repo: &RepoId, spec: &PullRequestSpec)
     -> Result<PullRequest, GitHubError>;

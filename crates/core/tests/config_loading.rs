@@ -372,3 +372,84 @@ fn bad_values_are_refused_where_they_stand() {
         "{message}"
     );
 }
+
+#[test]
+fn tasks_write_unless_told_to_shadow_per_task_or_for_the_whole_run() {
+    use valkey_bot_core::config::{DEFAULT_SHADOW_AUTHOR, Mode};
+    let config = load("tasks.toml", GOOD, &FACTORIES).unwrap();
+    assert_eq!(config.run.mode, Mode::Write);
+    assert!(config.tasks.iter().all(|t| t.mode == Mode::Write));
+    assert_eq!(config.tasks[2].shadow.author, DEFAULT_SHADOW_AUTHOR);
+    assert_eq!(config.tasks[2].shadow.branch, None);
+
+    // One task in shadow, the old automation's branch and author named.
+    let one = edited(
+        "env.dev = { repository = \"valkey-bot-dev/valkey-container\" }\n",
+        "env.dev = { repository = \"valkey-bot-dev/valkey-container\" }\nmode = \"shadow\"\nshadow = { branch = \"old-{version}\", author = \"valkeyrie-ops[bot]\" }\n",
+    );
+    let config = load("tasks.toml", &one, &FACTORIES).unwrap();
+    let modes: Vec<(&str, Mode)> = config
+        .tasks
+        .iter()
+        .map(|t| (t.name.as_str(), t.mode))
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ("alpha", Mode::Write),
+            ("beta", Mode::Write),
+            ("gamma", Mode::Shadow)
+        ]
+    );
+    let gamma = &config.tasks[2].shadow;
+    assert_eq!(gamma.author, "valkeyrie-ops[bot]");
+    assert_eq!(
+        gamma
+            .branch
+            .as_ref()
+            .unwrap()
+            .render(&valkey_bot_core::Version::parse("9.1.1").unwrap()),
+        "old-9.1.1"
+    );
+
+    // The whole run in shadow; a task may still be switched to write.
+    let run = edited("attempts = 4\n", "attempts = 4\nmode = \"shadow\"\n").replace(
+        "permissions = { contents = \"write\" }\n\n[tasks.alpha.settings]",
+        "permissions = { contents = \"write\" }\nmode = \"write\"\n\n[tasks.alpha.settings]",
+    );
+    let config = load("tasks.toml", &run, &FACTORIES).unwrap();
+    assert_eq!(config.run.mode, Mode::Shadow);
+    let modes: Vec<Mode> = config.tasks.iter().map(|t| t.mode).collect();
+    assert_eq!(modes, [Mode::Write, Mode::Shadow, Mode::Shadow]);
+}
+
+#[test]
+fn bad_shadow_settings_are_refused_where_they_stand() {
+    assert_eq!(
+        error(&edited("attempts = 4\n", "attempts = 4\nmode = \"copy\"\n")),
+        "tasks.toml:9:8: unknown variant `copy`, expected `write` or `shadow`"
+    );
+    let commit_branch = error(&edited(
+        "permissions = { contents = \"write\" }\n\n[tasks.alpha.settings]",
+        "permissions = { contents = \"write\" }\nshadow = { branch = \"x-{version}\" }\n\n[tasks.alpha.settings]",
+    ));
+    assert!(
+        commit_branch.starts_with("tasks.toml:")
+            && commit_branch
+                .contains("`tasks.alpha.shadow.branch`: only a task with `delivery.pull-request`"),
+        "{commit_branch}"
+    );
+    let author = error(&edited(
+        "env.dev = { repository = \"valkey-bot-dev/valkey-container\" }\n",
+        "env.dev = { repository = \"valkey-bot-dev/valkey-container\" }\nshadow = { author = \"Old Bot <bot@example.com>\" }\n",
+    ));
+    assert!(
+        author.contains("`tasks.gamma.shadow.author`: a GitHub login"),
+        "{author}"
+    );
+    let unknown = error(&edited(
+        "env.dev = { repository = \"valkey-bot-dev/valkey-container\" }\n",
+        "env.dev = { repository = \"valkey-bot-dev/valkey-container\" }\nshadow = { owner = \"x\" }\n",
+    ));
+    assert!(unknown.contains("unknown field `owner`"), "{unknown}");
+}

@@ -17,8 +17,8 @@ use tokio::sync::OnceCell;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, StartedRun, TreeFile,
-    WorkflowJob, WorkflowRun, Workflows, dir_prefix,
+    PullRequest, PullRequestRecord, PullRequestSpec, PullRequestStatus, PullRequests, RepoRead,
+    RepoWrite, StartedRun, TreeFile, WorkflowJob, WorkflowRun, Workflows, dir_prefix,
 };
 
 use crate::api::{Api, decode};
@@ -239,8 +239,7 @@ impl GitHubClient {
     /// new issue silently, so the bot creates the labels it relies on itself. A token that may not
     /// create it gets an error naming the permission to grant.
     async fn ensure_label(&self, repo: &RepoId, name: &str) -> Result<(), GitHubError> {
-        let path = repo_path(repo, &format!("labels/{}", encode_path(name)));
-        if self.get_optional::<wire::LabelName>(&path).await?.is_some() {
+        if self.label_exists(repo, name).await? {
             return Ok(());
         }
         let body = wire::NewLabel {
@@ -279,6 +278,63 @@ impl GitHubClient {
     }
 }
 
+/// A rule in force on a branch (`GET /repos/{o}/{r}/rules/branches/{branch}`), with whether this
+/// client's token may bypass its ruleset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchRule {
+    /// GitHub's rule type: `pull_request`, `required_signatures`, `non_fast_forward`, ...
+    pub kind: String,
+    /// The ruleset's id, when GitHub names it.
+    pub ruleset_id: Option<u64>,
+    /// The ruleset's name, and where it is defined (`owner/repo` or an organization).
+    pub ruleset: String,
+    /// Whether this token may bypass the ruleset (`current_user_can_bypass` is `always`, or
+    /// `pull_requests_only` / `exempt`): `None` when GitHub does not say.
+    pub may_bypass: Option<bool>,
+}
+
+impl GitHubClient {
+    /// Every rule in force on `branch` of `repo`, each with whether this token may bypass it
+    /// (its ruleset read once).
+    pub async fn branch_rules(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+    ) -> Result<Vec<BranchRule>, GitHubError> {
+        let path = repo_path(repo, &format!("rules/branches/{}", encode_path(branch)));
+        let rules: Vec<wire::BranchRule> = self.get(&path).await?;
+        let mut found = Vec::new();
+        for rule in rules {
+            let ruleset = match rule.ruleset_id {
+                Some(id) => {
+                    self.get_optional::<wire::Ruleset>(&repo_path(repo, &format!("rulesets/{id}")))
+                        .await?
+                }
+                None => None,
+            };
+            let source = rule.ruleset_source.unwrap_or_else(|| repo.to_string());
+            found.push(BranchRule {
+                kind: rule.kind,
+                ruleset_id: rule.ruleset_id,
+                ruleset: match &ruleset {
+                    Some(r) if !r.name.is_empty() => format!("`{}` ({source})", r.name),
+                    _ => source,
+                },
+                may_bypass: ruleset
+                    .and_then(|r| r.current_user_can_bypass)
+                    .map(|bypass| bypass != "never"),
+            });
+        }
+        Ok(found)
+    }
+
+    /// Whether label `name` exists in `repo`.
+    pub async fn label_exists(&self, repo: &RepoId, name: &str) -> Result<bool, GitHubError> {
+        let path = repo_path(repo, &format!("labels/{}", encode_path(name)));
+        Ok(self.get_optional::<wire::LabelName>(&path).await?.is_some())
+    }
+}
+
 /// `/repos/{owner}/{name}/{rest}`.
 fn repo_path(repo: &RepoId, rest: &str) -> String {
     format!(
@@ -304,6 +360,30 @@ fn decode_base64(text: &str) -> Result<Bytes, GitHubError> {
         .decode(compact)
         .map(Bytes::from)
         .map_err(|error| GitHubError::Other(format!("file content is not base64: {error}")))
+}
+
+/// A pull request in any state; `None` for a merged one without its merge commit (GitHub always
+/// sends it once merged).
+fn pull_request_record(mut pull: wire::Pull) -> Option<PullRequestRecord> {
+    let status = match (pull.state.as_str(), pull.merged_at.is_some()) {
+        ("open", _) => PullRequestStatus::Open,
+        (_, true) => PullRequestStatus::Merged(pull.merge_commit_sha.take()?),
+        _ => PullRequestStatus::Closed,
+    };
+    Some(PullRequestRecord {
+        author: pull
+            .user
+            .take()
+            .and_then(|user| user.login)
+            .unwrap_or_default(),
+        base_branch: pull
+            .base
+            .take()
+            .map(|base| base.reference)
+            .unwrap_or_default(),
+        status,
+        pull: pull_request(pull),
+    })
 }
 
 fn pull_request(pull: wire::Pull) -> PullRequest {
@@ -634,6 +714,35 @@ impl PullRequests for GitHubClient {
                     && pull.head.label.as_deref().is_none_or(|l| l == label)
             })
             .map(pull_request))
+    }
+
+    async fn find_latest(
+        &self,
+        repo: &RepoId,
+        head_branch: &str,
+    ) -> Result<Option<PullRequestRecord>, GitHubError> {
+        let label = format!("{}:{head_branch}", repo.owner());
+        let path = format!(
+            "{}?state=all&head={}&per_page={PER_PAGE}",
+            repo_path(repo, "pulls"),
+            encode_query(&label)
+        );
+        // Newest first, as GitHub lists them.
+        let pulls: Vec<wire::Pull> = self.get(&path).await?;
+        let records: Vec<PullRequestRecord> = pulls
+            .into_iter()
+            .filter(|pull| {
+                pull.head.reference == head_branch
+                    && pull.head.label.as_deref().is_none_or(|l| l == label)
+            })
+            .filter_map(pull_request_record)
+            .collect();
+        let rank = |record: &PullRequestRecord| match record.status {
+            PullRequestStatus::Open => 0,
+            PullRequestStatus::Merged(_) => 1,
+            PullRequestStatus::Closed => 2,
+        };
+        Ok(records.iter().min_by_key(|r| rank(r)).cloned())
     }
 
     async fn open(

@@ -40,6 +40,15 @@ pub struct Hooks {
     pub observer: Option<Arc<dyn ExchangeObserver>>,
 }
 
+/// An installation of the App, as GitHub describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    /// Its id.
+    pub id: u64,
+    /// What it grants, GitHub's names and levels (`contents` → `write`).
+    pub permissions: std::collections::BTreeMap<String, String>,
+}
+
 /// A connection to one GitHub (or GitHub Enterprise Server, or the sandbox) with one identity.
 #[derive(Debug, Clone)]
 pub struct GitHub {
@@ -90,6 +99,39 @@ impl GitHub {
     /// token. Returns how many tokens were revoked.
     pub async fn revoke_tokens(&self) -> usize {
         self.authority.revoke_all().await
+    }
+
+    /// The App's installation covering `repo` (`GET /repos/{o}/{r}/installation` with the App's
+    /// JWT): `None` when the App is not installed there (404). An error for a plain token.
+    pub async fn installation_on(
+        &self,
+        repo: &valkey_bot_core::RepoId,
+    ) -> Result<Option<Installation>, GitHubError> {
+        let jwt = self.authority.app_jwt()?;
+        let path = format!(
+            "/repos/{}/{}/installation",
+            crate::transport::encode_path(repo.owner()),
+            crate::transport::encode_path(repo.name())
+        );
+        match self
+            .authority
+            .api()
+            .call_json::<(), crate::wire::Installation>(
+                http::Method::GET,
+                &path,
+                Some(&jwt),
+                None,
+                crate::retry::Idempotency::Idempotent,
+            )
+            .await
+        {
+            Ok(installation) => Ok(Some(Installation {
+                id: installation.id,
+                permissions: installation.permissions,
+            })),
+            Err(GitHubError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// A client whose token covers exactly `scope` (for an App: minted now, narrowed to the

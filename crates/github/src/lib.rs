@@ -36,9 +36,9 @@ mod transport;
 mod wire;
 
 pub use auth::{ActionsMask, AuthError, Clock, Credentials, MaskSink, SystemClock, TokenScope};
-pub use client::GitHubClient;
+pub use client::{BranchRule, GitHubClient};
 pub use config::GitHubConfig;
-pub use connect::{GitHub, Hooks, SetupError};
+pub use connect::{GitHub, Hooks, Installation, SetupError};
 pub use observe::{Exchange, ExchangeObserver};
 pub use quota::Quota;
 pub use readonly::ReadOnly;

@@ -6,12 +6,12 @@ use bytes::Bytes;
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, StartedRun, TreeFile,
-    WorkflowJob, WorkflowRun, Workflows,
+    PullRequest, PullRequestRecord, PullRequestSpec, PullRequests, RepoRead, RepoWrite, StartedRun,
+    TreeFile, WorkflowJob, WorkflowRun, Workflows,
 };
 
 /// Wraps a client so that it cannot write. The read-only operations of the write traits
-/// (`own_identity`, `commits_between`, `find_open`, `find_issue`) still pass through, so a dry run
+/// (`own_identity`, `commits_between`, `find_open`, `find_latest`, `find_issue`) still pass through, so a dry run
 /// can tell what it would do.
 #[derive(Debug, Clone)]
 pub struct ReadOnly<T>(pub T);
@@ -111,6 +111,14 @@ impl<T: PullRequests> PullRequests for ReadOnly<T> {
         head_branch: &str,
     ) -> Result<Option<PullRequest>, GitHubError> {
         self.0.find_open(repo, head_branch).await
+    }
+
+    async fn find_latest(
+        &self,
+        repo: &RepoId,
+        head_branch: &str,
+    ) -> Result<Option<PullRequestRecord>, GitHubError> {
+        self.0.find_latest(repo, head_branch).await
     }
 
     async fn open(

@@ -219,6 +219,17 @@ pub(crate) struct Pull {
     pub head: PullHead,
     #[serde(default)]
     pub labels: Vec<LabelName>,
+    /// `open` or `closed`.
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub merged_at: Option<String>,
+    #[serde(default)]
+    pub merge_commit_sha: Option<String>,
+    #[serde(default)]
+    pub user: Option<Login>,
+    #[serde(default)]
+    pub base: Option<PullHead>,
 }
 
 /// A label, as far as its name.
@@ -370,6 +381,29 @@ pub(crate) struct WorkflowJobs {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Installation {
     pub id: u64,
+    /// What the installation grants, GitHub's names and levels.
+    #[serde(default)]
+    pub permissions: BTreeMap<String, String>,
+}
+
+/// One rule of `GET /repos/{o}/{r}/rules/branches/{branch}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct BranchRule {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub ruleset_id: Option<u64>,
+    #[serde(default)]
+    pub ruleset_source: Option<String>,
+}
+
+/// `GET /repos/{o}/{r}/rulesets/{id}`, as far as bypassing goes.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Ruleset {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub current_user_can_bypass: Option<String>,
 }
 
 /// `POST /app/installations/{id}/access_tokens`: the narrowing body octocrab's type lacks.

@@ -93,7 +93,8 @@ pub(crate) const ACTIONS_READ: &[(Permission, Access)] = &[(Permission::Actions,
 /// Starting workflows (`workflow_dispatch`).
 pub(crate) const ACTIONS_WRITE: &[(Permission, Access)] = &[(Permission::Actions, Access::Write)];
 
-/// What the App itself may do (every installation grants all of it).
+/// What the App itself may do unless a test says otherwise ([`Auth::set_app_permissions`]);
+/// every installation grants all of it.
 const APP_PERMISSIONS: &[(Permission, Access)] = &[
     (Permission::Actions, Access::Write),
     (Permission::Contents, Access::Write),
@@ -253,6 +254,10 @@ pub(crate) struct Auth {
     tokens: Mutex<HashMap<String, Arc<Grant>>>,
     /// Workflow tokens by token, each confined to its repository.
     workflow: HashMap<String, Arc<Grant>>,
+    /// What the App may do now (its installations grant it).
+    granted: Mutex<BTreeMap<Permission, Access>>,
+    /// Repositories (`owner/name`) the App's installations do not cover.
+    uninstalled: Mutex<std::collections::BTreeSet<String>>,
 }
 
 #[derive(Deserialize)]
@@ -309,6 +314,8 @@ impl Auth {
             app,
             tokens: Mutex::new(HashMap::new()),
             workflow,
+            granted: Mutex::new(APP_PERMISSIONS.iter().copied().collect()),
+            uninstalled: Mutex::new(std::collections::BTreeSet::new()),
         })
     }
 
@@ -401,8 +408,7 @@ impl Auth {
                 names
             }
         };
-        let app_permissions: BTreeMap<Permission, Access> =
-            APP_PERMISSIONS.iter().copied().collect();
+        let app_permissions = self.app_permissions();
         let permissions = match requested {
             None => app_permissions,
             Some(requested) => {
@@ -444,6 +450,61 @@ impl Auth {
         Ok((token, grant))
     }
 
+    /// What the App may do now.
+    fn app_permissions(&self) -> BTreeMap<Permission, Access> {
+        self.granted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The App's permissions as GitHub's JSON object.
+    pub(crate) fn app_permissions_json(&self) -> serde_json::Value {
+        permissions_json(&self.app_permissions())
+    }
+
+    /// Sets what the App may do (GitHub's names, `{"contents": "write"}`; `metadata: read` is
+    /// always granted): tokens issued from now on cannot exceed it. An unknown name or level is
+    /// an error naming it.
+    pub(crate) fn set_app_permissions(&self, permissions: &[(&str, &str)]) -> Result<(), String> {
+        let mut granted = BTreeMap::from([(Permission::Metadata, Access::Read)]);
+        for (name, level) in permissions {
+            match (Permission::parse(name), Access::parse(level)) {
+                (Some(permission), Some(access)) => {
+                    granted.insert(permission, access);
+                }
+                _ => {
+                    return Err(format!(
+                        "not a permission the sandbox knows: {name}: {level}"
+                    ));
+                }
+            }
+        }
+        *self
+            .granted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = granted;
+        Ok(())
+    }
+
+    /// Removes `repository` (`owner/name`) from the App's installation, as a "selected
+    /// repositories" installation that leaves it out.
+    pub(crate) fn uninstall(&self, repository: &str) {
+        self.uninstalled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(repository.to_owned());
+    }
+
+    /// Whether the App's installation covers `owner/name`.
+    pub(crate) fn installed(&self, owner: &str, name: &str) -> bool {
+        !self
+            .uninstalled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&format!("{owner}/{name}"))
+    }
+
     /// Revokes one installation token (`DELETE /installation/token`): it gets 401 from now on.
     /// Whether it was a live token.
     pub(crate) fn revoke_token(&self, token: &str) -> bool {
@@ -479,11 +540,6 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
                 .trim()
         })
         .filter(|token| !token.is_empty())
-}
-
-/// The App's permissions as GitHub's JSON object.
-pub(crate) fn app_permissions_json() -> serde_json::Value {
-    permissions_json(&APP_PERMISSIONS.iter().copied().collect())
 }
 
 fn verify_jwt(token: &str, app: &AppConfig, key: &DecodingKey) -> Result<(), ApiError> {

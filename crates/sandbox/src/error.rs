@@ -14,6 +14,9 @@ pub(crate) const DOCUMENTATION_URL: &str = "https://docs.github.com/rest";
 /// Why the sandbox could not start, or why a fault rule was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
+    /// A test's setup of the sandbox is not one it can play (an unknown permission, say).
+    #[error("sandbox setup: {0}")]
+    Setup(String),
     /// `config.root` does not exist or is not a directory.
     #[error("sandbox root {0} is not a directory")]
     Root(PathBuf),

@@ -309,6 +309,24 @@ impl RunningSandbox {
         })
     }
 
+    /// Sets what the App may do from now on (GitHub's names and levels, e.g.
+    /// `[("contents", "write"), ("issues", "read")]`; `metadata: read` always): `GET /app`,
+    /// `GET /repos/{o}/{r}/installation` show it and no token can exceed it. Tokens issued
+    /// before keep theirs. The App starts with contents, issues and pull requests `write`.
+    pub fn set_app_permissions(&self, permissions: &[(&str, &str)]) -> Result<(), SandboxError> {
+        self.shared
+            .auth
+            .set_app_permissions(permissions)
+            .map_err(SandboxError::Setup)
+    }
+
+    /// Leaves `repository` (`owner/name`) out of the App's installation (as a "selected
+    /// repositories" installation without it): its installation lookup answers 404 and no new
+    /// token covers it.
+    pub fn uninstall_app(&self, repository: &str) {
+        self.shared.auth.uninstall(repository);
+    }
+
     /// Revokes every installation token issued so far: the next request with one gets 401
     /// `Bad credentials`, as after a revocation on GitHub.
     pub fn revoke_tokens(&self) {
@@ -355,6 +373,23 @@ impl RunningSandbox {
             })?;
         self.shared.renames.add(&old_name, &new_name);
         Ok(())
+    }
+
+    /// Changes the recorded pull requests, issues, comments and dispatches behind the API's
+    /// back, as someone else's work would (another automation's pull request, a merge on the
+    /// web): how tests and rehearsals stage what the bot finds. The change is persisted.
+    pub async fn edit_state<R: Send>(
+        &self,
+        change: impl FnOnce(&mut SandboxState) -> R + Send,
+    ) -> Result<R, SandboxError> {
+        self.shared
+            .store
+            .update(|state| Ok(change(state)))
+            .await
+            .map_err(|error| SandboxError::Io {
+                path: self.shared.repos.root().join("_sandbox"),
+                source: std::io::Error::other(error.message),
+            })
     }
 
     /// A copy of the pull requests, issues, comments and dispatches recorded so far.

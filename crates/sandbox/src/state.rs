@@ -128,6 +128,9 @@ pub struct PullRequest {
     pub base_ref: String,
     /// The head commit when the pull request was last seen; used if the branch is deleted.
     pub head_sha: String,
+    /// The commit that merged it into its base, for a merged (and so closed) pull request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_commit: Option<String>,
 }
 
 /// A comment on an issue or pull request.

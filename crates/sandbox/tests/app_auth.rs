@@ -424,3 +424,48 @@ async fn an_installation_token_revokes_itself_and_then_answers_401() {
         .await;
     assert_eq!(status, 401, "a JWT is not an installation token");
 }
+
+#[tokio::test]
+async fn the_apps_permissions_and_repositories_can_be_narrowed_by_a_test() {
+    let fx = Fixture::with_app(Some(app_config())).await;
+    fx.sandbox
+        .set_app_permissions(&[("contents", "write"), ("pull_requests", "read")])
+        .unwrap();
+    let (status, installation) = fx.get_as("/repos/acme/widgets/installation", &jwt()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        installation["permissions"],
+        json!({ "contents": "write", "metadata": "read", "pull_requests": "read" })
+    );
+    let (_, app) = fx.get_as("/app", &jwt()).await;
+    assert_eq!(app["permissions"], installation["permissions"]);
+    let (status, _) =
+        installation_token(&fx, json!({ "permissions": { "issues": "write" } })).await;
+    assert_eq!(status, 422, "issues is no longer granted");
+    let (status, _) =
+        installation_token(&fx, json!({ "permissions": { "pull_requests": "write" } })).await;
+    assert_eq!(status, 422, "pull_requests only for reading");
+    let error = fx
+        .sandbox
+        .set_app_permissions(&[("everything", "write")])
+        .unwrap_err();
+    assert!(error.to_string().contains("everything: write"), "{error}");
+
+    // A repository left out of the installation: 404 there, and no token covers it.
+    fx.sandbox.uninstall_app("acme/gadgets");
+    let (status, _) = fx.get_as("/repos/acme/gadgets/installation", &jwt()).await;
+    assert_eq!(status, 404);
+    let (status, installation) = fx.get_as("/repos/acme/widgets/installation", &jwt()).await;
+    assert_eq!(status, 200);
+    assert_eq!(installation["repository_selection"], "selected");
+    let (status, _) = installation_token(&fx, json!({ "repositories": ["gadgets"] })).await;
+    assert_eq!(status, 422);
+    let (_, grant) = installation_token(&fx, json!({})).await;
+    let names: Vec<&str> = grant["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["widgets"]);
+}

@@ -13,8 +13,8 @@ use std::time::Duration;
 use valkey_bot_core::RepoId;
 
 use valkey_bot_core::github::{
-    Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequests, RepoRead, RepoWrite,
-    Workflows,
+    Dispatches, FileWrite, GitHubError, Issues, PullRequestSpec, PullRequestStatus, PullRequests,
+    RepoRead, RepoWrite, Workflows,
 };
 
 use crate::{MemoryGitHub, MemoryWorkflow};
@@ -358,6 +358,11 @@ async fn check_pull_requests<G: PullRequests + ?Sized>(github: &G, world: &World
         None,
         "contract: no pull request yet"
     );
+    assert_eq!(
+        ok("find_latest", github.find_latest(repo, "topic").await),
+        None,
+        "contract: no pull request in any state yet"
+    );
     let spec = PullRequestSpec {
         head_branch: "topic".into(),
         base_branch: "main".into(),
@@ -411,6 +416,22 @@ async fn check_pull_requests<G: PullRequests + ?Sized>(github: &G, world: &World
         found.labels,
         vec!["release".to_owned()],
         "contract: its labels"
+    );
+    let latest = ok("find_latest", github.find_latest(repo, "topic").await)
+        .unwrap_or_else(|| panic!("contract: find_latest finds the open pull request"));
+    assert_eq!(
+        (
+            latest.pull.number,
+            latest.pull.head_commit.as_str(),
+            latest.base_branch.as_str(),
+            &latest.status
+        ),
+        (opened.number, head, "main", &PullRequestStatus::Open),
+        "contract: find_latest"
+    );
+    assert!(
+        !latest.author.is_empty(),
+        "contract: find_latest names who opened it"
     );
     ok(
         "remove_label",

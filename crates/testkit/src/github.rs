@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 use valkey_bot_core::RepoId;
 use valkey_bot_core::github::{
     CommitId, CommitSummary, Dispatches, FileWrite, GitHubError, Identity, Issue, Issues,
-    PullRequest, PullRequestSpec, PullRequests, RepoRead, RepoWrite, StartedRun, TreeFile,
-    WorkflowJob, WorkflowRun, Workflows, dir_prefix,
+    PullRequest, PullRequestRecord, PullRequestSpec, PullRequestStatus, PullRequests, RepoRead,
+    RepoWrite, StartedRun, TreeFile, WorkflowJob, WorkflowRun, Workflows, dir_prefix,
 };
 
 use crate::downloads::lock;
@@ -154,6 +154,8 @@ struct State {
     /// `repo@reference:path` of every `read_file`, in order.
     reads: Vec<String>,
     pulls: Vec<(RepoId, PullRequest)>,
+    /// The base branch of each pull request, by repository and number.
+    pull_bases: BTreeMap<(RepoId, u64), String>,
     /// Each issue with its label and the login that opened it.
     issues: Vec<(RepoId, Issue, String, String)>,
     /// Closed issues: no longer found.
@@ -671,6 +673,28 @@ impl PullRequests for MemoryGitHub {
             }))
     }
 
+    async fn find_latest(
+        &self,
+        repo: &RepoId,
+        head_branch: &str,
+    ) -> Result<Option<PullRequestRecord>, GitHubError> {
+        // Pull requests here are never merged or closed: the open one is the latest.
+        let Some(pull) = self.find_open(repo, head_branch).await? else {
+            return Ok(None);
+        };
+        let base_branch = lock(&self.state)
+            .pull_bases
+            .get(&(repo.clone(), pull.number))
+            .cloned()
+            .unwrap_or_default();
+        Ok(Some(PullRequestRecord {
+            pull,
+            author: self.login.clone(),
+            base_branch,
+            status: PullRequestStatus::Open,
+        }))
+    }
+
     async fn open(
         &self,
         repo: &RepoId,
@@ -703,6 +727,9 @@ impl PullRequests for MemoryGitHub {
             labels: Vec::new(),
         };
         state.pulls.push((repo.clone(), pr.clone()));
+        state
+            .pull_bases
+            .insert((repo.clone(), number), spec.base_branch.clone());
         state.writes.push(Write::OpenPullRequest {
             repo: repo.to_string(),
             branch: spec.head_branch.clone(),

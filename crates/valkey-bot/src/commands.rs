@@ -73,6 +73,18 @@ pub fn check_config(path: &Path) -> Result<Status, LoadError> {
         names.len(),
         names.join(", ")
     );
+    let shadows: Vec<&str> = config
+        .tasks
+        .iter()
+        .filter(|t| t.mode == config::Mode::Shadow)
+        .map(|t| t.name.as_str())
+        .collect();
+    if !shadows.is_empty() {
+        println!(
+            "in shadow mode (they write nothing): {}",
+            shadows.join(", ")
+        );
+    }
     Ok(Status::Success)
 }
 
@@ -146,7 +158,7 @@ pub fn check_plain_token(
 ) -> anyhow::Result<()> {
     if matches!(credentials, Credentials::Token(_))
         && order.request().environment == Environment::Prod
-        && !order.dry_run()
+        && order.tasks_write()
         && !allowed
     {
         anyhow::bail!(
@@ -297,7 +309,11 @@ pub fn stdout_text(report: &RunReport, actions_groups: bool) -> String {
                 fenced(&body)
             ));
         } else if let Some(diff) = diff {
-            out.push_str(&format!("# {} (dry run)\n{diff}\n", task.name));
+            let kind = match task.outcome {
+                crate::outcome::Outcome::Shadow { .. } => "shadow: existing → planned",
+                _ => "dry run",
+            };
+            out.push_str(&format!("# {} ({kind})\n{diff}\n", task.name));
         }
     }
     out.push_str(&crate::report::table(report));
@@ -337,7 +353,7 @@ pub async fn finish(
     {
         tracing::error!("{e}");
     }
-    Ok(if report.failed() {
+    Ok(if report.failed() || report.shadow_disagrees() {
         Status::TaskFailed
     } else {
         Status::Success
@@ -556,6 +572,30 @@ mod tests {
             private_key: "pem".to_owned().into(),
         };
         assert!(check_plain_token(&app, &writes, false).is_ok(), "the App");
+    }
+
+    #[test]
+    fn a_run_whose_every_task_shadows_writes_nothing_so_a_plain_token_may_read_for_it() {
+        let token = Credentials::Token("ghs_x".to_owned().into());
+        let prod = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Prod);
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tasks.toml");
+        let shipped = std::fs::read_to_string(path).unwrap();
+        let shadow = shipped.replacen("\n[run]\n", "\n[run]\nmode = \"shadow\"\n", 1);
+        let config = config::load("tasks.toml", &shadow, &registry::factories()).unwrap();
+        let order = Order::new(&config, &prod, false);
+        assert!(!order.dry_run() && !order.tasks_write());
+        assert!(config.tasks.iter().all(|t| order.shadows(&t.name)));
+        assert!(check_plain_token(&token, &order, false).is_ok());
+        // One task back in write mode: the run writes again.
+        let one_writes = shadow.replacen(
+            "[tasks.checksums]\n",
+            "[tasks.checksums]\nmode = \"write\"\n",
+            1,
+        );
+        let config = config::load("tasks.toml", &one_writes, &registry::factories()).unwrap();
+        let order = Order::new(&config, &prod, false);
+        assert!(order.tasks_write() && !order.shadows("checksums") && order.shadows("website"));
+        assert!(check_plain_token(&token, &order, false).is_err());
     }
 
     #[test]

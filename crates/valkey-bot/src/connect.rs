@@ -27,10 +27,18 @@ impl AppConnector {
     }
 }
 
-/// The token scope a task gets: its repository, and its permissions (read-only in a dry run).
+/// The token scope a task gets: its repository, and its permissions (read-only in a dry run or
+/// shadow mode: `contents: read`, and `pull_requests: read` for a task that handles pull
+/// requests, so shadow mode finds the old automation's in a private repository too).
 pub fn scope_for(task: &TaskConfig, repo: RepoId, access: Access) -> TokenScope {
     let permissions: BTreeMap<Permission, Level> = match access {
-        Access::ReadOnly => BTreeMap::from([(Permission::Contents, Level::Read)]),
+        Access::ReadOnly => {
+            let mut permissions = BTreeMap::from([(Permission::Contents, Level::Read)]);
+            if task.permissions.contains_key(&Permission::PullRequests) {
+                permissions.insert(Permission::PullRequests, Level::Read);
+            }
+            permissions
+        }
         Access::ReadWrite => {
             let mut permissions = task.permissions.clone();
             permissions

@@ -70,7 +70,8 @@ pub fn render(plan: &Plan) -> String {
     out
 }
 
-fn file_diff(edit: &FileEdit) -> String {
+/// One file's change as a unified diff (`a/` before, `b/` after; `/dev/null` for none).
+pub(crate) fn file_diff(edit: &FileEdit) -> String {
     let old_name = if edit.before.is_some() {
         format!("a/{}", edit.path)
     } else {

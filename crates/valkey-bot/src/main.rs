@@ -85,6 +85,10 @@ enum Command {
     },
     /// List the registered tasks.
     ListTasks,
+    /// Check the GitHub App's setup for every task of tasks.toml (installation, permissions,
+    /// branch rules, labels, sign-off identity, alert webhook) and print one table; exit 0 only
+    /// when a release would not fail for setup reasons.
+    Doctor(valkey_bot::doctor::DoctorArgs),
     /// Write a new task crate, crates/task-NAME, from templates (see docs/adding-a-task.md).
     NewTask {
         /// The task's name: lowercase letters, digits and `-`.
@@ -135,6 +139,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Status> {
         }
         Command::Smoke(args) => valkey_bot::smoke::run(args).await,
         Command::CheckConfig { path } => Ok(commands::check_config(&path)?),
+        Command::Doctor(args) => valkey_bot::doctor::run(args).await,
         Command::ListTasks => {
             commands::list_tasks();
             Ok(Status::Success)

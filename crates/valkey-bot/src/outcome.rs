@@ -7,6 +7,7 @@ use std::time::Duration;
 use valkey_bot_core::ReleaseRequest;
 
 use crate::deliver::{DeliverError, Delivered};
+use crate::shadow::Verdict;
 
 /// How one task ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,6 +19,14 @@ pub enum Outcome {
     UpToDate,
     /// Dry run: it planned, nothing was written.
     Planned,
+    /// Shadow mode: it planned, wrote nothing, and compared its plan with the existing change
+    /// (the difference, if any, is the report's `diff`).
+    Shadow {
+        /// How the plan compares.
+        verdict: Verdict,
+        /// What was compared with what.
+        detail: String,
+    },
     /// It did not run.
     Skipped {
         /// Why.
@@ -41,6 +50,7 @@ impl Outcome {
             Self::Done => "done",
             Self::UpToDate => "up to date",
             Self::Planned => "planned",
+            Self::Shadow { verdict, .. } => verdict.label(),
             Self::Skipped { .. } => "skipped",
             Self::Failed { .. } => "failed",
         }
@@ -69,7 +79,8 @@ pub struct TaskReport {
     pub notes: Vec<String>,
     /// What people must hear about even though it succeeded.
     pub alerts: Vec<String>,
-    /// Dry run: the planned changes as unified diffs.
+    /// Dry run: the planned changes as unified diffs; shadow mode: the differences from the
+    /// existing change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
     /// Its outputs, as JSON.
@@ -93,6 +104,14 @@ impl RunReport {
     /// Whether any task failed or was skipped.
     pub fn failed(&self) -> bool {
         self.tasks.iter().any(|t| t.outcome.is_failure())
+    }
+
+    /// Whether a shadow task's plan does not agree with the existing change (the run then exits
+    /// with 1, though nothing failed).
+    pub fn shadow_disagrees(&self) -> bool {
+        self.tasks
+            .iter()
+            .any(|t| matches!(t.outcome, Outcome::Shadow { verdict, .. } if !verdict.agrees()))
     }
 }
 

@@ -27,6 +27,7 @@ pub fn detail(task: &TaskReport) -> String {
             "changes planned (see diff)".into()
         }
         Outcome::Planned => "no change needed".into(),
+        Outcome::Shadow { detail, .. } => detail.clone(),
         _ if task.delivered.is_empty() => task
             .notes
             .first()

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tracing::{Instrument, info, info_span, warn};
-use valkey_bot_core::config::{Config, Start, TaskConfig};
+use valkey_bot_core::config::{Config, Mode, Start, TaskConfig};
 use valkey_bot_core::download::Downloads;
 use valkey_bot_core::outputs::Outputs;
 use valkey_bot_core::task::TaskContext;
@@ -21,6 +21,7 @@ use crate::outcome::{
     AttemptError, NEXT_BUG, NEXT_FIX, NEXT_RERUN, NEXT_SECURITY, Outcome, RunReport, TaskReport,
     empty_report, failed, humanize, skipped,
 };
+use crate::shadow;
 
 /// Everything the runner needs besides the request.
 #[derive(Clone)]
@@ -77,13 +78,17 @@ pub enum RunError {
     },
 }
 
-/// One run's request with what is decided about it before anything runs: whether it writes.
-/// Decided only in [`Order::new`], so the command line, the notifications and the tasks cannot
-/// disagree about it.
+/// One run's request with what is decided about it before anything runs: whether it writes,
+/// and which tasks only shadow the old automation. Decided only in [`Order::new`], so the
+/// command line, the notifications and the tasks cannot disagree about it.
 #[derive(Debug, Clone)]
 pub struct Order {
     request: ReleaseRequest,
     dry_run: bool,
+    /// The tasks in `mode = "shadow"`: they write nothing and compare their plans.
+    shadow: BTreeSet<String>,
+    /// Whether some task writes (not every task shadows).
+    some_task_writes: bool,
 }
 
 impl Order {
@@ -97,10 +102,30 @@ impl Order {
                 .environments
                 .get(&request.environment)
                 .is_some_and(|e| e.dry_run);
+        let shadow = config
+            .tasks
+            .iter()
+            .filter(|t| t.mode == Mode::Shadow)
+            .map(|t| t.name.clone())
+            .collect();
+        let some_task_writes = config.tasks.iter().any(|t| t.mode == Mode::Write);
         Self {
             request: request.clone(),
             dry_run,
+            shadow,
+            some_task_writes,
         }
+    }
+
+    /// Whether `task` only shadows: plans, writes nothing, and compares its plan with the
+    /// existing change ([`crate::shadow`]), in a dry run as well.
+    pub fn shadows(&self, task: &str) -> bool {
+        self.shadow.contains(task)
+    }
+
+    /// Whether a task of the run may write: not a dry run, and not every task shadows.
+    pub fn tasks_write(&self) -> bool {
+        !self.dry_run && self.some_task_writes
     }
 
     /// The request.
@@ -167,7 +192,8 @@ impl Runner {
         let (request, dry_run) = (&order.request, order.dry_run);
         let tasks = self.select(request)?;
         if request.environment == Environment::Dev && !dry_run {
-            for task in &tasks {
+            // A shadow task writes nothing, wherever it reads.
+            for task in tasks.iter().filter(|t| !order.shadows(&t.name)) {
                 if let (Some(dev), Some(prod)) = (
                     task.target(Environment::Dev),
                     task.target(Environment::Prod),
@@ -238,6 +264,7 @@ impl Runner {
                     task: task.clone(),
                     inputs,
                     dry_run,
+                    shadow: order.shadows(&task.name),
                     publish: publish.clone(),
                 };
                 let repository = task
@@ -344,6 +371,8 @@ struct TaskJob {
     task: TaskConfig,
     inputs: Outputs,
     dry_run: bool,
+    /// Whether it only shadows ([`Order::shadows`]).
+    shadow: bool,
     /// Where the task's outputs go once final, before its delivery (dependents start on them).
     publish: tokio::sync::mpsc::UnboundedSender<(String, Outputs)>,
 }
@@ -413,7 +442,7 @@ impl TaskJob {
     async fn attempts(&self, report: &mut TaskReport) -> Result<Outputs, AttemptError> {
         let environment = self.request.environment;
         let target = self.task.target(environment);
-        let access = if self.dry_run {
+        let access = if self.dry_run || self.shadow {
             Access::ReadOnly
         } else {
             Access::ReadWrite
@@ -463,6 +492,29 @@ impl TaskJob {
                 let _ = self
                     .publish
                     .send((self.task.name.clone(), plan.outputs.clone()));
+            }
+            if self.shadow {
+                let compared = shadow::compare(
+                    &plan,
+                    &self.task,
+                    target,
+                    &self.request.version,
+                    forge.as_ref(),
+                )
+                .await
+                .map_err(|e| AttemptError {
+                    error: format!(
+                        "shadow mode: could not read the existing change to compare with: {e}"
+                    ),
+                    security: false,
+                    next_step: NEXT_RERUN,
+                })?;
+                report.outcome = Outcome::Shadow {
+                    verdict: compared.verdict,
+                    detail: compared.detail,
+                };
+                report.diff = Some(compared.diff);
+                return Ok(plan.outputs);
             }
             if self.dry_run {
                 report.outcome = Outcome::Planned;

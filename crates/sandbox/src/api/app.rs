@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::SharedState;
 use super::extract::parse_optional;
 use crate::AppConfig;
-use crate::auth::{Caller, app_permissions_json, installation_id, stable_id, unix_seconds};
+use crate::auth::{Caller, installation_id, stable_id, unix_seconds};
 use crate::error::ApiError;
 use crate::shared::Shared;
 
@@ -34,7 +34,7 @@ pub(crate) async fn get_app(
         "slug": app.slug,
         "name": app.slug,
         "node_id": format!("A_{}", app.app_id),
-        "permissions": app_permissions_json(),
+        "permissions": shared.auth.app_permissions_json(),
         "events": [],
     });
     Ok(Json(super::shapes::app(&shared, value, &app.slug)))
@@ -42,19 +42,26 @@ pub(crate) async fn get_app(
 
 fn installation_json(shared: &Shared, app: &AppConfig, owner: &str) -> Value {
     let id = installation_id(owner);
+    let every = shared
+        .repos
+        .repositories(owner)
+        .iter()
+        .all(|name| shared.auth.installed(owner, name));
     let value = json!({
         "id": id,
         "app_id": app.app_id,
         "app_slug": app.slug,
         "account": { "login": owner, "id": stable_id(owner) },
-        "repository_selection": "all",
+        "repository_selection": if every { "all" } else { "selected" },
         "access_tokens_url": format!("{}/app/installations/{id}/access_tokens", shared.api_url()),
-        "permissions": app_permissions_json(),
+        "permissions": shared.auth.app_permissions_json(),
     });
     super::shapes::installation(shared, value, owner)
 }
 
-/// `GET /repos/{o}/{r}/installation` → `{id, app_id, ...}`: every owner has the App installed.
+/// `GET /repos/{o}/{r}/installation` → `{id, app_id, ...}`: every owner has the App installed,
+/// on every repository but those a test removed (404, as GitHub answers for a repository the
+/// installation does not cover).
 pub(crate) async fn get_installation(
     axum::extract::State(shared): SharedState,
     Extension(caller): Extension<Caller>,
@@ -62,6 +69,9 @@ pub(crate) async fn get_installation(
 ) -> Result<Json<Value>, ApiError> {
     let app = app_for(&shared, &caller)?;
     let repo = shared.repos.open(&owner, &name)?;
+    if !shared.auth.installed(&repo.owner, &repo.name) {
+        return Err(ApiError::not_found());
+    }
     Ok(Json(installation_json(&shared, app, &repo.owner)))
 }
 
@@ -89,7 +99,12 @@ pub(crate) async fn create_access_token(
         .find(|owner| installation_id(owner) == id)
         .ok_or_else(ApiError::not_found)?;
     let request: TokenRequest = parse_optional(&body)?;
-    let all = shared.repos.repositories(&owner);
+    let all = shared
+        .repos
+        .repositories(&owner)
+        .into_iter()
+        .filter(|name| shared.auth.installed(&owner, name))
+        .collect();
     let selection = if request.repositories.is_some() {
         "selected"
     } else {

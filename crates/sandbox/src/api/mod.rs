@@ -14,6 +14,7 @@ pub(crate) mod paging;
 mod pulls;
 mod refs;
 mod repos;
+mod rules;
 mod shapes;
 mod users;
 
@@ -125,6 +126,14 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/repos/{owner}/{repo}/labels/{name}",
             get(labels::get_label),
+        )
+        .route(
+            "/repos/{owner}/{repo}/rules/branches/{*branch}",
+            get(rules::branch_rules),
+        )
+        .route(
+            "/repos/{owner}/{repo}/rulesets/{id}",
+            get(rules::get_ruleset),
         )
         .route(
             "/repos/{owner}/{repo}/dispatches",

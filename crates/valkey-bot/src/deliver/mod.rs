@@ -17,7 +17,7 @@ use valkey_bot_core::plan::{Delivery, Effect, RepoChange};
 
 use crate::forge::Forge;
 
-use writes::Writes;
+pub(crate) use writes::Writes;
 pub use writes::{Signoff, with_signoff};
 
 /// What delivering one change or effect did.

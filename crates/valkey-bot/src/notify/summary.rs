@@ -22,6 +22,8 @@ pub fn markdown(report: &RunReport, server_url: &str) -> String {
         let icon = match &task.outcome {
             Outcome::Done | Outcome::UpToDate => "✅",
             Outcome::Planned => "📝",
+            Outcome::Shadow { verdict, .. } if verdict.agrees() => "👥",
+            Outcome::Shadow { .. } => "⚠️",
             Outcome::Skipped { .. } => "⏭️",
             Outcome::Failed { security: true, .. } => "🚨",
             Outcome::Failed { .. } => "❌",

@@ -112,6 +112,28 @@ pub fn failure_comment(
     out
 }
 
+/// The comment posted when a shadow task does not agree with the existing change: what was
+/// compared and the exact difference.
+pub fn shadow_comment(task: &TaskReport) -> String {
+    let Outcome::Shadow { verdict, detail } = &task.outcome else {
+        return String::new();
+    };
+    let mut out = format!(
+        "### `{}` ({}): does not agree with the old automation\n\n{}\n\n",
+        task.name,
+        verdict.label(),
+        crate::report::markdown_escape(detail)
+    );
+    if let Some(diff) = task.diff.as_deref().filter(|d| !d.is_empty()) {
+        out.push_str(&format!("```diff\n{}```\n\n", diff.replace("```", "'''")));
+    }
+    out.push_str(
+        "Nothing was written (shadow mode). Keep this task in `mode = \"shadow\"` until its \
+         comparisons agree (see docs/migration.md).\n",
+    );
+    out
+}
+
 /// Keeps the tracking issue of a run.
 pub struct TrackingIssue {
     issues: Arc<dyn Issues>,
@@ -297,6 +319,18 @@ impl RunObserver for TrackingIssue {
         };
         if state.lines.insert(task.name.clone(), line.clone()) != Some(line) {
             self.write_body(request.version.as_str(), &mut state).await;
+        }
+        if let (Outcome::Shadow { verdict, .. }, Some(number)) = (&task.outcome, state.number)
+            && !verdict.agrees()
+        {
+            let repo = &self.settings.repository;
+            if let Err(e) = self
+                .issues
+                .comment(repo, number, &shadow_comment(task))
+                .await
+            {
+                error!(%repo, number, "cannot comment on the release tracking issue: {e}");
+            }
         }
         if let (Outcome::Failed { .. }, Some(number)) = (&task.outcome, state.number) {
             let rerun = Self::rerun_tasks(&state, &task.name);

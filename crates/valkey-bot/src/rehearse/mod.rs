@@ -6,6 +6,7 @@
 //! task did.
 
 pub mod seed;
+pub mod takeover;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -311,6 +312,7 @@ pub async fn rehearse(args: RehearseArgs) -> anyhow::Result<Status> {
     }
     if status == Status::Success {
         demonstrate_workflows(&stage, &version).await?;
+        takeover::demonstrate(&version).await?;
     }
     let root = stage.root.clone();
     stage.shutdown().await;

@@ -162,6 +162,15 @@ pub fn seed_repository(root: &Path, full_name: &str, branch: &str) -> Result<(),
 /// Runs `git args` in `dir` as the seed's fixed maintainer, at a fixed date and without the
 /// machine's git configuration; its standard output, or an error with git's message.
 pub fn git_output(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SeedError> {
+    git_output_with(dir, args, &[])
+}
+
+/// Like [`git_output`], with `env` set on top (another author, an index file).
+pub fn git_output_with(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Vec<u8>, SeedError> {
     let failed = |stderr: String| SeedError::Git {
         args: args.join(" "),
         dir: dir.to_owned(),
@@ -178,6 +187,7 @@ pub fn git_output(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SeedError> {
         .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .envs(env.iter().copied())
         .output()
         .map_err(|e| failed(e.to_string()))?;
     if output.status.success() {
