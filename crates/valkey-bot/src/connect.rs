@@ -1,6 +1,6 @@
 //! GitHub access per task from a GitHub App (or a plain token): each task gets a client whose
 //! token is narrowed to its own repository and the permissions `tasks.toml` gives it; a dry run
-//! gets `contents: read` behind a client that refuses every write. A task without a
+//! gets their read half behind a client that refuses every write. A task without a
 //! `repository` is never connected: it gets no GitHub access at all.
 
 use std::collections::BTreeMap;
@@ -27,26 +27,22 @@ impl AppConnector {
     }
 }
 
-/// The token scope a task gets: its repository, and its permissions (read-only in a dry run or
-/// shadow mode: `contents: read`, and `pull_requests: read` for a task that handles pull
-/// requests, so shadow mode finds the old automation's in a private repository too).
+/// The token scope a task gets: its repository, and exactly the permissions `tasks.toml` gives
+/// it (`contents: read` for a task that gives none). Read-only (a dry run, shadow mode): the read
+/// half of each of them, so a shadow run finds the old automation's pull requests and a dry run
+/// of a workflow task the runs already made.
 pub fn scope_for(task: &TaskConfig, repo: RepoId, access: Access) -> TokenScope {
-    let permissions: BTreeMap<Permission, Level> = match access {
-        Access::ReadOnly => {
-            let mut permissions = BTreeMap::from([(Permission::Contents, Level::Read)]);
-            if task.permissions.contains_key(&Permission::PullRequests) {
-                permissions.insert(Permission::PullRequests, Level::Read);
-            }
-            permissions
-        }
-        Access::ReadWrite => {
-            let mut permissions = task.permissions.clone();
-            permissions
-                .entry(Permission::Contents)
-                .or_insert(Level::Read);
-            permissions
-        }
+    let mut permissions: BTreeMap<Permission, Level> = match access {
+        Access::ReadOnly => task
+            .permissions
+            .keys()
+            .map(|permission| (*permission, Level::Read))
+            .collect(),
+        Access::ReadWrite => task.permissions.clone(),
     };
+    if permissions.is_empty() {
+        permissions.insert(Permission::Contents, Level::Read);
+    }
     TokenScope::new(repo, permissions)
 }
 

@@ -187,11 +187,10 @@ fn granted(installation: &Installation, permission: Permission) -> Option<Access
     }
 }
 
-/// What `task` needs on its repository: its `permissions`, and always `contents: read`.
-fn needed(task: &TaskConfig) -> BTreeMap<Permission, Access> {
-    let mut needs = task.permissions.clone();
-    needs.entry(Permission::Contents).or_insert(Access::Read);
-    needs
+/// What `task` needs on its repository: what its run's token is minted with
+/// ([`crate::connect::scope_for`]).
+fn needed(task: &TaskConfig, repo: &RepoId) -> BTreeMap<Permission, Access> {
+    crate::connect::scope_for(task, repo.clone(), crate::forge::Access::ReadWrite).permissions
 }
 
 fn list(permissions: &BTreeMap<Permission, Access>) -> String {
@@ -222,7 +221,7 @@ pub async fn examine(config: &Config, github: &GitHub, webhook_set: bool) -> Dia
             continue;
         };
         let repo = &target.repo;
-        let needs = needed(task);
+        let needs = needed(task, repo);
         needed_by_owner
             .entry(repo.owner().to_owned())
             .or_default()
