@@ -246,6 +246,80 @@ impl<'a> Settings<'a> {
     }
 }
 
+/// The [`TaskFactory`] of a task crate, made of its parts: a name, a description, and how to make
+/// the task from its parsed settings `S` (an error there, such as two settings that contradict
+/// each other, is reported at the settings table like a parse error). A crate declares
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use valkey_bot_core::{Plan, Task, TaskContext, TaskError};
+/// # use valkey_bot_core::task::FactoryOf;
+/// #[derive(serde::Deserialize)]
+/// struct EchoSettings {}
+/// struct Echo;
+/// #[async_trait::async_trait]
+/// impl Task for Echo {
+///     async fn plan(&self, _ctx: &TaskContext<'_>) -> Result<Plan, TaskError> {
+///         Ok(Plan::default())
+///     }
+/// }
+/// /// Registers the task.
+/// pub static FACTORY: FactoryOf<EchoSettings> =
+///     FactoryOf::new("echo", "does nothing", |_settings| Ok(Arc::new(Echo)));
+/// ```
+pub struct FactoryOf<S> {
+    name: &'static str,
+    description: &'static str,
+    build: fn(S) -> Result<Arc<dyn Task>, String>,
+    changes_files: bool,
+}
+
+impl<S> FactoryOf<S> {
+    /// A factory for a task that changes files in its `repository`.
+    pub const fn new(
+        name: &'static str,
+        description: &'static str,
+        build: fn(S) -> Result<Arc<dyn Task>, String>,
+    ) -> Self {
+        Self {
+            name,
+            description,
+            build,
+            changes_files: true,
+        }
+    }
+
+    /// The same factory for a task that only sends its `repository` events (no `branch`, no
+    /// `delivery`): see [`TaskFactory::changes_files`].
+    pub const fn sends_events_only(self) -> Self {
+        Self {
+            changes_files: false,
+            ..self
+        }
+    }
+}
+
+impl<S: serde::de::DeserializeOwned> TaskFactory for FactoryOf<S> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn description(&self) -> &'static str {
+        self.description
+    }
+
+    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
+        let settings = settings.parse()?;
+        (self.build)(settings).map_err(|problem| {
+            <toml::de::Error as serde::de::Error>::custom(format!("settings: {problem}"))
+        })
+    }
+
+    fn changes_files(&self) -> bool {
+        self.changes_files
+    }
+}
+
 /// A task crate's entry point: its name and how to build it from its settings.
 pub trait TaskFactory: Send + Sync {
     /// The name used in `tasks.toml` and events (`checksums`).

@@ -8,7 +8,7 @@
 pub mod task;
 pub mod verified;
 
-pub use task::{ArtifactsSettings, Factory};
+pub use task::{ArtifactsSettings, FACTORY};
 pub use valkey_bot_release_artifacts::checksum::{
     ChecksumFileError, MAX_SHA256_FILE_LEN, parse_sha256_file,
 };

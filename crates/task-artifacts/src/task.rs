@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use futures::future::join_all;
 use serde::Deserialize;
 use valkey_bot_core::outputs::{VerifiedArtifact, VerifiedArtifacts};
-use valkey_bot_core::task::Settings;
-use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory};
+use valkey_bot_core::task::FactoryOf;
+use valkey_bot_core::{Plan, Task, TaskContext, TaskError};
 
 use crate::verified::{VerifyError, verify};
 use valkey_bot_release_artifacts::checksum::MAX_SHA256_FILE_LEN;
@@ -46,23 +46,11 @@ fn default_platforms() -> Vec<Platform> {
 }
 
 /// Registers the task.
-pub struct Factory;
-
-impl TaskFactory for Factory {
-    fn name(&self) -> &'static str {
-        "artifacts"
-    }
-
-    fn description(&self) -> &'static str {
-        "downloads every binary artifact and checks it against its published .sha256"
-    }
-
-    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
-        Ok(Arc::new(Artifacts {
-            settings: settings.parse()?,
-        }))
-    }
-}
+pub static FACTORY: FactoryOf<ArtifactsSettings> = FactoryOf::new(
+    "artifacts",
+    "downloads every binary artifact and checks it against its published .sha256",
+    |settings| Ok(Arc::new(Artifacts { settings })),
+);
 
 /// The task itself.
 pub struct Artifacts {

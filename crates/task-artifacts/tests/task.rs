@@ -6,7 +6,7 @@ use valkey_bot_core::task::Settings;
 use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, TaskContext, TaskError, TaskFactory, Version,
 };
-use valkey_bot_task_artifacts::Factory;
+use valkey_bot_task_artifacts::FACTORY;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub, sha256};
 
 const BASE: &str = "https://download.valkey.io/releases/";
@@ -25,7 +25,7 @@ fn publish(downloads: &MemoryDownloads, version: &str) {
 }
 
 async fn plan(downloads: &MemoryDownloads, request: &ReleaseRequest) -> Result<Plan, TaskError> {
-    let task = Factory.build(Settings::new(None)).unwrap();
+    let task = FACTORY.build(Settings::new(None)).unwrap();
     let github = MemoryGitHub::default();
     let inputs = Outputs::default();
     let ctx = TaskContext {

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 use valkey_bot_core::plan::Effect;
-use valkey_bot_core::task::Settings;
-use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory, Version};
+use valkey_bot_core::task::FactoryOf;
+use valkey_bot_core::{Plan, Task, TaskContext, TaskError, Version};
 
 /// The task's `settings` in `tasks.toml`.
 #[derive(Debug, Deserialize)]
@@ -37,28 +37,13 @@ fn default_minimum() -> Version {
 }
 
 /// Registers the task.
-pub struct Factory;
-
-impl TaskFactory for Factory {
-    fn name(&self) -> &'static str {
-        "bundle"
-    }
-
-    fn description(&self) -> &'static str {
-        "sends a repository_dispatch event to the valkey-bundle repository"
-    }
-
-    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
-        Ok(Arc::new(Bundle {
-            settings: settings.parse()?,
-        }))
-    }
-
-    /// The event is its only effect: `tasks.toml` names the receiving `repository` alone.
-    fn changes_files(&self) -> bool {
-        false
-    }
-}
+/// Its only effect is an event: `tasks.toml` names that `repository` alone.
+pub static FACTORY: FactoryOf<BundleSettings> = FactoryOf::new(
+    "bundle",
+    "sends a repository_dispatch event to the valkey-bundle repository",
+    |settings| Ok(Arc::new(Bundle { settings })),
+)
+.sends_events_only();
 
 /// The task itself.
 pub struct Bundle {

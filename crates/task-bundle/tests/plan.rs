@@ -7,7 +7,7 @@ use valkey_bot_core::task::{Settings, Target};
 use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, RepoId, TaskContext, TaskError, TaskFactory, Version,
 };
-use valkey_bot_task_bundle::Factory;
+use valkey_bot_task_bundle::FACTORY;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
 /// The target of the shipped `tasks.toml`: the receiving repository, with no branch to commit to.
@@ -26,7 +26,7 @@ async fn plan_for(
     settings: Option<&str>,
 ) -> Result<Plan, TaskError> {
     let settings = settings.map(|s| toml::de::ValueDeserializer::parse(s).unwrap());
-    let task = Factory.build(Settings::new(settings)).unwrap();
+    let task = FACTORY.build(Settings::new(settings)).unwrap();
     let request = ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod);
     let (inputs, github, downloads) = (
         Outputs::default(),
@@ -162,7 +162,7 @@ async fn without_a_target_it_refuses_and_names_the_missing_key() {
 #[test]
 fn unknown_settings_are_refused() {
     let settings = toml::de::ValueDeserializer::parse("{ minimum = \"8.1.0\" }").unwrap();
-    let error = Factory.build(Settings::new(Some(settings))).err().unwrap();
+    let error = FACTORY.build(Settings::new(Some(settings))).err().unwrap();
     assert!(
         error.to_string().contains("unknown field `minimum`"),
         "{error}"

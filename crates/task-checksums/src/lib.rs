@@ -20,9 +20,9 @@ use serde::Deserialize;
 use valkey_bot_core::audit::{Audit, AuditContext};
 use valkey_bot_core::outputs::SourceArchive;
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
-use valkey_bot_core::task::Settings;
+use valkey_bot_core::task::FactoryOf;
 use valkey_bot_core::template::Template;
-use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError, TaskFactory};
+use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError};
 
 pub use hashes_file::{Decision, HashLine, Refusal, decide};
 
@@ -65,23 +65,11 @@ fn default_message() -> Template {
 }
 
 /// Registers the task.
-pub struct Factory;
-
-impl TaskFactory for Factory {
-    fn name(&self) -> &'static str {
-        "checksums"
-    }
-
-    fn description(&self) -> &'static str {
-        "records the SHA-256 of the release's source archive in the hashes repository"
-    }
-
-    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
-        Ok(Arc::new(Checksums {
-            settings: settings.parse()?,
-        }))
-    }
-}
+pub static FACTORY: FactoryOf<ChecksumsSettings> = FactoryOf::new(
+    "checksums",
+    "records the SHA-256 of the release's source archive in the hashes repository",
+    |settings| Ok(Arc::new(Checksums { settings })),
+);
 
 /// The task itself.
 pub struct Checksums {

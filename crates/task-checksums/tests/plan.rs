@@ -8,7 +8,7 @@ use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, RepoId, Sha256Digest, TaskContext, TaskError, TaskFactory,
     Version,
 };
-use valkey_bot_task_checksums::Factory;
+use valkey_bot_task_checksums::FACTORY;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
 const HEADER: &str = "# Release hashes of Valkey, one line per tarball:\n# hash <file> sha256 <digest> <url>\n\n\
@@ -46,7 +46,7 @@ fn sha(bytes: &[u8]) -> Sha256Digest {
 }
 
 async fn plan(world: &World, request: &ReleaseRequest) -> Result<Plan, TaskError> {
-    let task = Factory.build(Settings::new(None)).unwrap();
+    let task = FACTORY.build(Settings::new(None)).unwrap();
     let inputs = Outputs::default();
     let ctx = TaskContext {
         request,

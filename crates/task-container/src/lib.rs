@@ -47,5 +47,5 @@ pub use plan::{
 pub use release::Release;
 pub use render::Variant;
 pub use tags::ImageTags;
-pub use task::{Container, ContainerSettings, Factory, HelperFunctions, OfficialImages};
+pub use task::{Container, ContainerSettings, FACTORY, HelperFunctions, OfficialImages};
 pub use versions_json::BaseImageChange;

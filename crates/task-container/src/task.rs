@@ -19,8 +19,8 @@ use serde::Deserialize;
 use valkey_bot_core::audit::{Audit, AuditContext};
 use valkey_bot_core::github::{RepoRead, dir_prefix};
 use valkey_bot_core::outputs::SourceArchive;
-use valkey_bot_core::task::Settings;
-use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError, TaskFactory};
+use valkey_bot_core::task::FactoryOf;
+use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError};
 
 use crate::plan::{ContainerUpdate, Drift, External, NamedText, Planner, RepoSnapshot};
 use crate::release::Release;
@@ -146,25 +146,14 @@ fn check_path(what: &str, path: &str) -> Result<(), String> {
 }
 
 /// Registers the task.
-pub struct Factory;
-
-impl TaskFactory for Factory {
-    fn name(&self) -> &'static str {
-        "container"
-    }
-
-    fn description(&self) -> &'static str {
-        "renders versions.json, Dockerfiles and aliases of the container image repository"
-    }
-
-    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
-        let settings: ContainerSettings = settings.parse()?;
-        settings
-            .check()
-            .map_err(|e| <toml::de::Error as serde::de::Error>::custom(format!("settings: {e}")))?;
+pub static FACTORY: FactoryOf<ContainerSettings> = FactoryOf::new(
+    "container",
+    "renders versions.json, Dockerfiles and aliases of the container image repository",
+    |settings| {
+        settings.check().map_err(|problem| problem.to_string())?;
         Ok(Arc::new(Container { settings }))
-    }
-}
+    },
+);
 
 /// The task itself.
 pub struct Container {

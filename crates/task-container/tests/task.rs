@@ -18,7 +18,7 @@ use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, RepoId, Sha256Digest, TaskContext, TaskError, TaskFactory,
     Version,
 };
-use valkey_bot_task_container::Factory;
+use valkey_bot_task_container::FACTORY;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
 fn repo_id() -> RepoId {
@@ -106,7 +106,7 @@ async fn run_on(
     let settings = format!(
         "{{ helper-functions = {{ repository = \"docker-library/bashbrew\", commit = \"{helper_commit}\", path = \"scripts/template-helper-functions.jq\" }}{settings} }}"
     );
-    let task = Factory
+    let task = FACTORY
         .build(Settings::new(Some(
             toml::de::ValueDeserializer::parse(&settings).unwrap(),
         )))
@@ -289,7 +289,7 @@ fn settings_are_validated() {
         ),
         ("{ variant = [] }", "unknown field `variant`"),
     ] {
-        let result = Factory.build(Settings::new(Some(
+        let result = FACTORY.build(Settings::new(Some(
             toml::de::ValueDeserializer::parse(settings).unwrap(),
         )));
         let Err(error) = result else {
@@ -297,7 +297,7 @@ fn settings_are_validated() {
         };
         assert!(error.to_string().contains(want), "{settings}: {error}");
     }
-    assert!(Factory.build(Settings::new(None)).is_ok());
+    assert!(FACTORY.build(Settings::new(None)).is_ok());
 }
 
 #[tokio::test]
@@ -331,7 +331,7 @@ async fn a_missing_source_archive_input_is_named() {
         server_url: "https://github.com",
         run_date: "2026-11-23",
     };
-    let error = Factory
+    let error = FACTORY
         .build(Settings::new(None))
         .unwrap()
         .plan(&ctx)

@@ -38,7 +38,7 @@ pub mod files;
 pub mod modref;
 mod task;
 
-pub use task::{Docs, DocsSettings, Factory};
+pub use task::{Docs, DocsSettings, FACTORY};
 
 /// Why the docs could not be updated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

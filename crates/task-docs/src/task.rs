@@ -9,9 +9,9 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use serde::Deserialize;
 use valkey_bot_core::audit::{Audit, AuditContext};
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
-use valkey_bot_core::task::Settings;
+use valkey_bot_core::task::FactoryOf;
 use valkey_bot_core::template::Template as Message;
-use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError, TaskFactory, Version};
+use valkey_bot_core::{Plan, RepoId, Task, TaskContext, TaskError, Version};
 
 use crate::files::{self, ReleaseRow};
 use crate::modref::{self, SinceMap};
@@ -40,23 +40,11 @@ fn default_message() -> Message {
 }
 
 /// Registers the task.
-pub struct Factory;
-
-impl TaskFactory for Factory {
-    fn name(&self) -> &'static str {
-        "docs"
-    }
-
-    fn description(&self) -> &'static str {
-        "updates valkey-doc for a new X.Y.0 line: releases table, Makefile, valkey.conf link, Modules API reference"
-    }
-
-    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
-        Ok(Arc::new(Docs {
-            settings: settings.parse()?,
-        }))
-    }
-}
+pub static FACTORY: FactoryOf<DocsSettings> = FactoryOf::new(
+    "docs",
+    "updates valkey-doc for a new X.Y.0 line: releases table, Makefile, valkey.conf link, Modules API reference",
+    |settings| Ok(Arc::new(Docs { settings })),
+);
 
 /// The task itself.
 pub struct Docs {

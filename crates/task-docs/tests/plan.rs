@@ -9,7 +9,7 @@ use valkey_bot_core::template::Template;
 use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, RepoId, TaskContext, TaskError, TaskFactory, Version,
 };
-use valkey_bot_task_docs::Factory;
+use valkey_bot_task_docs::FACTORY;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
 const RELEASES: &str = include_str!("fixtures/releases.md");
@@ -81,7 +81,7 @@ fn before() -> Vec<(&'static str, &'static str)> {
 }
 
 async fn plan_on(github: &MemoryGitHub, version: &str, day: &str) -> Result<Plan, TaskError> {
-    let task = Factory.build(Settings::new(None)).unwrap();
+    let task = FACTORY.build(Settings::new(None)).unwrap();
     let request = ReleaseRequest::local(Version::parse(version).unwrap(), Environment::Prod);
     let (inputs, downloads, target) = (Outputs::default(), MemoryDownloads::default(), target());
     let ctx = TaskContext {
@@ -379,7 +379,7 @@ async fn a_release_tag_without_a_module_source_is_refused() {
 #[test]
 fn unknown_settings_are_refused() {
     let settings = toml::de::ValueDeserializer::parse("{ source = \"a/b\" }").unwrap();
-    let error = Factory.build(Settings::new(Some(settings))).err().unwrap();
+    let error = FACTORY.build(Settings::new(Some(settings))).err().unwrap();
     assert!(
         error.to_string().contains("unknown field `source`"),
         "{error}"

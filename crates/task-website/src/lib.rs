@@ -21,5 +21,5 @@ pub use links::{BinaryLink, LinkError, missing_links, page_links};
 pub use page::{ReleasePage, WebsiteError};
 pub use path::page_path;
 pub use tags::{ImageTags, TagError, select_tags};
-pub use task::{Factory, Website, WebsiteSettings};
+pub use task::{FACTORY, Website, WebsiteSettings};
 pub use template::{Placeholder, RenderError, Template, TemplateError};

@@ -16,9 +16,9 @@ use serde::Deserialize;
 use valkey_bot_core::audit::{Audit, AuditContext};
 use valkey_bot_core::outputs::{ImageTags, VerifiedArtifacts};
 use valkey_bot_core::plan::{FileEdit, PlannedCommit};
-use valkey_bot_core::task::Settings;
+use valkey_bot_core::task::FactoryOf;
 use valkey_bot_core::template::Template as Message;
-use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory};
+use valkey_bot_core::{Plan, Task, TaskContext, TaskError};
 
 use crate::{ReleaseDate, ReleasePage, Template, missing_links};
 
@@ -44,23 +44,11 @@ fn default_message() -> Message {
 }
 
 /// Registers the task.
-pub struct Factory;
-
-impl TaskFactory for Factory {
-    fn name(&self) -> &'static str {
-        "website"
-    }
-
-    fn description(&self) -> &'static str {
-        "renders the release download page, with every binary link verified"
-    }
-
-    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
-        Ok(Arc::new(Website {
-            settings: settings.parse()?,
-        }))
-    }
-}
+pub static FACTORY: FactoryOf<WebsiteSettings> = FactoryOf::new(
+    "website",
+    "renders the release download page, with every binary link verified",
+    |settings| Ok(Arc::new(Website { settings })),
+);
 
 /// The task itself.
 pub struct Website {

@@ -11,7 +11,7 @@ use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, RepoId, Sha256Digest, TaskContext, TaskError, TaskFactory,
     Version,
 };
-use valkey_bot_task_website::Factory;
+use valkey_bot_task_website::FACTORY;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
 const TEMPLATE: &[u8] = include_bytes!("fixtures/valkey-website-template.md");
@@ -92,7 +92,7 @@ async fn run(
         server_url: "https://github.com",
         run_date: date,
     };
-    let task = Factory.build(Settings::new(None)).unwrap();
+    let task = FACTORY.build(Settings::new(None)).unwrap();
     (task.plan(&ctx).await, head)
 }
 

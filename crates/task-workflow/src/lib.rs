@@ -21,11 +21,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::Deserialize;
 use valkey_bot_core::plan::{Effect, WorkflowDispatch};
-use valkey_bot_core::task::Settings;
+use valkey_bot_core::task::FactoryOf;
 use valkey_bot_core::template::Template;
-use valkey_bot_core::{
-    Environment, Plan, RepoId, Task, TaskContext, TaskError, TaskFactory, Version,
-};
+use valkey_bot_core::{Environment, Plan, RepoId, Task, TaskContext, TaskError, Version};
 
 /// The task's `settings` in `tasks.toml`.
 #[derive(Debug, Deserialize)]
@@ -179,28 +177,17 @@ impl WorkflowSettings {
 }
 
 /// Registers the kind.
-pub struct Factory;
-
-impl TaskFactory for Factory {
-    fn name(&self) -> &'static str {
-        "workflow"
-    }
-
-    fn description(&self) -> &'static str {
-        "runs a GitHub Actions workflow for the release and waits for it (kind = \"workflow\")"
-    }
-
-    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
-        let settings: WorkflowSettings = settings.parse()?;
-        settings.check().map_err(serde::de::Error::custom)?;
+/// Registers the task.
+/// Its only effect is an event (the run it starts): `tasks.toml` names that `repository` alone.
+pub static FACTORY: FactoryOf<WorkflowSettings> = FactoryOf::new(
+    "workflow",
+    "runs a GitHub Actions workflow for the release and waits for it (kind = \"workflow\")",
+    |settings| {
+        settings.check().map_err(|problem| problem.to_string())?;
         Ok(Arc::new(Workflow { settings }))
-    }
-
-    /// The run is its only effect: `tasks.toml` names the workflow's `repository` alone.
-    fn changes_files(&self) -> bool {
-        false
-    }
-}
+    },
+)
+.sends_events_only();
 
 /// The task itself.
 pub struct Workflow {

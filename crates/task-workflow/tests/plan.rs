@@ -10,7 +10,7 @@ use valkey_bot_core::task::{Settings, Target};
 use valkey_bot_core::{
     Environment, Plan, ReleaseRequest, RepoId, TaskContext, TaskFactory, Version,
 };
-use valkey_bot_task_workflow::Factory;
+use valkey_bot_task_workflow::FACTORY;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
 const TRY_VALKEY: &str = r#"
@@ -34,7 +34,7 @@ fn settings(lines: &str) -> Settings<'static> {
 }
 
 async fn plan(version: &str, environment: Environment, settings: &str, tags: &[&str]) -> Plan {
-    let task = Factory.build(self::settings(settings)).unwrap();
+    let task = FACTORY.build(self::settings(settings)).unwrap();
     let github = MemoryGitHub::default();
     let source = RepoId::parse("valkey-io/valkey").unwrap();
     for tag in tags {
@@ -123,7 +123,7 @@ async fn when_always_runs_release_candidates_too() {
 }
 
 fn refused(settings: &str) -> String {
-    match Factory.build(self::settings(settings)) {
+    match FACTORY.build(self::settings(settings)) {
         Ok(_) => panic!("accepted: {settings}"),
         Err(error) => error.to_string(),
     }

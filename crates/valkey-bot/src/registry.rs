@@ -6,13 +6,13 @@ use valkey_bot_core::TaskFactory;
 /// Every registered task.
 pub fn factories() -> Vec<&'static dyn TaskFactory> {
     vec![
-        &valkey_bot_task_checksums::Factory,
-        &valkey_bot_task_artifacts::Factory,
-        &valkey_bot_task_container::Factory,
-        &valkey_bot_task_website::Factory,
-        &valkey_bot_task_bundle::Factory,
-        &valkey_bot_task_docs::Factory,
-        &valkey_bot_task_workflow::Factory,
+        &valkey_bot_task_checksums::FACTORY,
+        &valkey_bot_task_artifacts::FACTORY,
+        &valkey_bot_task_container::FACTORY,
+        &valkey_bot_task_website::FACTORY,
+        &valkey_bot_task_bundle::FACTORY,
+        &valkey_bot_task_docs::FACTORY,
+        &valkey_bot_task_workflow::FACTORY,
     ]
 }
 

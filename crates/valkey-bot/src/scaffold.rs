@@ -70,8 +70,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use valkey_bot_core::task::Settings;
-use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory};
+use valkey_bot_core::task::FactoryOf;
+use valkey_bot_core::{Plan, Task, TaskContext, TaskError};
 
 /// The task's `settings` in `tasks.toml`.
 #[derive(Debug, Default, Deserialize)]
@@ -79,23 +79,10 @@ use valkey_bot_core::{Plan, Task, TaskContext, TaskError, TaskFactory};
 pub struct {Type}Settings {}
 
 /// Registers the task.
-pub struct Factory;
-
-impl TaskFactory for Factory {
-    fn name(&self) -> &'static str {
-        "{name}"
-    }
-
-    fn description(&self) -> &'static str {
-        "the {name} task"
-    }
-
-    fn build(&self, settings: Settings<'_>) -> Result<Arc<dyn Task>, toml::de::Error> {
-        Ok(Arc::new({Type} {
-            settings: settings.parse()?,
-        }))
-    }
-}
+pub static FACTORY: FactoryOf<{Type}Settings> =
+    FactoryOf::new("{name}", "the {name} task", |settings| {
+        Ok(Arc::new({Type} { settings }))
+    });
 
 /// The task itself.
 pub struct {Type} {
@@ -120,12 +107,12 @@ const PLAN_RS: &str = r#"//! The {name} task's plans.
 use valkey_bot_core::outputs::Outputs;
 use valkey_bot_core::task::Settings;
 use valkey_bot_core::{Environment, ReleaseRequest, TaskContext, TaskFactory, Version};
-use valkey_bot_task_{ident}::Factory;
+use valkey_bot_task_{ident}::FACTORY;
 use valkey_bot_testkit::{MemoryDownloads, MemoryGitHub};
 
 #[tokio::test]
 async fn the_skeleton_plans_nothing_and_says_so() {
-    let task = Factory.build(Settings::new(None)).unwrap();
+    let task = FACTORY.build(Settings::new(None)).unwrap();
     let request = ReleaseRequest::local(Version::parse("9.1.1").unwrap(), Environment::Prod);
     let (inputs, github, downloads) = (
         Outputs::default(),
@@ -193,7 +180,7 @@ pub fn new_task(name: &str, crates_dir: &Path) -> Result<Scaffold, ScaffoldError
                 "crates/valkey-bot/Cargo.toml [dependencies]: valkey-bot-task-{name}.workspace = true"
             ),
             format!(
-                "crates/valkey-bot/src/registry.rs, in factories(): &valkey_bot_task_{ident}::Factory,"
+                "crates/valkey-bot/src/registry.rs, in factories(): &valkey_bot_task_{ident}::FACTORY,"
             ),
             format!("tasks.toml: [tasks.{name}]"),
         ],
@@ -241,10 +228,10 @@ mod tests {
         assert!(lib.contains("        \"release-notes\"\n"), "{lib}");
         assert!(lib.contains("pub struct ReleaseNotes {"), "{lib}");
         assert!(!lib.contains("{Type}") && !lib.contains("{name}"), "{lib}");
-        assert!(read("tests/plan.rs").contains("use valkey_bot_task_release_notes::Factory;"));
+        assert!(read("tests/plan.rs").contains("use valkey_bot_task_release_notes::FACTORY;"));
         assert_eq!(
             scaffold.hand_edits[2],
-            "crates/valkey-bot/src/registry.rs, in factories(): &valkey_bot_task_release_notes::Factory,"
+            "crates/valkey-bot/src/registry.rs, in factories(): &valkey_bot_task_release_notes::FACTORY,"
         );
         assert_eq!(scaffold.hand_edits[3], "tasks.toml: [tasks.release-notes]");
     }
