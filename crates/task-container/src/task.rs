@@ -149,7 +149,7 @@ fn check_path(what: &str, path: &str) -> Result<(), String> {
 pub static FACTORY: FactoryOf<ContainerSettings> = FactoryOf::new(
     "container",
     "renders versions.json, Dockerfiles and aliases of the container image repository",
-    |settings| {
+    |settings: ContainerSettings| {
         settings.check().map_err(|problem| problem.to_string())?;
         Ok(Arc::new(Container { settings }))
     },

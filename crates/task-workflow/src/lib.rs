@@ -182,7 +182,7 @@ impl WorkflowSettings {
 pub static FACTORY: FactoryOf<WorkflowSettings> = FactoryOf::new(
     "workflow",
     "runs a GitHub Actions workflow for the release and waits for it (kind = \"workflow\")",
-    |settings| {
+    |settings: WorkflowSettings| {
         settings.check().map_err(|problem| problem.to_string())?;
         Ok(Arc::new(Workflow { settings }))
     },
