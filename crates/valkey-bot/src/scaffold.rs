@@ -225,7 +225,7 @@ mod tests {
             read("Cargo.toml").starts_with("[package]\nname = \"valkey-bot-task-release-notes\"\n")
         );
         let lib = read("src/lib.rs");
-        assert!(lib.contains("        \"release-notes\"\n"), "{lib}");
+        assert!(lib.contains("FactoryOf::new(\"release-notes\", "), "{lib}");
         assert!(lib.contains("pub struct ReleaseNotes {"), "{lib}");
         assert!(!lib.contains("{Type}") && !lib.contains("{name}"), "{lib}");
         assert!(read("tests/plan.rs").contains("use valkey_bot_task_release_notes::FACTORY;"));
