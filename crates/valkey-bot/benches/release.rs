@@ -20,6 +20,8 @@ const MIB: u64 = 1024 * 1024;
 const DEFAULT_VERSIONS: [&str; 4] = ["9.1.0", "9.0.3", "8.1.5", "8.0.7"];
 /// The repository every version commits to, on one branch.
 const SHARED_BRANCH_REPO: &str = "/repos/valkey-io/valkey-hashes/";
+/// The tasks both ways run. The workflow tasks (`try-valkey`, `packages`) are left out: their
+/// time is the workflow run's on GitHub Actions, which the bot only waits for.
 const TASK_ORDER: [&str; 5] = ["checksums", "artifacts", "container", "website", "docs"];
 
 struct Args {
@@ -206,7 +208,11 @@ async fn bot_run(
     let reports = futures::future::join_all(
         versions
             .iter()
-            .map(|v| ReleaseRequest::local(v.clone(), Environment::Prod))
+            .map(|v| {
+                let mut request = ReleaseRequest::local(v.clone(), Environment::Prod);
+                request.tasks = Some(TASK_ORDER.map(str::to_owned).to_vec());
+                request
+            })
             .map(|r| async {
                 let r = r;
                 runner.run(&runner.order(&r, false)).await

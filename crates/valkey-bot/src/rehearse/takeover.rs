@@ -342,13 +342,11 @@ pub async fn demonstrate(version: &Version) -> anyhow::Result<()> {
                 })
         })
         .await?;
-    stage
-        .sandbox
-        .set_app_permissions(&[
-            ("actions", "write"),
-            ("contents", "write"),
-            ("pull_requests", "write"),
-        ])?;
+    stage.sandbox.set_app_permissions(&[
+        ("actions", "write"),
+        ("contents", "write"),
+        ("pull_requests", "write"),
+    ])?;
     println!(
         "
 `valkey-bot doctor` with the App's `issues` permission taken away:
