@@ -100,9 +100,10 @@ impl Api {
         let mut target = path_and_query.to_owned();
         for _ in 0..=MAX_REDIRECTS {
             let url = format!("{}{target}", self.api_url);
-            let kept = (method == Method::GET)
-                .then(|| self.cache.load(&url))
-                .flatten();
+            let kept = match method {
+                Method::GET => self.cache.load(&url).await,
+                _ => None,
+            };
             if let Some(kept) = kept.as_ref().filter(|_| is_immutable(&target)) {
                 self.quota.served_from_cache();
                 return Ok(kept_response(kept, http::HeaderMap::new()));
@@ -142,7 +143,7 @@ impl Api {
                     let response =
                         into_response(&what, retried).map_err(|error| redact(error, &secrets))?;
                     if method == Method::GET {
-                        self.keep(url, &response);
+                        self.keep(url, &response).await;
                     }
                     return Ok(response);
                 }
@@ -154,7 +155,7 @@ impl Api {
     }
 
     /// Keeps a 200 answer that carries an `ETag` (and a UTF-8 body) for the next GET of `url`.
-    fn keep(&self, url: String, response: &Response) {
+    async fn keep(&self, url: String, response: &Response) {
         let header = |name: http::header::HeaderName| {
             response
                 .headers
@@ -171,12 +172,14 @@ impl Api {
         ) else {
             return;
         };
-        self.cache.store(Kept {
-            url,
-            etag,
-            link: header(http::header::LINK),
-            body: body.to_owned(),
-        });
+        self.cache
+            .store(Kept {
+                url,
+                etag,
+                link: header(http::header::LINK),
+                body: body.to_owned(),
+            })
+            .await;
     }
 
     /// The path (under the API base) a redirect's `Location` names. A location anywhere else is

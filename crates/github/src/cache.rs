@@ -57,12 +57,12 @@ impl ResponseCache {
 
     /// The answer kept for `url`, from memory or disk. An unreadable or corrupt file is warned
     /// about and ignored: the cache only saves work.
-    pub(crate) fn load(&self, url: &str) -> Option<Arc<Kept>> {
+    pub(crate) async fn load(&self, url: &str) -> Option<Arc<Kept>> {
         if let Some(kept) = self.memory().get(url) {
             return Some(Arc::clone(kept));
         }
         let path = self.path_for(url)?;
-        let text = match std::fs::read(&path) {
+        let text = match tokio::fs::read(&path).await {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
             Err(error) => {
@@ -85,13 +85,13 @@ impl ResponseCache {
     }
 
     /// Keeps `kept` for its URL, replacing what was there (atomically on disk).
-    pub(crate) fn store(&self, kept: Kept) {
+    pub(crate) async fn store(&self, kept: Kept) {
         let kept = Arc::new(kept);
         self.memory().insert(kept.url.clone(), Arc::clone(&kept));
         let Some(path) = self.path_for(&kept.url) else {
             return;
         };
-        if let Err(error) = write_atomically(&path, &kept) {
+        if let Err(error) = write_atomically(&path, &kept).await {
             tracing::warn!(path = %path.display(), %error, "cannot keep a GitHub answer on disk");
         }
     }
@@ -106,15 +106,15 @@ impl ResponseCache {
     }
 }
 
-fn write_atomically(path: &Path, kept: &Kept) -> std::io::Result<()> {
+async fn write_atomically(path: &Path, kept: &Kept) -> std::io::Result<()> {
     let mut json = serde_json::to_vec_pretty(kept)?;
     json.push(b'\n');
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        tokio::fs::create_dir_all(dir).await?;
     }
     let tmp = path.with_extension(format!("json.tmp.{}", std::process::id()));
-    std::fs::write(&tmp, &json)?;
-    std::fs::rename(&tmp, path)
+    tokio::fs::write(&tmp, &json).await?;
+    tokio::fs::rename(&tmp, path).await
 }
 
 /// Whether the answer to `GET path_and_query` can never change: it names a git object (blob,
@@ -187,14 +187,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_kept_answer_survives_on_disk_and_a_corrupt_file_is_ignored() {
+    #[tokio::test]
+    async fn a_kept_answer_survives_on_disk_and_a_corrupt_file_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let url = "https://api.github.com/repos/o/r/contents/README?ref=main";
-        ResponseCache::new(Some(dir.path())).store(kept(url, "{\"a\":1}"));
+        ResponseCache::new(Some(dir.path()))
+            .store(kept(url, "{\"a\":1}"))
+            .await;
         let again = ResponseCache::new(Some(dir.path()));
-        assert_eq!(again.load(url).unwrap().body, "{\"a\":1}");
-        assert!(again.load("https://api.github.com/other").is_none());
+        assert_eq!(again.load(url).await.unwrap().body, "{\"a\":1}");
+        assert!(again.load("https://api.github.com/other").await.is_none());
 
         let file = std::fs::read_dir(dir.path().join(API_DIR))
             .unwrap()
@@ -203,14 +205,19 @@ mod tests {
             .unwrap()
             .path();
         std::fs::write(&file, b"{not json").unwrap();
-        assert!(ResponseCache::new(Some(dir.path())).load(url).is_none());
+        assert!(
+            ResponseCache::new(Some(dir.path()))
+                .load(url)
+                .await
+                .is_none()
+        );
     }
 
-    #[test]
-    fn without_a_directory_answers_are_kept_in_memory_only() {
+    #[tokio::test]
+    async fn without_a_directory_answers_are_kept_in_memory_only() {
         let cache = ResponseCache::new(None);
-        cache.store(kept("u", "b"));
-        assert_eq!(cache.load("u").unwrap().body, "b");
-        assert!(ResponseCache::new(None).load("u").is_none());
+        cache.store(kept("u", "b")).await;
+        assert_eq!(cache.load("u").await.unwrap().body, "b");
+        assert!(ResponseCache::new(None).load("u").await.is_none());
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use crate::retry::header_u64;
 use crate::transport::Response;
 
 /// A snapshot of the quota and of this connection's requests.
@@ -30,13 +31,7 @@ pub(crate) struct QuotaMeter(Mutex<Quota>);
 impl QuotaMeter {
     /// Records an answer from GitHub.
     pub(crate) fn answered(&self, response: &Response) {
-        let header = |name: &str| {
-            response
-                .headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|text| text.trim().parse::<u64>().ok())
-        };
+        let header = |name: &str| header_u64(response, name);
         let mut quota = self.lock();
         quota.sent += 1;
         if response.status == http::StatusCode::NOT_MODIFIED {

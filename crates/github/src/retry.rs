@@ -135,7 +135,8 @@ pub(crate) fn is_rate_limited(response: &Response) -> bool {
     }
 }
 
-fn header_u64(response: &Response, name: &str) -> Option<u64> {
+/// The header `name` of `response` as a number, if it is one.
+pub(crate) fn header_u64(response: &Response, name: &str) -> Option<u64> {
     response
         .headers
         .get(name)?

@@ -134,7 +134,7 @@ pub struct RunArgs {
 }
 
 /// `--environment`'s values: the environments' names, as in events and `tasks.toml`.
-fn environment_parser() -> impl clap::builder::TypedValueParser<Value = Environment> {
+pub(crate) fn environment_parser() -> impl clap::builder::TypedValueParser<Value = Environment> {
     use clap::builder::TypedValueParser as _;
     const ALL: [Environment; 2] = [Environment::Prod, Environment::Dev];
     clap::builder::PossibleValuesParser::new(ALL.map(Environment::as_str)).try_map(|name| {

@@ -34,8 +34,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub version: String,
     /// The environment to plan for.
-    #[arg(long, default_value = "prod")]
-    pub environment: String,
+    #[arg(long, default_value = "prod", value_parser = crate::commands::environment_parser())]
+    pub environment: Environment,
     /// The configuration.
     #[arg(long, default_value = "tasks.toml")]
     pub config: PathBuf,
@@ -132,14 +132,9 @@ pub fn default_cache_dir(lookup: impl Fn(&str) -> Option<String>) -> Option<Path
 pub async fn run(args: PlanArgs) -> anyhow::Result<Status> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let config = commands::load_config(&args.config)?;
-    let environment = match args.environment.as_str() {
-        "prod" => Environment::Prod,
-        "dev" => Environment::Dev,
-        other => anyhow::bail!("--environment {other:?}: expected prod or dev"),
-    };
     let run_args = RunArgs {
         version: Some(args.version.clone()),
-        environment: Some(environment),
+        environment: Some(args.environment),
         only: args.only.clone(),
         dry_run: true,
         config: args.config.clone(),
