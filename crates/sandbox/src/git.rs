@@ -1,10 +1,14 @@
 //! Running the `git` command line against one repository's git directory.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
+
+use crate::catfile::CatFile;
 
 /// A git command that could not be run or did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -31,10 +35,12 @@ const SCRUBBED_ENV: &[&str] = &[
     "GIT_CEILING_DIRECTORIES",
 ];
 
-/// One git directory, and how to run git in it.
+/// One git directory, and how to run git in it: reads of refs and objects go to its
+/// long-running [`CatFile`], everything else to a `git` process of its own.
 #[derive(Debug, Clone)]
 pub(crate) struct Git {
     dir: PathBuf,
+    reader: Arc<CatFile>,
 }
 
 /// What a finished git command printed.
@@ -45,9 +51,9 @@ pub(crate) struct GitOutput {
 }
 
 impl Git {
-    /// Git run with `--git-dir=dir`.
-    pub(crate) fn new(dir: PathBuf) -> Self {
-        Self { dir }
+    /// Git run with `--git-dir=dir`, reading through `reader` (a reader of the same directory).
+    pub(crate) fn new(dir: PathBuf, reader: Arc<CatFile>) -> Self {
+        Self { dir, reader }
     }
 
     /// The git directory.
@@ -63,15 +69,7 @@ impl Git {
         env: &[(&str, &str)],
     ) -> Result<GitOutput, GitError> {
         let describe = || args.join(" ");
-        let mut command = Command::new("git");
-        command.arg("--git-dir").arg(&self.dir).args(args);
-        for name in SCRUBBED_ENV {
-            command.env_remove(name);
-        }
-        command
-            .env("LC_ALL", "C")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GIT_CONFIG_NOSYSTEM", "1");
+        let mut command = git_command(&self.dir, args);
         for (name, value) in env {
             command.env(name, value);
         }
@@ -130,15 +128,37 @@ impl Git {
     /// The object id `rev` names, peeled to `peel` (`commit`, `tree`, ...), or `None`.
     pub(crate) async fn resolve(&self, rev: &str, peel: &str) -> Result<Option<String>, GitError> {
         let spec = format!("{rev}^{{{peel}}}");
+        if !is_abbreviated(rev) {
+            return Ok(self.info(&spec).await?.map(|info| info.sha));
+        }
+        self.rev_parse(&spec).await
+    }
+
+    /// The object id a full ref name (`refs/heads/main`) points to, unpeeled, or `None`.
+    pub(crate) async fn ref_target(&self, full_ref: &str) -> Result<Option<String>, GitError> {
+        if !is_abbreviated(full_ref) {
+            return Ok(self.info(full_ref).await?.map(|info| info.sha));
+        }
+        self.rev_parse(full_ref).await
+    }
+
+    /// What the long-running reader says of one object name.
+    async fn info(&self, spec: &str) -> Result<Option<ObjectInfo>, GitError> {
+        Ok(self
+            .reader
+            .info(&[spec])
+            .await?
+            .into_iter()
+            .flatten()
+            .next())
+    }
+
+    /// `rev-parse --verify` in a fresh process: for abbreviated ids, which the long-running
+    /// reader may not see when they are new.
+    async fn rev_parse(&self, spec: &str) -> Result<Option<String>, GitError> {
         let output = self
             .run(
-                &[
-                    "rev-parse",
-                    "--verify",
-                    "--quiet",
-                    "--end-of-options",
-                    &spec,
-                ],
+                &["rev-parse", "--verify", "--quiet", "--end-of-options", spec],
                 None,
                 &[],
             )
@@ -148,24 +168,17 @@ impl Git {
             .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
     }
 
-    /// The object id a full ref name (`refs/heads/main`) points to, unpeeled, or `None`.
-    pub(crate) async fn ref_target(&self, full_ref: &str) -> Result<Option<String>, GitError> {
+    /// The bytes of the `kind` object `rev` names (peeled to it, as `git cat-file <kind>`
+    /// does), or `None`.
+    pub(crate) async fn read(&self, rev: &str, kind: &str) -> Result<Option<Vec<u8>>, GitError> {
+        if !is_abbreviated(rev) {
+            let spec = format!("{rev}^{{{kind}}}");
+            return Ok(self.reader.contents(&spec).await?.map(|(_, bytes)| bytes));
+        }
         let output = self
-            .run(
-                &[
-                    "rev-parse",
-                    "--verify",
-                    "--quiet",
-                    "--end-of-options",
-                    full_ref,
-                ],
-                None,
-                &[],
-            )
+            .run(&["cat-file", kind, "--end-of-options", rev], None, &[])
             .await?;
-        Ok(output
-            .success
-            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
+        Ok(output.success.then_some(output.stdout))
     }
 
     /// Every ref whose full name starts with `prefix` (`refs/tags`), sorted by name, as
@@ -201,8 +214,8 @@ impl Git {
         &self,
         specs: &[&str],
     ) -> Result<Vec<Option<ObjectInfo>>, GitError> {
-        if specs.is_empty() {
-            return Ok(Vec::new());
+        if !specs.iter().any(|spec| is_abbreviated(spec)) {
+            return self.reader.info(specs).await;
         }
         let mut input = Vec::new();
         for spec in specs {
@@ -247,29 +260,100 @@ impl Git {
         Ok(String::from_utf8_lossy(&out).trim().to_owned())
     }
 
-    /// The entries of a tree (`ls-tree -l -z`), as deep as `depth` says.
+    /// The entries of a tree as `ls-tree -l -z --full-tree` lists them (pre-order, subtrees
+    /// only with [`Depth::All`]), as deep as `depth` says; read through the long-running reader.
     pub(crate) async fn tree_entries(
         &self,
         tree: &str,
         depth: Depth,
     ) -> Result<Vec<TreeEntry>, GitError> {
-        let mut args = vec!["ls-tree", "-l", "-z", "--full-tree"];
-        match depth {
-            Depth::Top => {}
-            Depth::Files => args.push("-r"),
-            Depth::All => args.extend(["-r", "-t"]),
+        let missing = || GitError::Failed {
+            args: format!("ls-tree {tree}"),
+            stderr: format!("fatal: not a tree object: {tree}"),
+        };
+        let spec = format!("{tree}^{{tree}}");
+        let (_, bytes) = if is_abbreviated(tree) {
+            let sha = self.rev_parse(&spec).await?.ok_or_else(missing)?;
+            self.reader.contents(&sha).await?
+        } else {
+            self.reader.contents(&spec).await?
         }
-        args.push(tree);
-        let out = self.ok(&args, None, &[]).await?;
-        Ok(out
-            .split(|byte| *byte == 0)
-            .filter(|record| !record.is_empty())
-            .filter_map(TreeEntry::parse)
-            .collect())
+        .ok_or_else(missing)?;
+        let mut entries = Vec::new();
+        // Trees still to list, last first, each with the path its entries sit under.
+        let mut pending = vec![(String::new(), raw_tree_entries(&bytes))];
+        while let Some((prefix, mut rest)) = pending.pop() {
+            let Some(entry) = rest.pop() else {
+                continue;
+            };
+            pending.push((prefix.clone(), rest));
+            let path = format!("{prefix}{}", entry.name);
+            let kind = match entry.mode.as_str() {
+                "040000" => "tree",
+                "160000" => "commit",
+                _ => "blob",
+            };
+            let size = match kind {
+                "blob" => self.info(&entry.sha).await?.map(|info| info.size),
+                _ => None,
+            };
+            if kind == "tree" && depth != Depth::Top {
+                let (_, sub) = self
+                    .reader
+                    .contents(&entry.sha)
+                    .await?
+                    .ok_or_else(missing)?;
+                pending.push((format!("{path}/"), raw_tree_entries(&sub)));
+                if depth == Depth::Files {
+                    continue;
+                }
+            }
+            entries.push(TreeEntry {
+                mode: entry.mode,
+                kind: kind.to_owned(),
+                sha: entry.sha,
+                size,
+                path,
+            });
+        }
+        Ok(entries)
     }
 
-    /// The name of the branch HEAD points to.
+    /// Whether `full` is a valid ref name (`git check-ref-format`). A name git accepted once is
+    /// not asked again: the answer depends on the name alone.
+    pub(crate) async fn is_valid_ref_name(&self, full: &str) -> Result<bool, GitError> {
+        static ACCEPTED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+        let accepted = ACCEPTED.get_or_init(Mutex::default);
+        let seen = |names: &Mutex<HashSet<String>>| {
+            names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(full)
+        };
+        if seen(accepted) {
+            return Ok(true);
+        }
+        let valid = self
+            .run(&["check-ref-format", full], None, &[])
+            .await?
+            .success;
+        if valid {
+            accepted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(full.to_owned());
+        }
+        Ok(valid)
+    }
+
+    /// The name of the branch HEAD points to, read from the `HEAD` file (git's own error when
+    /// HEAD is not a branch).
     pub(crate) async fn head_branch(&self) -> Result<String, GitError> {
+        if let Ok(head) = tokio::fs::read_to_string(self.dir.join("HEAD")).await
+            && let Some(branch) = head.trim_end().strip_prefix("ref: refs/heads/")
+        {
+            return Ok(branch.to_owned());
+        }
         self.text(&["symbolic-ref", "--short", "HEAD"]).await
     }
 
@@ -318,7 +402,7 @@ pub(crate) struct ObjectInfo {
 }
 
 impl ObjectInfo {
-    fn parse(line: &str) -> Option<Self> {
+    pub(crate) fn parse(line: &str) -> Option<Self> {
         let mut parts = line.split(' ');
         let sha = parts.next()?;
         let kind = parts.next()?;
@@ -342,7 +426,54 @@ pub(crate) enum Depth {
     All,
 }
 
-/// One line of `ls-tree -l -z`.
+/// One entry of a raw tree object: mode (six digits, as `ls-tree` prints it), name and id.
+struct RawEntry {
+    mode: String,
+    name: String,
+    sha: String,
+}
+
+/// The entries of a raw tree object (`<mode> <name>\0<binary id>` each), in reverse order (so
+/// that popping them yields the tree's own order).
+fn raw_tree_entries(mut bytes: &[u8]) -> Vec<RawEntry> {
+    // A SHA-256 repository's ids are 32 bytes; the sandbox's repositories are SHA-1.
+    const ID_BYTES: usize = 20;
+    let mut entries = Vec::new();
+    while let Some(space) = bytes.iter().position(|byte| *byte == b' ') {
+        let Some(nul) = bytes[space..].iter().position(|byte| *byte == 0) else {
+            break;
+        };
+        let nul = space + nul;
+        let Some(id) = bytes.get(nul + 1..nul + 1 + ID_BYTES) else {
+            break;
+        };
+        let mode = canonical_mode(&String::from_utf8_lossy(&bytes[..space]));
+        entries.push(RawEntry {
+            mode,
+            name: String::from_utf8_lossy(&bytes[space + 1..nul]).into_owned(),
+            sha: id.iter().map(|byte| format!("{byte:02x}")).collect(),
+        });
+        bytes = &bytes[nul + 1 + ID_BYTES..];
+    }
+    entries.reverse();
+    entries
+}
+
+/// A raw tree's octal mode as git reads it (`canon_mode`): a file 100644 or 100755, a symlink
+/// 120000, a tree 040000, anything else a submodule 160000.
+fn canonical_mode(raw: &str) -> String {
+    let mode = u32::from_str_radix(raw, 8).unwrap_or(0);
+    match mode & 0o170_000 {
+        0o100_000 if mode & 0o100 != 0 => "100755",
+        0o100_000 => "100644",
+        0o120_000 => "120000",
+        0o040_000 => "040000",
+        _ => "160000",
+    }
+    .to_owned()
+}
+
+/// One entry of a tree listing, as `ls-tree -l` gives it.
 #[derive(Debug, Clone)]
 pub(crate) struct TreeEntry {
     pub(crate) mode: String,
@@ -352,26 +483,172 @@ pub(crate) struct TreeEntry {
     pub(crate) path: String,
 }
 
-impl TreeEntry {
-    fn parse(record: &[u8]) -> Option<Self> {
-        let text = String::from_utf8_lossy(record);
-        let (meta, path) = text.split_once('\t')?;
-        let mut parts = meta.split_whitespace();
-        let mode = parts.next()?.to_owned();
-        let kind = parts.next()?.to_owned();
-        let sha = parts.next()?.to_owned();
-        let size = parts.next().and_then(|size| size.parse().ok());
-        Some(Self {
-            mode,
-            kind,
-            sha,
-            size,
-            path: path.to_owned(),
-        })
+/// `git --git-dir=dir args`, with the environment that could send git elsewhere removed.
+pub(crate) fn git_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("git");
+    command.arg("--git-dir").arg(dir).args(args);
+    for name in SCRUBBED_ENV {
+        command.env_remove(name);
     }
+    command
+        .env("LC_ALL", "C")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    command
+}
+
+/// Whether `text` is a whole object id (SHA-1 or SHA-256, hexadecimal).
+pub(crate) fn is_full_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && is_hex_id(text)
+}
+
+/// Whether the object name `spec` starts with an abbreviated id (`1a2b3c^{tree}`, `1a2b:README`):
+/// git resolves those from a listing of loose objects that a long-running process never renews.
+fn is_abbreviated(spec: &str) -> bool {
+    let head = spec.split(['^', ':', '~', '@']).next().unwrap_or(spec);
+    is_hex_id(head) && !is_full_id(head)
 }
 
 /// Whether `text` looks like a (possibly abbreviated) hexadecimal object id.
 pub(crate) fn is_hex_id(text: &str) -> bool {
     (4..=64).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository with a work tree holding nested folders, an executable, a symlink and a
+    /// submodule entry, committed once; returns the folder and a `Git` for its git directory.
+    fn repository() -> (tempfile::TempDir, Git) {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let work = folder.path();
+        let sh = |args: &[&str]| {
+            let status = std::process::Command::new("git")
+                .current_dir(work)
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .status()
+                .expect("git runs");
+            assert!(status.success(), "git {args:?}");
+        };
+        sh(&["init", "--quiet", "--initial-branch", "main"]);
+        std::fs::create_dir_all(work.join("a/b")).expect("dirs");
+        std::fs::write(work.join("a/b/deep.txt"), "deep\n").expect("write");
+        std::fs::write(work.join("a/file with space"), "x").expect("write");
+        std::fs::write(work.join("run.sh"), "#!/bin/sh\n").expect("write");
+        std::fs::write(work.join("z"), "").expect("write");
+        std::os::unix::fs::symlink("run.sh", work.join("link")).expect("symlink");
+        let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(work.join("run.sh"), executable).expect("chmod");
+        sh(&["add", "--all"]);
+        sh(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            "160000,1234567890123456789012345678901234567890,sub",
+        ]);
+        sh(&["commit", "--quiet", "-m", "one"]);
+        let dir = work.join(".git");
+        let git = Git::new(dir.clone(), Arc::new(CatFile::new(dir)));
+        (folder, git)
+    }
+
+    fn ls_tree(git: &Git, flags: &[&str]) -> Vec<(String, String, String, Option<u64>, String)> {
+        let output = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(git.dir())
+            .args(["ls-tree", "-l", "-z", "--full-tree"])
+            .args(flags)
+            .arg("HEAD")
+            .output()
+            .expect("ls-tree");
+        output
+            .stdout
+            .split(|byte| *byte == 0)
+            .filter(|record| !record.is_empty())
+            .map(|record| {
+                let text = String::from_utf8_lossy(record);
+                let (meta, path) = text.split_once('\t').expect("tab");
+                let parts: Vec<&str> = meta.split_whitespace().collect();
+                (
+                    parts[0].to_owned(),
+                    parts[1].to_owned(),
+                    parts[2].to_owned(),
+                    parts[3].parse().ok(),
+                    path.to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn listed(entries: Vec<TreeEntry>) -> Vec<(String, String, String, Option<u64>, String)> {
+        entries
+            .into_iter()
+            .map(|e| (e.mode, e.kind, e.sha, e.size, e.path))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn tree_listings_match_ls_tree_at_every_depth() {
+        let (_folder, git) = repository();
+        let head = git.resolve("HEAD", "commit").await.expect("reads");
+        let head = head.expect("a commit");
+        for (depth, flags) in [
+            (Depth::Top, &[][..]),
+            (Depth::Files, &["-r"][..]),
+            (Depth::All, &["-r", "-t"][..]),
+        ] {
+            let ours = listed(git.tree_entries(&head, depth).await.expect("lists"));
+            assert_eq!(ours, ls_tree(&git, flags), "{depth:?}");
+        }
+        let all = listed(git.tree_entries(&head, Depth::All).await.expect("lists"));
+        let modes: Vec<&str> = all.iter().map(|entry| entry.0.as_str()).collect();
+        for mode in ["040000", "100644", "100755", "120000", "160000"] {
+            assert!(modes.contains(&mode), "the fixture holds a {mode} entry");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_long_running_reader_sees_what_other_processes_write() {
+        let (_folder, git) = repository();
+        let first = git.ref_target("refs/heads/main").await.expect("reads");
+        assert!(first.is_some());
+        let blob = git.write_blob(b"new content\n").await.expect("writes");
+        let tree = git.resolve(&blob, "blob").await.expect("reads");
+        assert_eq!(tree.as_deref(), Some(blob.as_str()));
+        let read = git.read(&blob, "blob").await.expect("reads");
+        assert_eq!(read.as_deref(), Some(&b"new content\n"[..]));
+        // An abbreviated id of an object written after the reader started still resolves.
+        let short = git.resolve(&blob[..10], "blob").await.expect("reads");
+        assert_eq!(short.as_deref(), Some(blob.as_str()));
+        let head = first.expect("main");
+        git.ok(&["update-ref", "refs/heads/topic", &head], None, &[])
+            .await
+            .expect("update-ref");
+        let topic = git.ref_target("refs/heads/topic").await.expect("reads");
+        assert_eq!(topic, Some(head));
+        git.ok(&["pack-refs", "--all"], None, &[])
+            .await
+            .expect("pack-refs");
+        git.ok(&["update-ref", "-d", "refs/heads/topic"], None, &[])
+            .await
+            .expect("delete");
+        assert_eq!(
+            git.ref_target("refs/heads/topic").await.expect("reads"),
+            None
+        );
+        assert_eq!(
+            git.read("0123456789abcdef0123456789abcdef01234567", "blob")
+                .await
+                .expect("reads"),
+            None
+        );
+        assert_eq!(
+            git.object_info(&["HEAD:missing", "HEAD:a"])
+                .await
+                .expect("reads")[0],
+            None
+        );
+    }
 }

@@ -9,6 +9,7 @@
 
 mod api;
 mod auth;
+mod catfile;
 #[cfg(feature = "contract")]
 pub mod contract;
 mod control;

@@ -6,15 +6,19 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OwnedMutexGuard;
 
+use crate::catfile::CatFile;
 use crate::error::ApiError;
 use crate::git::{Git, GitError, is_hex_id};
 use crate::lag::Lag;
 
-/// The repositories under `ROOT/<owner>/<repo>(.git)` and one write lock per repository.
+/// The repositories under `ROOT/<owner>/<repo>(.git)`, one write lock and one object reader
+/// per repository.
 #[derive(Debug)]
 pub(crate) struct Repos {
     root: PathBuf,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The long-running reader of each git directory opened so far.
+    readers: Mutex<HashMap<PathBuf, Arc<CatFile>>>,
     /// The stale views a `lag` fault left, shared by every repository opened here.
     pub(crate) lag: Arc<Lag>,
 }
@@ -52,6 +56,7 @@ impl Repos {
         Self {
             root,
             locks: Mutex::new(HashMap::new()),
+            readers: Mutex::new(HashMap::new()),
             lag: Arc::default(),
         }
     }
@@ -82,10 +87,17 @@ impl Repos {
     pub(crate) fn open(&self, owner: &str, name: &str) -> Result<Repo, ApiError> {
         let dir = self.git_dir(owner, name).ok_or_else(ApiError::not_found)?;
         let private = dir.join(PRIVATE_MARKER).is_file();
+        let reader = Arc::clone(
+            self.readers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(dir.clone())
+                .or_insert_with(|| Arc::new(CatFile::new(dir.clone()))),
+        );
         Ok(Repo {
             owner: owner.to_owned(),
             name: name.to_owned(),
-            git: Git::new(dir),
+            git: Git::new(dir, reader),
             private,
             lag: Arc::clone(&self.lag),
         })
@@ -154,9 +166,14 @@ impl Repos {
             if dir.ends_with(".git") && dir.parent() == Some(owner_dir.join(old).as_path()) {
                 (owner_dir.join(old), owner_dir.join(new))
             } else {
-                (dir, owner_dir.join(format!("{new}.git")))
+                (dir.clone(), owner_dir.join(format!("{new}.git")))
             };
         std::fs::rename(from, to)?;
+        // The old directory's reader would look where nothing is now.
+        self.readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&dir);
         Ok(true)
     }
 

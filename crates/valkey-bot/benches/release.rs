@@ -191,19 +191,86 @@ fn critical_path(log: &[LoggedRequest], args: &Args) -> Cost {
         .unwrap_or_default()
 }
 
+/// Where a run's wall time went: the chain of requests that ended last, walked back from the
+/// last answer through, each time, the request whose answer came last before it arrived.
+#[derive(Default)]
+struct WallChain {
+    requests: usize,
+    /// The injected latency (and download transfers) along the chain.
+    latency_ms: f64,
+    /// The sandbox's own work along the chain: answer time beyond the injected latency.
+    server_ms: f64,
+    /// The gaps between one answer and the next request: the bot's work, and waiting for a core.
+    between_ms: f64,
+}
+
+fn wall_chain(log: &[LoggedRequest], args: &Args) -> WallChain {
+    let end = |entry: &LoggedRequest| entry.started_ms + entry.duration_ms;
+    let mut chain = WallChain::default();
+    let mut current = log.iter().max_by_key(|entry| end(entry));
+    while let Some(entry) = current {
+        let latency = args.latency_ms as f64
+            + if is_download(entry) {
+                entry.response_bytes as f64 / (args.bandwidth_mib_s * MIB) as f64 * 1000.0
+            } else {
+                0.0
+            };
+        chain.requests += 1;
+        chain.latency_ms += latency;
+        chain.server_ms += (entry.duration_ms as f64 - latency).max(0.0);
+        current = log
+            .iter()
+            .filter(|before| end(before) <= entry.started_ms)
+            .max_by_key(|before| end(before));
+        if let Some(before) = current {
+            chain.between_ms += (entry.started_ms - end(before)) as f64;
+        }
+    }
+    chain
+}
+
 fn peak_memory_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU seconds used so far by this process and by its children that have exited (the sandbox's
+/// `git` processes), from `/proc/self/stat` (user + system, in Linux's 100 ticks a second).
+fn cpu_seconds() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses: utime is the 14th field.
+    let fields: Vec<u64> = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let [utime, stime, cutime, cstime] = fields[..] else {
+        return None;
+    };
+    Some((
+        (utime + stime) as f64 / 100.0,
+        (cutime + cstime) as f64 / 100.0,
+    ))
+}
+
+/// What one bot run took: its wall time, the CPU it used (this process, git processes) and the
+/// sandbox's request log.
+struct BotRun {
+    wall: Duration,
+    cpu: Option<(f64, f64)>,
+    log: Vec<LoggedRequest>,
+}
+
 /// The bot's way: one runner, every version at once.
-async fn bot_run(
-    versions: &[Version],
-    args: &Args,
-) -> anyhow::Result<(Duration, Vec<LoggedRequest>)> {
+async fn bot_run(versions: &[Version], args: &Args) -> anyhow::Result<BotRun> {
     let stage = stage(versions, args).await?;
     let runner = stage.runner(stage.config()?)?;
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     let reports = futures::future::join_all(
         versions
@@ -220,6 +287,9 @@ async fn bot_run(
     )
     .await;
     let wall = start.elapsed();
+    let cpu = cpu_before
+        .zip(cpu_seconds())
+        .map(|((own, git), (own_after, git_after))| (own_after - own, git_after - git));
     for report in reports {
         let report = report?;
         for task in &report.tasks {
@@ -235,7 +305,7 @@ async fn bot_run(
     }
     let log = stage.sandbox.request_log();
     stage.shutdown().await;
-    Ok((wall, log))
+    Ok(BotRun { wall, cpu, log })
 }
 
 /// The current automation's way: per version, each task alone, fresh runner, fresh stage.
@@ -283,12 +353,16 @@ async fn main() -> anyhow::Result<()> {
         args.artifact_mib,
         args.bandwidth_mib_s
     );
-    let (wall, log) = bot_run(&versions, &args).await?;
+    let BotRun { wall, cpu, log } = bot_run(&versions, &args).await?;
     let bot_peak = peak_memory_kib();
     // Versions are independent but for the one branch their hash lines go to: all of them at
     // once take at least one version's critical path, plus, for every other version, its writes
     // to that branch (blob, tree, commit, ref move), which must follow each other.
-    let (one_version_wall, one_version_log) = bot_run(&versions[..1], &args).await?;
+    let BotRun {
+        wall: one_version_wall,
+        log: one_version_log,
+        ..
+    } = bot_run(&versions[..1], &args).await?;
     let one_version = critical_path(&one_version_log, &args);
     let shared_writes = one_version_log
         .iter()
@@ -353,6 +427,19 @@ async fn main() -> anyhow::Result<()> {
             k as f64 / 1024.0
         ))
     );
+    let chain = wall_chain(&log, &args);
+    println!(
+        "the chain of requests that ended last ({} round trips): {:.2} s latency and transfer, {:.2} s sandbox work, {:.2} s between answer and next request",
+        chain.requests,
+        chain.latency_ms / 1000.0,
+        chain.server_ms / 1000.0,
+        chain.between_ms / 1000.0
+    );
+    if let Some((own, git)) = cpu {
+        println!(
+            "CPU during the bot run: {own:.2} s in the bench process (bot and sandbox), {git:.2} s in git processes"
+        );
+    }
     let ratio_bound = secs(wall) / (bound.millis / 1000.0);
     let speedup = secs(seq_wall) / secs(wall);
     println!("\n  {:<34} {:>8}", "way", "wall");

@@ -546,11 +546,11 @@ impl TaskJob {
                 Err(DeliverError::Moved { repo, branch }) => {
                     info!(%repo, %branch, attempt, "branch moved while planning; planning again");
                     if attempt < self.task.attempts {
-                        forge
+                        let move_seen = forge
                             .settle
                             .before_replan(forge, &plan, &repo, &branch)
                             .await;
-                        tokio::time::sleep(replan_delay(attempt)).await;
+                        tokio::time::sleep(replan_delay(attempt, move_seen)).await;
                     }
                 }
                 Err(error) => return Err(error.into()),
@@ -591,15 +591,17 @@ impl TaskJob {
     }
 }
 
-/// How long to wait before planning again after losing a race for a branch. After the first loss,
-/// not at all: a lost compare-and-swap means another write just landed, so the branch is free
-/// and every round of a race has a winner. After that, a random share of a window that doubles
-/// with every attempt (200 ms, 400 ms, 800 ms, ...), so runs that keep colliding spread out.
-fn replan_delay(attempt: u32) -> Duration {
-    if attempt <= 1 {
+/// How long to wait before planning again after losing a race for a branch (the `attempt`-th
+/// loss). When a read showed the branch at a new head (`move_seen`), not at all: another write
+/// just landed, so every round of the race has a winner and a run loses at most once per other
+/// writer; waiting would only delay it. When no read showed the move (they failed, or kept
+/// answering the old head), a random share of a window that doubles with every attempt
+/// (100 ms, 200 ms, 400 ms, ...), so runs that collide without seeing why spread out.
+fn replan_delay(attempt: u32, move_seen: bool) -> Duration {
+    if move_seen {
         return Duration::ZERO;
     }
-    let window = 100u64.saturating_mul(1 << (attempt - 1).min(6));
+    let window = 100u64.saturating_mul(1 << attempt.saturating_sub(1).min(6));
     Duration::from_millis(rand::random_range(window / 4..=window))
 }
 
@@ -608,15 +610,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_lost_race_replans_at_once_and_later_ones_spread_out() {
-        assert_eq!(replan_delay(1), Duration::ZERO);
+    fn a_replan_after_a_seen_move_is_at_once_and_one_without_spreads_out() {
+        for attempt in 1..8 {
+            assert_eq!(replan_delay(attempt, true), Duration::ZERO);
+        }
         for _ in 0..200 {
-            let second = replan_delay(2);
+            let first = replan_delay(1, false);
             assert!(
-                (Duration::from_millis(50)..=Duration::from_millis(200)).contains(&second),
-                "{second:?}"
+                (Duration::from_millis(25)..=Duration::from_millis(100)).contains(&first),
+                "{first:?}"
             );
-            let third = replan_delay(3);
+            let third = replan_delay(3, false);
             assert!(
                 (Duration::from_millis(100)..=Duration::from_millis(400)).contains(&third),
                 "{third:?}"

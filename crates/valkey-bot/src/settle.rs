@@ -94,27 +94,32 @@ impl Settle {
     /// Before planning again because `branch` of `repo` moved: waits (bounded) until a read of it
     /// shows the move, so the new plan is not made from the same stale read. For the plan's base
     /// branch that is any head but the one planned from; for a pull request branch the bot could
-    /// not create because it exists, that it exists.
-    pub async fn before_replan(&self, forge: &Forge, plan: &Plan, repo: &str, branch: &str) {
+    /// not create because it exists, that it exists. Returns whether a read showed the move.
+    pub async fn before_replan(
+        &self,
+        forge: &Forge,
+        plan: &Plan,
+        repo: &str,
+        branch: &str,
+    ) -> bool {
         let Some(change) = plan
             .changes
             .iter()
             .find(|change| change.repo.to_string() == repo)
         else {
-            return;
+            return false;
         };
         let planned_from = (change.base_branch == branch).then_some(change.base_commit.as_str());
-        let _ = self
-            .read_until(
-                || forge.read.branch_head(&change.repo, branch),
-                |head| match (head, planned_from) {
-                    (Ok(Some(head)), Some(planned)) => head != planned,
-                    (Ok(head), None) => head.is_some(),
-                    (Ok(None), Some(_)) => true,
-                    (Err(_), _) => false,
-                },
-            )
+        let shows_move = |head: &Result<Option<CommitId>, GitHubError>| match (head, planned_from) {
+            (Ok(Some(head)), Some(planned)) => head != planned,
+            (Ok(head), None) => head.is_some(),
+            (Ok(None), Some(_)) => true,
+            (Err(_), _) => false,
+        };
+        let last = self
+            .read_until(|| forge.read.branch_head(&change.repo, branch), shows_move)
             .await;
+        shows_move(&last)
     }
 }
 

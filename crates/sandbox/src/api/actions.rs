@@ -67,8 +67,9 @@ async fn find_workflow(repo: &Repo, id: &str) -> Result<Found, ApiError> {
     let path = format!("{WORKFLOWS_DIR}/{}", entry.path);
     let bytes = repo
         .git
-        .ok(&["cat-file", "blob", &entry.sha], None, &[])
-        .await?;
+        .read(&entry.sha, "blob")
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let text = String::from_utf8_lossy(&bytes);
     let file = WorkflowFile::parse(&path, &text)
         .ok_or_else(|| ApiError::unprocessable(format!("Invalid workflow file: {path}")))?;

@@ -37,8 +37,9 @@ pub(crate) async fn get_blob(
         .ok_or_else(ApiError::not_found)?;
     let bytes = repo
         .git
-        .ok(&["cat-file", "blob", &info.sha], None, &[])
-        .await?;
+        .read(&info.sha, "blob")
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Json(json!({
         "sha": info.sha,
         "node_id": format!("B_{}", &info.sha[..12]),

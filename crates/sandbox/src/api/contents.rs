@@ -92,8 +92,9 @@ async fn contents(
             } else {
                 let bytes = repo
                     .git
-                    .ok(&["cat-file", "blob", &info.sha], None, &[])
-                    .await?;
+                    .read(&info.sha, "blob")
+                    .await?
+                    .ok_or_else(ApiError::not_found)?;
                 ("base64", github_base64(&bytes))
             };
             if let Some(map) = value.as_object_mut() {

@@ -519,14 +519,10 @@ impl Person {
 
 /// Reads and parses commit `sha`; `None` if it is not a commit.
 pub(crate) async fn read_commit(repo: &Repo, sha: &str) -> Result<Option<ParsedCommit>, ApiError> {
-    let output = repo
-        .git
-        .run(&["cat-file", "commit", sha], None, &[])
-        .await?;
-    if !output.success {
+    let Some(bytes) = repo.git.read(sha, "commit").await? else {
         return Ok(None);
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
+    };
+    let text = String::from_utf8_lossy(&bytes);
     let (headers, message) = text.split_once("\n\n").unwrap_or((&text, ""));
     let mut tree = String::new();
     let mut parents = Vec::new();

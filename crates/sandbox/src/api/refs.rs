@@ -25,10 +25,7 @@ async fn full_ref(git: &Git, name: &str) -> Result<Option<String>, ApiError> {
         return Ok(None);
     }
     let full = format!("refs/{name}");
-    let valid = git
-        .run(&["check-ref-format", &full], None, &[])
-        .await?
-        .success;
+    let valid = git.is_valid_ref_name(&full).await?;
     Ok(valid.then_some(full))
 }
 

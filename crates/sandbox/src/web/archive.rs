@@ -39,11 +39,7 @@ pub(crate) async fn tag_archive(
 /// The object tag `tag` of `repo` points to, or 404.
 async fn tag_target(repo: &Repo, tag: &str) -> Result<String, ApiError> {
     let full = format!("refs/tags/{tag}");
-    let valid = repo
-        .git
-        .run(&["check-ref-format", &full], None, &[])
-        .await?
-        .success;
+    let valid = repo.git.is_valid_ref_name(&full).await?;
     if !valid {
         return Err(ApiError::not_found());
     }

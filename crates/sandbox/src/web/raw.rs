@@ -44,8 +44,9 @@ pub(crate) async fn raw_file(
         };
         let bytes = repo
             .git
-            .ok(&["cat-file", "blob", &info.sha], None, &[])
-            .await?;
+            .read(&info.sha, "blob")
+            .await?
+            .ok_or_else(ApiError::not_found)?;
         let download = Download {
             content: Content::Bytes(bytes.into()),
             etag: format!("\"{}\"", info.sha),
