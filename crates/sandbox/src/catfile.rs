@@ -70,34 +70,33 @@ impl CatFile {
         })
     }
 
-    /// Sends one command; a process that has died is started again once.
+    /// Sends one command; a process that has died is started again once. The process is out of
+    /// its slot while it answers, so a request dropped mid-answer (its client went away) takes
+    /// the process with it instead of leaving an unread answer for the next one.
     async fn ask(&self, command: &str, spec: &str) -> Result<Answer, GitError> {
         // The protocol is line-based: a name holding a line break names nothing git can find.
         if spec.contains(['\n', '\r']) {
             return Ok(Answer::Missing);
         }
         let mut slot = self.process.lock().await;
-        for attempt in 0..2 {
-            if slot.is_none() {
-                *slot = Some(self.spawn()?);
-            }
-            let Some(process) = slot.as_mut() else {
-                continue;
+        let mut last_error = None;
+        for _ in 0..2 {
+            let mut process = match slot.take() {
+                Some(process) => process,
+                None => self.spawn()?,
             };
             match process.exchange(command, spec).await {
-                Ok(answer) => return Ok(answer),
-                Err(error) => {
-                    *slot = None;
-                    if attempt == 1 {
-                        return Err(GitError::Spawn {
-                            args: format!("cat-file --batch-command ({command} {spec})"),
-                            source: error,
-                        });
-                    }
+                Ok(answer) => {
+                    *slot = Some(process);
+                    return Ok(answer);
                 }
+                Err(error) => last_error = Some(error),
             }
         }
-        Ok(Answer::Missing)
+        Err(GitError::Spawn {
+            args: format!("cat-file --batch-command ({command} {spec})"),
+            source: last_error.unwrap_or_else(|| std::io::Error::other("no answer")),
+        })
     }
 
     fn spawn(&self) -> Result<Process, GitError> {

@@ -516,6 +516,8 @@ pub(crate) fn is_hex_id(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     /// A repository with a work tree holding nested folders, an executable, a symlink and a
@@ -650,5 +652,18 @@ mod tests {
                 .expect("reads")[0],
             None
         );
+    }
+
+    #[tokio::test]
+    async fn a_read_dropped_before_its_answer_leaves_no_answer_for_the_next() {
+        let (_folder, git) = repository();
+        let big = git.write_blob(&vec![b'x'; 4 << 20]).await.expect("writes");
+        let small = git.write_blob(b"small\n").await.expect("writes");
+        assert!(git.read(&small, "blob").await.expect("reads").is_some());
+        // Polled once, then dropped: the command is sent, its answer not read.
+        let dropped = tokio::time::timeout(Duration::ZERO, git.read(&big, "blob")).await;
+        assert!(dropped.is_err(), "the big read did not finish in one poll");
+        let read = git.read(&small, "blob").await.expect("reads");
+        assert_eq!(read.as_deref(), Some(&b"small\n"[..]));
     }
 }

@@ -6,6 +6,9 @@
 //! `ROOT/_sandbox/state.json`; workflow runs end as `ROOT/_sandbox/workflows.json` says;
 //! static downloads are served from `ROOT/_downloads/`. Repositories are public unless marked
 //! private ([`set_private`]).
+//!
+//! It reads and writes them with the `git` command line (2.36 or later: reads go to one
+//! long-running `git cat-file --batch-command` per repository; writes each run their own `git`).
 
 mod api;
 mod auth;
