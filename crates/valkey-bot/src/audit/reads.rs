@@ -176,3 +176,29 @@ impl Downloads for CountedDownloads {
         self.inner.small_file(url, max_bytes).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use valkey_bot_testkit::MemoryGitHub;
+    use valkey_bot_testkit::contract;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_memo_keeps_the_read_contract_and_asks_each_question_once() {
+        let github = MemoryGitHub::default();
+        let repo = RepoId::parse("acme/images").expect("a valid name");
+        let world = contract::seed_memory(&github, &repo);
+        let counts = Counts::default();
+        let memo = MemoRead::new(Arc::new(github), counts.clone());
+        contract::check_reads(&memo, &world).await;
+        let asked = counts.snapshot();
+        assert!(
+            asked.get("acme/images").is_some_and(|n| *n > 0),
+            "{asked:?}"
+        );
+        // The same questions again are answered from the memo, the same way.
+        contract::check_reads(&memo, &world).await;
+        assert_eq!(counts.snapshot(), asked);
+    }
+}
