@@ -50,6 +50,10 @@ pub(crate) fn from_response(what: &str, response: &Response, note: Option<&str>)
     let lower = message.to_ascii_lowercase();
     match response.status {
         StatusCode::NOT_FOUND => GitHubError::NotFound(text),
+        // Git data on a repository without a commit: no race lost, nothing a re-plan can mend.
+        StatusCode::CONFLICT if lower.contains("repository is empty") => {
+            GitHubError::Rejected(text)
+        }
         StatusCode::CONFLICT => GitHubError::Conflict(text),
         StatusCode::UNPROCESSABLE_ENTITY
             if lower.contains("not a fast forward") || lower.contains("already exists") =>
@@ -140,6 +144,10 @@ mod tests {
             GitHubError::NotFound(_)
         ));
         assert!(matches!(kind(409, "{}"), GitHubError::Conflict(_)));
+        assert!(matches!(
+            kind(409, r#"{"message":"Git Repository is empty."}"#),
+            GitHubError::Rejected(_)
+        ));
         assert!(matches!(
             kind(422, r#"{"message":"Update is not a fast forward"}"#),
             GitHubError::Conflict(_)

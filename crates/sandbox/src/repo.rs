@@ -233,6 +233,20 @@ impl Repo {
         Ok(None)
     }
 
+    /// GitHub's `409 Git Repository is empty.` for a git-data write (blob, tree, commit, ref) to a
+    /// repository without a commit: it refuses them until a first commit is pushed.
+    pub(crate) async fn refuse_git_data_if_empty(&self) -> Result<(), ApiError> {
+        if self.git.resolve("HEAD", "commit").await?.is_some()
+            || !self.git.refs_with_prefix("refs/").await?.is_empty()
+        {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "Git Repository is empty.",
+        ))
+    }
+
     /// The object id ref `full` points to as reads see it (a lagging ref answers its previous
     /// target), or `None`.
     pub(crate) async fn read_ref(&self, full: &str) -> Result<Option<String>, GitError> {

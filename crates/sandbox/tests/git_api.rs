@@ -734,3 +734,33 @@ async fn compare_reports_ahead_behind_and_commits() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn git_data_writes_to_a_repository_without_a_commit_are_refused_as_github_does() {
+    let fx = Fixture::new().await;
+    let empty = fx.root().join("acme").join("empty.git");
+    common::git(
+        fx.root(),
+        &["init", "--quiet", "--bare", empty.to_str().unwrap()],
+    );
+    let blob = json!({ "content": "x", "encoding": "utf-8" });
+    let tree =
+        json!({ "tree": [{ "path": "a", "mode": "100644", "type": "blob", "content": "x" }] });
+    let commit = json!({ "message": "m", "tree": "4b825dc642cb6eb9a060e54bf8d69288fbee4904" });
+    let reference = json!({ "ref": "refs/heads/main", "sha": fx.widgets.main.as_str() });
+    for (kind, body) in [
+        ("blobs", blob.clone()),
+        ("trees", tree),
+        ("commits", commit),
+        ("refs", reference),
+    ] {
+        let (status, answer) = fx
+            .post(&format!("/repos/acme/empty/git/{kind}"), body)
+            .await;
+        assert_eq!(status, 409, "{kind}: {answer}");
+        assert_eq!(answer["message"], "Git Repository is empty.", "{kind}");
+    }
+    // The same write to a repository with a commit is taken.
+    let (status, _) = fx.post("/repos/acme/widgets/git/blobs", blob).await;
+    assert_eq!(status, 201);
+}

@@ -37,6 +37,7 @@ pub(crate) async fn create_blob(
     GhJson(body): GhJson<CreateBlob>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
+    repo.refuse_git_data_if_empty().await?;
     let bytes = match body.encoding.as_deref().unwrap_or("utf-8") {
         "utf-8" | "utf8" => body.content.into_bytes(),
         "base64" => decode_base64(&body.content).ok_or_else(|| {
@@ -175,6 +176,7 @@ pub(crate) async fn create_tree(
     GhJson(body): GhJson<CreateTree>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
+    repo.refuse_git_data_if_empty().await?;
     let changes = body
         .tree
         .iter()
@@ -366,6 +368,7 @@ pub(crate) async fn create_commit(
     GhJson(body): GhJson<CreateCommit>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
+    repo.refuse_git_data_if_empty().await?;
     let tree = object_of_kind(&repo, &body.tree, "tree")
         .await?
         .ok_or_else(|| ApiError::unprocessable("Tree SHA does not exist"))?;

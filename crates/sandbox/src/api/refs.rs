@@ -107,6 +107,7 @@ pub(crate) async fn create_ref(
     GhJson(body): GhJson<CreateRef>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = shared.open(&owner, &name, &caller, CONTENTS_WRITE)?;
+    repo.refuse_git_data_if_empty().await?;
     let short = body
         .reference
         .strip_prefix("refs/")
