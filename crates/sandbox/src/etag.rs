@@ -13,6 +13,18 @@ use crate::web::conditional::not_modified;
 /// The most of an API answer that is hashed; larger answers (none the API gives) pass untagged.
 const MAX_TAGGED: usize = 256 * 1024 * 1024;
 
+/// The headers of a request [`tag`] reads (`If-None-Match`, `If-Modified-Since`), kept while the
+/// handler runs instead of the whole map.
+pub(crate) fn conditional_headers(request: &HeaderMap) -> HeaderMap {
+    let mut kept = HeaderMap::new();
+    for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
+        for value in request.get_all(&name) {
+            kept.append(name.clone(), value.clone());
+        }
+    }
+    kept
+}
+
 /// Adds the `ETag` to a 200 answer to a GET, or turns it into a 304 when `request` already
 /// holds that ETag. Other answers pass unchanged.
 pub(crate) async fn tag(request: &HeaderMap, response: Response) -> Response {

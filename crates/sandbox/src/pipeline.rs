@@ -46,7 +46,8 @@ pub(crate) async fn pipeline(
     };
     let public = matches!(caller, Ok(Caller::Public));
     // A GET's conditional headers, for the ETag answer after the handler.
-    let conditional = (is_api && method == "GET").then(|| request.headers().clone());
+    let conditional =
+        (is_api && method == "GET").then(|| crate::etag::conditional_headers(request.headers()));
     let log = |status: Option<u16>, response_bytes: u64| {
         shared.log.push(LoggedRequest {
             method: method.clone(),
