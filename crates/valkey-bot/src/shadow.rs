@@ -11,6 +11,7 @@
 //! The runner decides that a task shadows ([`crate::runner::Order`]) and hands it read-only access;
 //! this module only reads.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use bytes::Bytes;
@@ -348,7 +349,8 @@ async fn strangers(
         .collect())
 }
 
-/// Every planned file whose bytes at `at` are not its final state, as unified diffs.
+/// Every planned file whose bytes at `at` are not its final state, as unified diffs, then every
+/// file a commit writes whose mode at `at` is not the planned one, a line each.
 async fn differences(change: &RepoChange, forge: &Forge, at: &str) -> Result<String, GitHubError> {
     let writes = Writes::of(change);
     let reads = writes.final_state.iter().map(|(path, file)| async move {
@@ -362,11 +364,37 @@ async fn differences(change: &RepoChange, forge: &Forge, at: &str) -> Result<Str
             })
         }))
     });
-    Ok(futures::future::try_join_all(reads)
-        .await?
+    let (diffs, listing) = futures::try_join!(
+        futures::future::try_join_all(reads),
+        forge.read.list_files(&change.repo, at, "")
+    )?;
+    let existing_modes: BTreeMap<String, bool> = listing
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .collect())
+        .map(|file| (file.path, file.executable))
+        .collect();
+    let mut out: String = diffs.into_iter().flatten().collect();
+    for (path, file) in &writes.final_state {
+        let (Some(_), Some(planned)) = (file.bytes, file.executable) else {
+            continue;
+        };
+        if let Some(&existing) = existing_modes.get(*path)
+            && existing != planned
+        {
+            let _ = writeln!(
+                out,
+                "mode of {path}: {} existing, {} planned",
+                mode(existing),
+                mode(planned)
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Git's mode of a file: `100755` executable, `100644` not.
+fn mode(executable: bool) -> &'static str {
+    if executable { "100755" } else { "100644" }
 }
 
 fn heading(change: &RepoChange, at: &str, diff: &str) -> String {

@@ -285,3 +285,46 @@ async fn a_branch_that_is_not_the_old_automations_is_not_compared() {
     );
     assert_eq!(status, Status::TaskFailed);
 }
+
+#[tokio::test]
+async fn an_old_pull_request_that_differs_only_in_a_mode_is_a_difference() {
+    let (stage, _) = released_by_old_automation("9.1.0").await;
+    let branch = "update-9.1.0";
+    // An executable file the container change writes, as `git diff --raw` shows it.
+    let raw = common::git(
+        &stage.root,
+        CONTAINER,
+        &["diff", "--raw", "mainline", branch],
+    );
+    let path = raw
+        .lines()
+        .find_map(|line| {
+            let (meta, path) = line.split_once('\t')?;
+            meta.split(' ').nth(1).filter(|mode| *mode == "100755")?;
+            Some(path.to_owned())
+        })
+        .unwrap_or_else(|| panic!("no executable file in the change:\n{raw}"));
+    let same_bytes = file(&stage.root, CONTAINER, branch, &path);
+    // The old automation commits the same bytes without the executable bit.
+    commit_as(
+        &stage,
+        CONTAINER,
+        branch,
+        "github-actions[bot]",
+        &path,
+        &same_bytes,
+        "Drops a mode",
+    )
+    .unwrap();
+    let (report, status) = shadow_run(&stage, &all("9.1.0")).await;
+    let (verdict, detail, diff) = shadow(&report, "container");
+    assert_eq!(verdict, Verdict::Differs, "{detail}");
+    assert!(
+        diff.contains(&format!(
+            "mode of {path}: 100644 existing, 100755 planned\n"
+        )),
+        "{diff}"
+    );
+    assert!(!diff.contains("--- a/"), "only the mode differs: {diff}");
+    assert_eq!(status, Status::TaskFailed);
+}
