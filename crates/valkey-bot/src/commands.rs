@@ -540,6 +540,25 @@ mod tests {
         assert!(!text.contains("[the fix]("), "{text}");
     }
 
+    #[test]
+    fn the_summary_shows_a_shadow_diff_folded_and_fenced() {
+        let mut run = report(Environment::Prod, "unused");
+        run.tasks[0].outcome = Outcome::Shadow {
+            verdict: crate::shadow::Verdict::Differs,
+            detail: "differs".into(),
+        };
+        run.tasks[0].diff = Some("--- a/x\n+++ b/x\n-<b>old</b>\n+```\n".into());
+        let text = summary::markdown(&run, "https://github.com");
+        assert!(
+            text.contains(
+                "<details><summary>website: how the existing change differs (existing → planned)</summary>\n\n```diff\n--- a/x\n+++ b/x\n-<b>old</b>\n+\'\'\'\n```\n"
+            ),
+            "{text}"
+        );
+        run.tasks[0].diff = None;
+        assert!(!summary::markdown(&run, "https://github.com").contains("<details>"));
+    }
+
     /// The shipped `tasks.toml`, `extra` appended.
     fn tasks_toml(extra: &str) -> Config {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tasks.toml");

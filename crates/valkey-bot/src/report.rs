@@ -18,6 +18,33 @@ pub fn markdown_escape(text: &str) -> String {
         .collect()
 }
 
+/// `diff` as a fenced Markdown `diff` block, at most `max_bytes` of it (cut at a line, with a
+/// note of what was left out). A fence inside it is shown as `'''`, so the diff cannot end the
+/// block and its text is never rendered as Markdown or HTML.
+pub fn diff_block(diff: &str, max_bytes: usize) -> String {
+    let mut shown = diff;
+    if shown.len() > max_bytes {
+        let mut cut = max_bytes;
+        while !shown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        shown = &shown[..shown[..cut].rfind('\n').map_or(0, |at| at + 1)];
+    }
+    let mut out = format!("```diff\n{}", shown.replace("```", "'''"));
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str("```\n");
+    if shown.len() < diff.len() {
+        let _ = writeln!(
+            out,
+            "\n({} more bytes of the diff are in the run's log.)",
+            diff.len() - shown.len()
+        );
+    }
+    out
+}
+
 /// One line saying what a task changed, or why it failed or was skipped.
 pub fn detail(task: &TaskReport) -> String {
     match &task.outcome {
@@ -141,5 +168,25 @@ fn humanize_precise(task: &TaskReport) -> String {
         format!("{:.1}s", task.duration.as_secs_f64())
     } else {
         humanize(task.duration)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_diff_is_cut_at_a_line_and_says_how_much_is_left_out() {
+        let diff = "+one\n+two\n+three\n";
+        assert_eq!(diff_block(diff, 100), "```diff\n+one\n+two\n+three\n```\n");
+        assert_eq!(
+            diff_block(diff, 7),
+            "```diff\n+one\n```\n\n(12 more bytes of the diff are in the run's log.)\n"
+        );
+        // A cut inside a multi-byte character still lands on a line.
+        assert_eq!(
+            diff_block("+é\n+é\n", 6),
+            "```diff\n+é\n```\n\n(4 more bytes of the diff are in the run's log.)\n"
+        );
     }
 }

@@ -46,8 +46,24 @@ pub fn markdown(report: &RunReport, server_url: &str) -> String {
             links.join(" ")
         ));
     }
+    for task in &report.tasks {
+        if let Some(diff) = task.diff.as_deref().filter(|d| !d.is_empty()) {
+            let what = match task.outcome {
+                Outcome::Shadow { .. } => "how the existing change differs (existing → planned)",
+                _ => "the planned changes",
+            };
+            out.push_str(&format!(
+                "\n<details><summary>{}: {what}</summary>\n\n{}\n</details>\n",
+                task.name,
+                crate::report::diff_block(diff, SUMMARY_DIFF_MAX)
+            ));
+        }
+    }
     out
 }
+
+/// The most of one task's diff the summary holds (GitHub takes 1 MiB of summary a step).
+const SUMMARY_DIFF_MAX: usize = 100_000;
 
 /// The loud warning a `prod` run's summary starts with when no alert can be sent.
 pub fn no_alerts_warning() -> String {

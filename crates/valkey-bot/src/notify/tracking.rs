@@ -112,6 +112,9 @@ pub fn failure_comment(
     out
 }
 
+/// The most of a diff a tracking-issue comment holds (GitHub takes 65,536 characters a comment).
+const COMMENT_DIFF_MAX: usize = 60_000;
+
 /// The comment posted when a shadow task does not agree with the existing change: what was
 /// compared and the exact difference.
 pub fn shadow_comment(task: &TaskReport) -> String {
@@ -125,7 +128,8 @@ pub fn shadow_comment(task: &TaskReport) -> String {
         crate::report::markdown_escape(detail)
     );
     if let Some(diff) = task.diff.as_deref().filter(|d| !d.is_empty()) {
-        out.push_str(&format!("```diff\n{}```\n\n", diff.replace("```", "'''")));
+        out.push_str(&crate::report::diff_block(diff, COMMENT_DIFF_MAX));
+        out.push('\n');
     }
     out.push_str(
         "Nothing was written (shadow mode). Keep this task in `mode = \"shadow\"` until its \
