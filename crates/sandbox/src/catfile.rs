@@ -46,17 +46,13 @@ impl CatFile {
         }
     }
 
-    /// `(id, type, size)` of each object name (`<sha>`, `<rev>^{commit}`, `<rev>:<path>`), `None`
-    /// where it names nothing.
-    pub(crate) async fn info(&self, specs: &[&str]) -> Result<Vec<Option<ObjectInfo>>, GitError> {
-        let mut answers = Vec::with_capacity(specs.len());
-        for spec in specs {
-            answers.push(match self.ask("info", spec).await? {
-                Answer::Found(info, _) => Some(info),
-                Answer::Missing => None,
-            });
-        }
-        Ok(answers)
+    /// `(id, type, size)` of the object `spec` names (`<sha>`, `<rev>^{commit}`, `<rev>:<path>`),
+    /// `None` when it names nothing.
+    pub(crate) async fn info(&self, spec: &str) -> Result<Option<ObjectInfo>, GitError> {
+        Ok(match self.ask("info", spec).await? {
+            Answer::Found(info, _) => Some(info),
+            Answer::Missing => None,
+        })
     }
 
     /// The object `spec` names and its bytes, or `None`.

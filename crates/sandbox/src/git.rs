@@ -128,57 +128,25 @@ impl Git {
     /// The object id `rev` names, peeled to `peel` (`commit`, `tree`, ...), or `None`.
     pub(crate) async fn resolve(&self, rev: &str, peel: &str) -> Result<Option<String>, GitError> {
         let spec = format!("{rev}^{{{peel}}}");
-        if !is_abbreviated(rev) {
-            return Ok(self.info(&spec).await?.map(|info| info.sha));
-        }
-        self.rev_parse(&spec).await
+        Ok(self.object_info(&spec).await?.map(|info| info.sha))
     }
 
     /// The object id a full ref name (`refs/heads/main`) points to, unpeeled, or `None`.
     pub(crate) async fn ref_target(&self, full_ref: &str) -> Result<Option<String>, GitError> {
-        if !is_abbreviated(full_ref) {
-            return Ok(self.info(full_ref).await?.map(|info| info.sha));
-        }
-        self.rev_parse(full_ref).await
-    }
-
-    /// What the long-running reader says of one object name.
-    async fn info(&self, spec: &str) -> Result<Option<ObjectInfo>, GitError> {
-        Ok(self
-            .reader
-            .info(&[spec])
-            .await?
-            .into_iter()
-            .flatten()
-            .next())
-    }
-
-    /// `rev-parse --verify` in a fresh process: for abbreviated ids, which the long-running
-    /// reader may not see when they are new.
-    async fn rev_parse(&self, spec: &str) -> Result<Option<String>, GitError> {
-        let output = self
-            .run(
-                &["rev-parse", "--verify", "--quiet", "--end-of-options", spec],
-                None,
-                &[],
-            )
-            .await?;
-        Ok(output
-            .success
-            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
+        Ok(self.object_info(full_ref).await?.map(|info| info.sha))
     }
 
     /// The bytes of the `kind` object `rev` names (peeled to it, as `git cat-file <kind>`
-    /// does), or `None`.
+    /// does), or `None`. An abbreviated `rev` is expanded by [`Git::object_info`] first.
     pub(crate) async fn read(&self, rev: &str, kind: &str) -> Result<Option<Vec<u8>>, GitError> {
-        if !is_abbreviated(rev) {
-            let spec = format!("{rev}^{{{kind}}}");
-            return Ok(self.reader.contents(&spec).await?.map(|(_, bytes)| bytes));
+        let mut spec = format!("{rev}^{{{kind}}}");
+        if is_abbreviated(rev) {
+            let Some(info) = self.object_info(&spec).await? else {
+                return Ok(None);
+            };
+            spec = info.sha;
         }
-        let output = self
-            .run(&["cat-file", kind, "--end-of-options", rev], None, &[])
-            .await?;
-        Ok(output.success.then_some(output.stdout))
+        Ok(self.reader.contents(&spec).await?.map(|(_, bytes)| bytes))
     }
 
     /// Every ref whose full name starts with `prefix` (`refs/tags`), sorted by name, as
@@ -209,18 +177,11 @@ impl Git {
             .collect())
     }
 
-    /// `(type, size)` of each object spec (`<sha>` or `<rev>:<path>`), `None` when missing.
-    pub(crate) async fn object_info(
-        &self,
-        specs: &[&str],
-    ) -> Result<Vec<Option<ObjectInfo>>, GitError> {
-        if !specs.iter().any(|spec| is_abbreviated(spec)) {
-            return self.reader.info(specs).await;
-        }
-        let mut input = Vec::new();
-        for spec in specs {
-            input.extend_from_slice(spec.as_bytes());
-            input.push(b'\n');
+    /// `(id, type, size)` of the object `spec` names (`<sha>`, `<rev>^{commit}`, `<rev>:<path>`),
+    /// `None` when it names nothing.
+    pub(crate) async fn object_info(&self, spec: &str) -> Result<Option<ObjectInfo>, GitError> {
+        if !is_abbreviated(spec) {
+            return self.reader.info(spec).await;
         }
         let out = self
             .ok(
@@ -228,12 +189,11 @@ impl Git {
                     "cat-file",
                     "--batch-check=%(objectname) %(objecttype) %(objectsize)",
                 ],
-                Some(&input),
+                Some(format!("{spec}\n").as_bytes()),
                 &[],
             )
             .await?;
-        let text = String::from_utf8_lossy(&out);
-        Ok(text.lines().map(ObjectInfo::parse).collect())
+        Ok(ObjectInfo::parse(String::from_utf8_lossy(&out).trim_end()))
     }
 
     /// Whether `ancestor` is an ancestor of (or equal to) `descendant`.
@@ -271,14 +231,7 @@ impl Git {
             args: format!("ls-tree {tree}"),
             stderr: format!("fatal: not a tree object: {tree}"),
         };
-        let spec = format!("{tree}^{{tree}}");
-        let (_, bytes) = if is_abbreviated(tree) {
-            let sha = self.rev_parse(&spec).await?.ok_or_else(missing)?;
-            self.reader.contents(&sha).await?
-        } else {
-            self.reader.contents(&spec).await?
-        }
-        .ok_or_else(missing)?;
+        let bytes = self.read(tree, "tree").await?.ok_or_else(missing)?;
         let mut entries = Vec::new();
         // Trees still to list, last first, each with the path its entries sit under.
         let mut pending = vec![(String::new(), raw_tree_entries(&bytes))];
@@ -294,7 +247,7 @@ impl Git {
                 _ => "blob",
             };
             let size = match kind {
-                "blob" => self.info(&entry.sha).await?.map(|info| info.size),
+                "blob" => self.object_info(&entry.sha).await?.map(|info| info.size),
                 _ => None,
             };
             if kind == "tree" && depth != Depth::Top {
@@ -624,6 +577,8 @@ mod tests {
         // An abbreviated id of an object written after the reader started still resolves.
         let short = git.resolve(&blob[..10], "blob").await.expect("reads");
         assert_eq!(short.as_deref(), Some(blob.as_str()));
+        let short_read = git.read(&blob[..10], "blob").await.expect("reads");
+        assert_eq!(short_read.as_deref(), Some(&b"new content\n"[..]));
         let head = first.expect("main");
         git.ok(&["update-ref", "refs/heads/topic", &head], None, &[])
             .await
@@ -646,12 +601,8 @@ mod tests {
                 .expect("reads"),
             None
         );
-        assert_eq!(
-            git.object_info(&["HEAD:missing", "HEAD:a"])
-                .await
-                .expect("reads")[0],
-            None
-        );
+        assert_eq!(git.object_info("HEAD:missing").await.expect("reads"), None);
+        assert!(git.object_info("HEAD:a").await.expect("reads").is_some());
     }
 
     #[tokio::test]

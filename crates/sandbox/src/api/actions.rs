@@ -46,11 +46,8 @@ async fn find_workflow(repo: &Repo, id: &str) -> Result<Found, ApiError> {
         .ok_or_else(ApiError::not_found)?;
     let Some(dir) = repo
         .git
-        .object_info(&[format!("{head}:{WORKFLOWS_DIR}").as_str()])
+        .object_info(&format!("{head}:{WORKFLOWS_DIR}"))
         .await?
-        .into_iter()
-        .flatten()
-        .next()
     else {
         return Err(ApiError::not_found());
     };

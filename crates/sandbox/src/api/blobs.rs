@@ -28,11 +28,8 @@ pub(crate) async fn get_blob(
     }
     let info = repo
         .git
-        .object_info(&[sha.as_str()])
+        .object_info(&sha)
         .await?
-        .into_iter()
-        .flatten()
-        .next()
         .filter(|info| info.kind == "blob" && !repo.lag.is_hidden(&info.sha))
         .ok_or_else(ApiError::not_found)?;
     let bytes = repo

@@ -72,11 +72,8 @@ async fn contents(
     let spec = format!("{commit}:{path}");
     let info = repo
         .git
-        .object_info(&[spec.as_str()])
+        .object_info(&spec)
         .await?
-        .into_iter()
-        .flatten()
-        .next()
         .ok_or_else(ApiError::not_found)?;
     let links = Links {
         shared: &shared,

@@ -249,11 +249,9 @@ async fn object_of_kind(repo: &Repo, sha: &str, kind: &str) -> Result<Option<Str
     }
     Ok(repo
         .git
-        .object_info(&[sha])
+        .object_info(sha)
         .await?
-        .into_iter()
-        .flatten()
-        .find(|info| info.kind == kind)
+        .filter(|info| info.kind == kind)
         .map(|info| info.sha))
 }
 

@@ -33,11 +33,8 @@ async fn full_ref(git: &Git, name: &str) -> Result<Option<String>, ApiError> {
 async fn ref_json(shared: &Shared, repo: &Repo, full: &str, sha: &str) -> Result<Value, ApiError> {
     let kind = repo
         .git
-        .object_info(&[sha])
+        .object_info(sha)
         .await?
-        .into_iter()
-        .flatten()
-        .next()
         .map_or_else(|| "commit".to_owned(), |info| info.kind);
     Ok(ref_value(shared, repo, full, sha, &kind))
 }
@@ -148,11 +145,8 @@ async fn existing_object(repo: &Repo, sha: &str) -> Result<String, ApiError> {
         return Err(ApiError::unprocessable("Object does not exist"));
     }
     repo.git
-        .object_info(&[sha])
+        .object_info(sha)
         .await?
-        .into_iter()
-        .flatten()
-        .next()
         .map(|info| info.sha)
         .ok_or_else(|| ApiError::unprocessable("Object does not exist"))
 }

@@ -32,13 +32,7 @@ pub(crate) async fn raw_file(
             continue;
         };
         let spec = format!("{commit}:{path}");
-        let info = repo
-            .git
-            .object_info(&[spec.as_str()])
-            .await?
-            .into_iter()
-            .flatten()
-            .next();
+        let info = repo.git.object_info(&spec).await?;
         let Some(info) = info.filter(|info| info.kind == "blob") else {
             return Err(ApiError::not_found());
         };
