@@ -1,9 +1,9 @@
 //! Running the `git` command line against one repository's git directory.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
@@ -275,15 +275,9 @@ impl Git {
     /// Whether `full` is a valid ref name (`git check-ref-format`). A name git accepted once is
     /// not asked again: the answer depends on the name alone.
     pub(crate) async fn is_valid_ref_name(&self, full: &str) -> Result<bool, GitError> {
-        static ACCEPTED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
-        let accepted = ACCEPTED.get_or_init(Mutex::default);
-        let seen = |names: &Mutex<HashSet<String>>| {
-            names
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(full)
-        };
-        if seen(accepted) {
+        static ACCEPTED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        let accepted = || ACCEPTED.lock().unwrap_or_else(PoisonError::into_inner);
+        if accepted().contains(full) {
             return Ok(true);
         }
         let valid = self
@@ -291,10 +285,7 @@ impl Git {
             .await?
             .success;
         if valid {
-            accepted
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(full.to_owned());
+            accepted().insert(full.to_owned());
         }
         Ok(valid)
     }
