@@ -374,13 +374,9 @@ async fn differences(change: &RepoChange, forge: &Forge, at: &str) -> Result<Str
         .map(|file| (file.path, file.executable))
         .collect();
     let mut out: String = diffs.into_iter().flatten().collect();
-    for (path, file) in &writes.final_state {
-        let (Some(_), Some(planned)) = (file.bytes, file.executable) else {
-            continue;
-        };
-        if let Some(&existing) = existing_modes.get(*path)
-            && existing != planned
-        {
+    for (path, planned) in writes.wrong_modes(|path| existing_modes.get(path).copied()) {
+        // A file that is not there at all is already in the diff above.
+        if let Some(&existing) = existing_modes.get(path) {
             let _ = writeln!(
                 out,
                 "mode of {path}: {} existing, {} planned",

@@ -136,13 +136,9 @@ impl<'a> Writes<'a> {
             .map(|path| format!("`{path}` does not have the planned content"))
             .collect();
         let wrong_modes: Vec<&str> = self
-            .final_state
-            .iter()
-            .filter(|(_, file)| file.bytes.is_some())
-            .filter_map(|(path, file)| {
-                let executable = file.executable?;
-                (actual.get(*path).map(|(_, x)| *x) != Some(executable)).then_some(*path)
-            })
+            .wrong_modes(|path| actual.get(path).map(|(_, executable)| *executable))
+            .into_iter()
+            .map(|(path, _)| path)
             .collect();
         if !wrong_modes.is_empty() {
             problems.push(format!(
@@ -168,6 +164,19 @@ impl<'a> Writes<'a> {
             }
         }
         Ok(problems)
+    }
+
+    /// Every file a commit writes whose mode (`mode_of`: executable or not, `None` if absent) is
+    /// not the planned one, with the planned mode (`true`: executable).
+    pub fn wrong_modes(&self, mode_of: impl Fn(&str) -> Option<bool>) -> Vec<(&'a str, bool)> {
+        self.final_state
+            .iter()
+            .filter(|(_, file)| file.bytes.is_some())
+            .filter_map(|(path, file)| {
+                let planned = file.executable?;
+                (mode_of(path) != Some(planned)).then_some((*path, planned))
+            })
+            .collect()
     }
 
     /// The `Signed-off-by:` identity of the change's commits, if they are signed off (asking
