@@ -156,18 +156,21 @@ struct Cost {
     millis: f64,
 }
 
+/// How long `entry`'s body takes at the bandwidth limit: a download's size, nothing for the API.
+fn transfer_ms(entry: &LoggedRequest, args: &Args) -> f64 {
+    if is_download(entry) {
+        entry.response_bytes as f64 / (args.bandwidth_mib_s * MIB) as f64 * 1000.0
+    } else {
+        0.0
+    }
+}
+
 /// The critical path of the run that made `log`: the longest chain of requests that ran one
 /// after another, each arriving after the previous one's answer (and, for a download, its
 /// transfer). Each round trip counts only the injected latency, and a download its size at the
 /// bandwidth limit; server and client work count nothing, so the run cannot beat it.
 fn critical_path(log: &[LoggedRequest], args: &Args) -> Cost {
-    let transfer_ms = |entry: &LoggedRequest| {
-        if is_download(entry) {
-            entry.response_bytes as f64 / (args.bandwidth_mib_s * MIB) as f64 * 1000.0
-        } else {
-            0.0
-        }
-    };
+    let transfer_ms = |entry: &LoggedRequest| transfer_ms(entry, args);
     let mut requests: Vec<&LoggedRequest> = log.iter().collect();
     requests.sort_by_key(|entry| entry.started_ms);
     let ends: Vec<f64> = requests
@@ -209,12 +212,7 @@ fn wall_chain(log: &[LoggedRequest], args: &Args) -> WallChain {
     let mut chain = WallChain::default();
     let mut current = log.iter().max_by_key(|entry| end(entry));
     while let Some(entry) = current {
-        let latency = args.latency_ms as f64
-            + if is_download(entry) {
-                entry.response_bytes as f64 / (args.bandwidth_mib_s * MIB) as f64 * 1000.0
-            } else {
-                0.0
-            };
+        let latency = args.latency_ms as f64 + transfer_ms(entry, args);
         chain.requests += 1;
         chain.latency_ms += latency;
         chain.server_ms += (entry.duration_ms as f64 - latency).max(0.0);
