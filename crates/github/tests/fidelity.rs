@@ -271,3 +271,30 @@ async fn lists_longer_than_a_page_are_read_to_the_end() {
     assert_eq!(commits[0].subject, "c0");
     assert_eq!(commits[119].id, head);
 }
+
+/// GitHub refuses git data in a repository without a commit (409 `Git Repository is empty.`);
+/// the client reports it as a rejection, not as a lost race to re-plan after.
+#[tokio::test]
+async fn git_data_in_an_empty_repository_is_a_rejection_not_a_conflict() {
+    let fx = Fixture::with_app().await;
+    let empty = fx.temp.path().join("acme").join("empty.git");
+    common::git(
+        fx.temp.path(),
+        &["init", "--quiet", "--bare", empty.to_str().unwrap()],
+    );
+    let client = fx
+        .client_scoped("acme/empty", &[(Permission::Contents, Access::Write)])
+        .await;
+    let refused = client
+        .create_branch(&repo("acme/empty"), "main", &fx.images.main)
+        .await;
+    match refused {
+        Err(GitHubError::Rejected(message)) => {
+            assert!(message.contains("Git Repository is empty."), "{message}")
+        }
+        other => panic!("expected a rejection: {other:?}"),
+    }
+    if let Some(report) = fx.sandbox.contract_report() {
+        panic!("{report}");
+    }
+}
